@@ -1,0 +1,296 @@
+/**
+ * The tapline load benchmark: measures the upstream directly, nginx as a
+ * reverse proxy, and tapline on Node, Deno and Bun (JSONL capture on) in one
+ * run, and writes a markdown table to bench/results/latest.md.
+ *
+ * Usage (after `npx tsc -p tsconfig.json`; bench/run.sh does both):
+ *   node dist/bench/run.js [--targets direct,nginx,node,deno,bun]
+ *     [--scenarios get1k,post1k,get1m,lat1] [--duration 10] [--warmup 3]
+ *     [--connections 32] [--threads 1] [--upstream nginx|node]
+ *     [--proxy-core 1] [--load-core 0] [--port 18280] [--out FILE] [--keep]
+ */
+import { execFileSync } from "node:child_process";
+import { cpus, release, tmpdir } from "node:os";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { countRecords, truncateRecords } from "./jsonl-stats.ts";
+import { upstreamConfig } from "./nginx.ts";
+import { cpuSeconds, memoryBytes, processTree } from "./procstat.ts";
+import { type Service, sleep, startService, stopService, waitForPort, waitForPortFree } from "./procs.ts";
+import { renderReport, SCENARIO_NAMES, type ScenarioName, type ScenarioResult, type TargetResult } from "./report.ts";
+import { type RunningTarget, startTarget, TARGET_NAMES, type TargetName } from "./targets.ts";
+import { errorCount, runWrk, type WrkOptions } from "./wrk.ts";
+
+/** Repository root, whether this runs from bench/ (Deno, Bun) or dist/bench/ (Node). */
+function repoRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return here.endsWith(join("dist", "bench")) ? resolve(here, "../..") : resolve(here, "..");
+}
+
+interface Options {
+  targets: TargetName[];
+  scenarios: ScenarioName[];
+  duration: number;
+  warmup: number;
+  connections: number;
+  threads: number;
+  upstream: "nginx" | "node";
+  proxyCore: string | undefined;
+  loadCore: string | undefined;
+  port: number;
+  out: string;
+  keep: boolean;
+}
+
+function parseOptions(root: string): Options {
+  const { values } = parseArgs({
+    options: {
+      targets: { type: "string", default: TARGET_NAMES.join(",") },
+      scenarios: { type: "string", default: SCENARIO_NAMES.join(",") },
+      duration: { type: "string", default: "10" },
+      warmup: { type: "string", default: "3" },
+      connections: { type: "string", default: "32" },
+      threads: { type: "string", default: "1" },
+      upstream: { type: "string", default: "nginx" },
+      "proxy-core": { type: "string", default: "1" },
+      "load-core": { type: "string", default: "0" },
+      port: { type: "string", default: "18280" },
+      out: { type: "string", default: join(root, "bench/results/latest.md") },
+      keep: { type: "boolean", default: false },
+    },
+  });
+  const list = <T extends string>(text: string, allowed: readonly T[], what: string): T[] =>
+    text.split(",").map((s) => s.trim()).filter(Boolean).map((s) => {
+      if (!(allowed as readonly string[]).includes(s)) {
+        throw new Error(`Unknown ${what} "${s}" in --${what}s: expected some of ${allowed.join(", ")}`);
+      }
+      return s as T;
+    });
+  const upstream = values.upstream;
+  if (upstream !== "nginx" && upstream !== "node") {
+    throw new Error(`Invalid --upstream "${upstream}": expected nginx or node`);
+  }
+  const pin = cpus().length >= 2;
+  if (!pin) process.stderr.write("Fewer than 2 CPUs: running everything unpinned\n");
+  return {
+    targets: list(values.targets, TARGET_NAMES, "target"),
+    scenarios: list(values.scenarios, SCENARIO_NAMES, "scenario"),
+    duration: Number(values.duration),
+    warmup: Number(values.warmup),
+    connections: Number(values.connections),
+    threads: Number(values.threads),
+    upstream,
+    proxyCore: pin ? values["proxy-core"] : undefined,
+    loadCore: pin ? values["load-core"] : undefined,
+    port: Number(values.port),
+    out: resolve(values.out),
+    keep: values.keep,
+  };
+}
+
+function log(msg: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+/** First line of a command's output, or "?" when it is missing. */
+function version(cmd: string, args: string[]): string {
+  try {
+    const out = execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    return out.split("\n")[0]?.trim() || "?";
+  } catch (err) {
+    // nginx -v prints to stderr; wrk -v exits 1 after printing its version.
+    const e = err as { stdout?: string; stderr?: string };
+    return `${e.stdout ?? ""}${e.stderr ?? ""}`.split("\n")[0]?.trim() || "?";
+  }
+}
+
+function requireTools(): void {
+  for (const tool of ["wrk", "nginx", "taskset"]) {
+    try {
+      execFileSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" });
+    } catch {
+      throw new Error(`Missing ${tool} on PATH: run bench/setup.sh first`);
+    }
+  }
+}
+
+/** Start the upstream on the load core and check it serves what the scenarios fetch. */
+async function startUpstream(opts: Options, root: string, dir: string, port: number): Promise<Service> {
+  let svc: Service;
+  if (opts.upstream === "nginx") {
+    const inst = upstreamConfig(join(dir, "upstream"), port);
+    svc = startService("upstream (nginx)", "nginx", inst.args, { core: opts.loadCore });
+  } else {
+    svc = startService("upstream (node)", process.execPath, [join(root, "dist/bench/upstream.js"), String(port)], {
+      core: opts.loadCore,
+    });
+  }
+  await waitForPort(port, 10_000);
+  await checkServes(port, "upstream");
+  return svc;
+}
+
+/** Fetch each route once and verify status and size, so a broken proxy fails fast and clearly. */
+async function checkServes(port: number, what: string): Promise<void> {
+  const base = `http://127.0.0.1:${port}`;
+  const expect = async (path: string, init: RequestInit, size: number) => {
+    const res = await fetch(base + path, { ...init, signal: AbortSignal.timeout(10_000) });
+    const body = new Uint8Array(await res.arrayBuffer());
+    if (res.status !== 200 || body.length !== size) {
+      throw new Error(
+        `${what} answered ${
+          init.method ?? "GET"
+        } ${path} with ${res.status} and ${body.length} bytes, expected 200 and ${size}`,
+      );
+    }
+  };
+  await expect("/1k", {}, 1024);
+  await expect("/1m", {}, 1024 * 1024);
+  await expect("/1k", { method: "POST", body: "x".repeat(1024), headers: { "content-type": "text/plain" } }, 3);
+}
+
+/** Warm up, then measure one scenario, sampling the proxy's CPU around the measured run. */
+async function runScenario(
+  opts: Options,
+  scenario: ScenarioName,
+  target: RunningTarget,
+  pids: number[],
+): Promise<ScenarioResult> {
+  const url = `http://127.0.0.1:${target.port}${scenario === "get1m" ? "/1m" : "/1k"}`;
+  const connections = scenario === "lat1" ? 1 : opts.connections;
+  const wrk: WrkOptions = {
+    url,
+    connections,
+    threads: Math.min(opts.threads, connections),
+    seconds: opts.warmup,
+    method: scenario === "post1k" ? "POST" : "GET",
+    bodySize: 1024,
+    core: opts.loadCore,
+  };
+  if (opts.warmup > 0) await runWrk(wrk);
+  if (target.logDir) {
+    // Let the writer flush the warm-up's records before emptying the files.
+    await sleep(300);
+    truncateRecords(target.logDir);
+  }
+  const cpu0 = pids.length > 0 ? cpuSeconds(pids) : 0;
+  const r = await runWrk({ ...wrk, seconds: opts.duration });
+  const cpu1 = pids.length > 0 ? cpuSeconds(pids) : 0;
+  const seconds = r.duration_us / 1e6;
+  const result: ScenarioResult = {
+    scenario,
+    connections,
+    requests: r.requests,
+    seconds,
+    reqPerSec: r.requests / seconds,
+    bytesPerSec: r.bytes / seconds,
+    p50us: r.lat_p50_us,
+    p99us: r.lat_p99_us,
+    errors: errorCount(r),
+  };
+  if (pids.length > 0) {
+    result.cpuUsPerReq = ((cpu1 - cpu0) * 1e6) / Math.max(1, r.requests);
+    result.cpuPercent = ((cpu1 - cpu0) / seconds) * 100;
+  }
+  if (target.logDir) {
+    await sleep(500);
+    const { records, bytes } = countRecords(target.logDir);
+    result.records = records;
+    result.jsonlBytes = bytes;
+    truncateRecords(target.logDir);
+  }
+  return result;
+}
+
+async function runTarget(opts: Options, root: string, dir: string, name: TargetName, upstreamPort: number) {
+  const result: TargetResult = { target: name, scenarios: [] };
+  const tdir = join(dir, name);
+  mkdirSync(tdir, { recursive: true });
+  let target: RunningTarget | undefined;
+  try {
+    log(`starting ${name}`);
+    target = await startTarget(name, { root, dir: tdir, port: opts.port, upstreamPort, core: opts.proxyCore });
+    const pids = target.service ? processTree(target.service.pid) : [];
+    if (pids.length > 0) {
+      await sleep(500);
+      result.idleRssBytes = memoryBytes(pids, "VmRSS");
+    }
+    await checkServes(target.port, name);
+    for (const scenario of opts.scenarios) {
+      const s = await runScenario(opts, scenario, target, pids);
+      log(
+        `${name} ${scenario}: ${Math.round(s.reqPerSec)} req/s, ${(s.bytesPerSec / 1048576).toFixed(1)} MiB/s, p50 ${
+          (s.p50us / 1000).toFixed(3)
+        } ms` +
+          (s.cpuUsPerReq === undefined ? "" : `, ${s.cpuUsPerReq.toFixed(1)} µs CPU/req`) +
+          (s.records === undefined ? "" : `, ${s.records} records`) +
+          (s.errors ? `, ${s.errors} errors` : ""),
+      );
+      result.scenarios.push(s);
+    }
+    if (pids.length > 0) result.peakRssBytes = memoryBytes(pids, "VmHWM");
+  } catch (err) {
+    result.error = err instanceof Error ? err.message : String(err);
+    log(`${name} failed: ${result.error}`);
+  } finally {
+    if (target?.service) {
+      await stopService(target.service);
+      await waitForPortFree(opts.port, 5000);
+    }
+  }
+  return result;
+}
+
+async function main(): Promise<void> {
+  const root = repoRoot();
+  const opts = parseOptions(root);
+  requireTools();
+  const started = Date.now();
+  const dir = mkdtempSync(join(tmpdir(), "tapline-bench-"));
+  // nginx workers run as an unprivileged user when started as root; they must read the static files.
+  chmodSync(dir, 0o755);
+  const upstreamPort = opts.port + 1;
+  log(
+    `scratch dir ${dir}; proxy on core ${opts.proxyCore ?? "any"}, wrk and upstream on core ${opts.loadCore ?? "any"}`,
+  );
+  const results: TargetResult[] = [];
+  let upstream: Service | undefined;
+  try {
+    upstream = await startUpstream(opts, root, dir, upstreamPort);
+    for (const name of opts.targets) results.push(await runTarget(opts, root, dir, name, upstreamPort));
+  } finally {
+    if (upstream) await stopService(upstream);
+    if (!opts.keep) rmSync(dir, { recursive: true, force: true });
+  }
+  const cpuModel = cpus()[0]?.model ?? "unknown CPU";
+  const md = renderReport(
+    {
+      date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+      machine: `${cpus().length} × ${cpuModel}, Linux ${release()}`,
+      versions: [
+        `node ${process.version}`,
+        `deno ${version(join(root, "node_modules/.bin/deno"), ["--version"]).replace(/^deno /, "")}`,
+        `bun ${version(join(root, "node_modules/.bin/bun"), ["--version"])}`,
+        version("nginx", ["-v"]).replace(/^nginx version: /, ""),
+        version("wrk", ["-v"]).replace(/ \[.*$/, ""),
+      ].join(", "),
+      settings: `wrk -t${opts.threads} -c${opts.connections} -d${opts.duration}s after a ${opts.warmup} s warm-up; ` +
+        `proxy on CPU ${opts.proxyCore ?? "any"}, wrk + ${opts.upstream} upstream on CPU ${opts.loadCore ?? "any"}; ` +
+        `tapline with log_jsonl capture on; total run ${Math.round((Date.now() - started) / 1000)} s`,
+    },
+    results,
+  );
+  mkdirSync(dirname(opts.out), { recursive: true });
+  writeFileSync(opts.out, md);
+  writeFileSync(opts.out.replace(/\.md$/, "") + ".json", JSON.stringify({ opts, results }, null, 2) + "\n");
+  process.stdout.write(md);
+  log(`wrote ${opts.out}`);
+  if (results.some((r) => r.error)) process.exitCode = 1;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

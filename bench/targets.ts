@@ -1,0 +1,72 @@
+/**
+ * The things the benchmark measures: the upstream itself (`direct`), nginx
+ * as a reverse proxy, and tapline on each runtime with JSONL capture on.
+ */
+import { join } from "node:path";
+import { proxyConfig } from "./nginx.ts";
+import { type Service, startService, waitForPort } from "./procs.ts";
+
+export const TARGET_NAMES = ["direct", "nginx", "node", "deno", "bun"] as const;
+export type TargetName = (typeof TARGET_NAMES)[number];
+
+/** Where a target runs and how to reach it. */
+export interface TargetContext {
+  /** Repository root (commands run from here). */
+  root: string;
+  /** Scratch directory for this target (nginx prefix, JSONL logs). */
+  dir: string;
+  /** Port the proxy under test listens on. */
+  port: number;
+  upstreamPort: number;
+  /** taskset CPU list for the proxy, undefined for unpinned. */
+  core: string | undefined;
+}
+
+/** A running target: the port to load and, for proxies, the process to watch. */
+export interface RunningTarget {
+  port: number;
+  service?: Service;
+  /** Directory the proxy writes JSONL into, if it captures. */
+  logDir?: string;
+}
+
+/** Start `name` and resolve once it accepts connections. */
+export async function startTarget(name: TargetName, ctx: TargetContext): Promise<RunningTarget> {
+  if (name === "direct") return { port: ctx.upstreamPort };
+  if (name === "nginx") {
+    const inst = proxyConfig(join(ctx.dir, "nginx"), ctx.port, ctx.upstreamPort);
+    const service = startService("nginx proxy", "nginx", inst.args, { core: ctx.core });
+    await Promise.race([
+      waitForPort(ctx.port, 10_000),
+      service.exited.then(() => {
+        throw new Error(`nginx proxy exited at start:\n${service.output()}`);
+      }),
+    ]);
+    return { port: ctx.port, service };
+  }
+  const logDir = join(ctx.dir, "logs");
+  const spec =
+    `name=bench,listen_http=127.0.0.1:${ctx.port},upstream=http://127.0.0.1:${ctx.upstreamPort},log_jsonl=${logDir}/`;
+  const [cmd, args] = taplineCommand(name, ctx.root, spec);
+  const service = startService(`tapline (${name})`, cmd, args, { core: ctx.core, cwd: ctx.root });
+  await service.waitFor(`"msg":"ready"`, 60_000);
+  await waitForPort(ctx.port, 10_000);
+  return { port: ctx.port, service, logDir };
+}
+
+/** The command line that runs tapline under `runtime`, as bench/README.md documents. */
+export function taplineCommand(
+  runtime: "node" | "deno" | "bun",
+  root: string,
+  spec: string,
+  extraNodeFlags: string[] = [],
+): [string, string[]] {
+  switch (runtime) {
+    case "node":
+      return [process.execPath, [...extraNodeFlags, join(root, "bin/tapline.js"), "--proxy", spec]];
+    case "deno":
+      return [join(root, "node_modules/.bin/deno"), ["run", "-A", join(root, "src/cli/main.ts"), "--proxy", spec]];
+    case "bun":
+      return [join(root, "node_modules/.bin/bun"), [join(root, "src/cli/main.ts"), "--proxy", spec]];
+  }
+}

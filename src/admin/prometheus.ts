@@ -1,0 +1,101 @@
+import type { Histogram, Metrics, RouteMetrics } from "../core/metrics.ts";
+
+/** Build facts shown as `tapline_build_info` labels. */
+export interface BuildInfo {
+  version: string;
+  runtime: string;
+  runtimeVersion: string;
+}
+
+const escapeLabel = (value: string) => value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+
+type RouteCounter = { name: string; help: string; type: "counter" | "gauge"; value: (m: RouteMetrics) => number };
+
+const ROUTE_SERIES: RouteCounter[] = [
+  { name: "tapline_requests_total", help: "Requests received.", type: "counter", value: (m) => m.requestsTotal },
+  { name: "tapline_requests_active", help: "Requests in flight.", type: "gauge", value: (m) => m.requestsActive },
+  {
+    name: "tapline_bytes_received_total",
+    help: "Request body bytes received from clients.",
+    type: "counter",
+    value: (m) => m.bytesReceived,
+  },
+  {
+    name: "tapline_bytes_sent_total",
+    help: "Response body bytes sent to clients.",
+    type: "counter",
+    value: (m) => m.bytesSent,
+  },
+  {
+    name: "tapline_upstream_errors_total",
+    help: "Exchanges that failed at the upstream.",
+    type: "counter",
+    value: (m) => m.upstreamErrors,
+  },
+  {
+    name: "tapline_client_disconnects_total",
+    help: "Clients that went away before their response ended.",
+    type: "counter",
+    value: (m) => m.clientDisconnects,
+  },
+  {
+    name: "tapline_capture_truncated_total",
+    help: "Captures cut short because the capture memory budget was used up.",
+    type: "counter",
+    value: (m) => m.captureBudgetTruncations,
+  },
+  {
+    name: "tapline_records_written_total",
+    help: "Records written to sinks.",
+    type: "counter",
+    value: (m) => m.recordsWritten,
+  },
+];
+
+function histogramLines(name: string, labels: string, histogram: Histogram): string {
+  let out = "";
+  let cumulative = 0;
+  for (let i = 0; i < histogram.bounds.length; i++) {
+    cumulative += histogram.counts[i]!;
+    out += `${name}_bucket{${labels},le="${histogram.bounds[i]}"} ${cumulative}\n`;
+  }
+  out += `${name}_bucket{${labels},le="+Inf"} ${histogram.count}\n`;
+  out += `${name}_sum{${labels}} ${histogram.sum}\n`;
+  out += `${name}_count{${labels}} ${histogram.count}\n`;
+  return out;
+}
+
+/** Renders every metric in the Prometheus text exposition format (0.0.4). */
+export function renderPrometheus(metrics: Metrics, build: BuildInfo): string {
+  const routes = [...metrics.routes.values()];
+  let out = "";
+  out += "# HELP tapline_build_info Build and runtime of this process.\n# TYPE tapline_build_info gauge\n";
+  out += `tapline_build_info{version="${escapeLabel(build.version)}",runtime="${build.runtime}",runtime_version="${
+    escapeLabel(build.runtimeVersion)
+  }"} 1\n`;
+  out += "# HELP tapline_uptime_seconds Seconds since the process started.\n# TYPE tapline_uptime_seconds gauge\n";
+  out += `tapline_uptime_seconds ${((Date.now() - metrics.startedAt) / 1000).toFixed(3)}\n`;
+  for (const series of ROUTE_SERIES) {
+    out += `# HELP ${series.name} ${series.help}\n# TYPE ${series.name} ${series.type}\n`;
+    for (const m of routes) out += `${series.name}{route="${escapeLabel(m.route)}"} ${series.value(m)}\n`;
+  }
+  out += "# HELP tapline_capture_dropped_total Captured records dropped before reaching a sink, by reason.\n";
+  out += "# TYPE tapline_capture_dropped_total counter\n";
+  for (const m of routes) {
+    for (const [reason, count] of Object.entries(m.captureDropped)) {
+      out += `tapline_capture_dropped_total{route="${escapeLabel(m.route)}",reason="${reason}"} ${count}\n`;
+    }
+  }
+  out +=
+    "# HELP tapline_capture_queue_depth Records waiting for the writer.\n# TYPE tapline_capture_queue_depth gauge\n";
+  out += `tapline_capture_queue_depth ${metrics.queueDepth()}\n`;
+  out += "# HELP tapline_capture_memory_bytes Captured bytes held in memory awaiting the writer.\n";
+  out += "# TYPE tapline_capture_memory_bytes gauge\n";
+  out += `tapline_capture_memory_bytes ${metrics.captureMemoryUsed()}\n`;
+  out += "# HELP tapline_upstream_latency_seconds Time from request start to the upstream's response head.\n";
+  out += "# TYPE tapline_upstream_latency_seconds histogram\n";
+  for (const m of routes) {
+    out += histogramLines("tapline_upstream_latency_seconds", `route="${escapeLabel(m.route)}"`, m.upstreamLatency);
+  }
+  return out;
+}

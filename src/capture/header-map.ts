@@ -1,0 +1,28 @@
+import type { RawHeaders } from "../core/headers.ts";
+import type { HeaderMap } from "./record.ts";
+
+/**
+ * Go's canonical header name form (`content-type` → `Content-Type`), which
+ * http-tap-proxy writes. Using it on every runtime keeps records identical
+ * whether a runtime hands over header names as sent or lowercased.
+ */
+export function canonicalHeaderName(name: string): string {
+  let out = "";
+  let upper = true;
+  for (let i = 0; i < name.length; i++) {
+    const ch = name[i]!;
+    out += upper ? ch.toUpperCase() : ch.toLowerCase();
+    upper = ch === "-";
+  }
+  return out;
+}
+
+/** A flat raw header list as the record's `{Name: [values]}` map. */
+export function toHeaderMap(headers: RawHeaders): HeaderMap {
+  const map: HeaderMap = {};
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = canonicalHeaderName(headers[i]!);
+    (map[name] ??= []).push(headers[i + 1]!);
+  }
+  return map;
+}

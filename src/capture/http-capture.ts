@@ -1,0 +1,57 @@
+import type { RawHeaders } from "../core/headers.ts";
+import { BodyCapture } from "./body-capture.ts";
+import type { MemoryBudget } from "./memory-budget.ts";
+
+/** What is known about an exchange when it starts. */
+export interface HttpCaptureStart {
+  routeName: string;
+  upstream: string;
+  method: string;
+  /** Path and query as received. */
+  url: string;
+  requestHeaders: RawHeaders;
+  /** `ip:port` of the client. */
+  clientAddress: string;
+}
+
+/**
+ * The raw state of one exchange's capture while it is in flight. It holds
+ * references only; turning it into a record (text, base64, decoding, JSON)
+ * happens in the writer, off the forwarding path.
+ */
+export class HttpCapture {
+  /** The exchange id (a WebSocket's frames carry it as `connection_id`). */
+  readonly id = crypto.randomUUID();
+  readonly start: HttpCaptureStart;
+  /** Wall-clock start, epoch ms. */
+  readonly startedAt = Date.now();
+  /** Monotonic start, for durations. */
+  readonly startMono = performance.now();
+  readonly request: BodyCapture;
+  readonly response: BodyCapture;
+  requestEndMs = -1;
+  responseHeadMs = -1;
+  endMs = -1;
+  status = 0;
+  statusText = "";
+  responseHeaders: RawHeaders | undefined;
+  error: string | undefined;
+  disconnected = false;
+
+  constructor(start: HttpCaptureStart, maxBodySize: number, budget: MemoryBudget) {
+    this.start = start;
+    this.request = new BodyCapture(maxBodySize, budget);
+    this.response = new BodyCapture(maxBodySize, budget);
+  }
+
+  /** Milliseconds since the exchange started. */
+  elapsed(): number {
+    return performance.now() - this.startMono;
+  }
+
+  /** Returns captured bytes to the memory budget once the record is written. */
+  release(): void {
+    this.request.release();
+    this.response.release();
+  }
+}

@@ -1,0 +1,78 @@
+import { headerValue, type RawHeaders } from "../core/headers.ts";
+import type { BodyCapture } from "./body-capture.ts";
+import { correlationId } from "./correlation.ts";
+import { DECODABLE_ENCODINGS, type Decompressor } from "./decompress.ts";
+import { encodeBody } from "./encode-body.ts";
+import { toHeaderMap } from "./header-map.ts";
+import type { HttpCapture } from "./http-capture.ts";
+import { type CapturedBody, type HttpRecord, RECORD_VERSION } from "./record.ts";
+
+/** What record building needs besides the capture. */
+export interface RecordContext {
+  maxBodySize: number;
+  decompress: Decompressor;
+}
+
+const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
+async function bodyFields(
+  capture: BodyCapture,
+  headers: RawHeaders | undefined,
+  context: RecordContext,
+): Promise<CapturedBody> {
+  const fields: CapturedBody = { body_size: capture.size };
+  if (capture.truncated) fields.body_truncated = true;
+  if (capture.captured === 0) return fields;
+  const bytes = capture.bytes();
+  const { body, base64 } = encodeBody(bytes, capture.truncated);
+  fields.body = body;
+  if (base64) fields.body_base64 = true;
+  const encoding = headers && headerValue(headers, "content-encoding")?.trim().toLowerCase();
+  // A cut compressed stream cannot be decoded reliably, so only whole bodies are.
+  if (encoding && DECODABLE_ENCODINGS.has(encoding) && !capture.truncated) {
+    const decoded = await context.decompress(encoding, bytes, context.maxBodySize);
+    if (decoded) {
+      const text = encodeBody(decoded.bytes, decoded.truncated);
+      fields.body_decoded = text.body;
+      if (text.base64) fields.body_decoded_base64 = true;
+      if (decoded.truncated) fields.body_decoded_truncated = true;
+    }
+  }
+  return fields;
+}
+
+/** Builds the `type:"http"` record of a finished exchange. */
+export async function buildHttpRecord(capture: HttpCapture, context: RecordContext): Promise<HttpRecord> {
+  const start = capture.start;
+  const record: HttpRecord = {
+    type: "http",
+    v: RECORD_VERSION,
+    id: capture.id,
+    route_name: start.routeName,
+    correlation_id: correlationId(start.requestHeaders),
+    timestamp: new Date(capture.startedAt).toISOString(),
+    duration_ms: round(capture.endMs),
+    ttfb_request_ms: round(capture.requestEndMs >= 0 ? capture.requestEndMs : capture.endMs),
+    ttfb_response_ms: round(capture.responseHeadMs >= 0 ? capture.responseHeadMs : capture.endMs),
+    client_ip: start.clientAddress,
+    upstream: start.upstream,
+    request: {
+      method: start.method,
+      url: start.url,
+      headers: toHeaderMap(start.requestHeaders),
+      ...(await bodyFields(capture.request, start.requestHeaders, context)),
+    },
+  };
+  // JSON.stringify leaves out an undefined correlation id.
+  if (capture.status !== 0) {
+    record.response = {
+      status: capture.status,
+      status_text: capture.statusText,
+      headers: toHeaderMap(capture.responseHeaders ?? []),
+      ...(await bodyFields(capture.response, capture.responseHeaders, context)),
+    };
+  }
+  if (capture.error !== undefined) record.error = capture.error;
+  if (capture.disconnected) record.disconnected = true;
+  return record;
+}

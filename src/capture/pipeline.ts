@@ -1,0 +1,118 @@
+import type { Logger } from "../core/logger.ts";
+import type { RouteMetrics } from "../core/metrics.ts";
+import type { RecordSink } from "../sinks/types.ts";
+import type { HttpCapture } from "./http-capture.ts";
+import { buildHttpRecord, type RecordContext } from "./http-record.ts";
+import { BoundedQueue } from "./queue.ts";
+import type { CaptureRecord } from "./record.ts";
+
+/** A finished exchange waiting to be written. */
+export interface PendingCapture {
+  capture: HttpCapture;
+  sinks: readonly RecordSink[];
+  metrics: RouteMetrics;
+}
+
+/** Options of the capture pipeline. */
+export interface PipelineOptions {
+  queueSize: number;
+  /** Milliseconds between the first queued record and the batch write. */
+  flushInterval: number;
+  recordContext: RecordContext;
+  logger: Logger;
+}
+
+/**
+ * Carries finished captures from forwarding to the sinks: a bounded queue,
+ * drained in batches on a timer, one write per sink per batch. Forwarding only
+ * ever calls `submit`, which never waits.
+ */
+export class CapturePipeline {
+  readonly #queue: BoundedQueue<PendingCapture>;
+  readonly #options: PipelineOptions;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #writing: Promise<void> | undefined;
+
+  constructor(options: PipelineOptions) {
+    this.#options = options;
+    this.#queue = new BoundedQueue(options.queueSize);
+  }
+
+  /** Records waiting for the writer. */
+  get depth(): number {
+    return this.#queue.length;
+  }
+
+  /** Hands a finished capture to the writer; drops and counts it when the queue is full. */
+  submit(item: PendingCapture): void {
+    if (!this.#queue.offer(item)) {
+      item.metrics.captureDropped.queue_full++;
+      item.capture.release();
+      return;
+    }
+    if (this.#timer === undefined && this.#writing === undefined) {
+      this.#timer = setTimeout(() => this.#flushOnTimer(), this.#options.flushInterval);
+    }
+  }
+
+  #flushOnTimer(): void {
+    this.#timer = undefined;
+    void this.flush();
+  }
+
+  /** Writes everything queued so far; resolves when it is on disk (or counted as failed). */
+  async flush(): Promise<void> {
+    while (this.#writing) await this.#writing;
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    const batch = this.#queue.drain();
+    if (batch.length === 0) return;
+    this.#writing = this.#write(batch).finally(() => {
+      this.#writing = undefined;
+      // Records that arrived while this batch was written get their own timer.
+      if (this.#queue.length > 0 && this.#timer === undefined) {
+        this.#timer = setTimeout(() => this.#flushOnTimer(), this.#options.flushInterval);
+      }
+    });
+    await this.#writing;
+  }
+
+  async #write(batch: PendingCapture[]): Promise<void> {
+    const bySink = new Map<RecordSink, { records: CaptureRecord[]; metrics: RouteMetrics[] }>();
+    for (const item of batch) {
+      let record: CaptureRecord;
+      try {
+        record = await buildHttpRecord(item.capture, this.#options.recordContext);
+      } catch (error) {
+        item.metrics.captureDropped.write_error++;
+        this.#options.logger.error("Failed to build a capture record", { route: item.metrics.route, error });
+        continue;
+      } finally {
+        item.capture.release();
+      }
+      for (const sink of item.sinks) {
+        let entry = bySink.get(sink);
+        if (!entry) bySink.set(sink, entry = { records: [], metrics: [] });
+        entry.records.push(record);
+        entry.metrics.push(item.metrics);
+      }
+    }
+    await Promise.all(
+      [...bySink].map(async ([sink, { records, metrics }]) => {
+        try {
+          await sink.writeBatch(records);
+          for (const m of metrics) m.recordsWritten++;
+        } catch (error) {
+          for (const m of metrics) m.captureDropped.write_error++;
+          this.#options.logger.error("Failed to write captured records", {
+            sink: sink.name,
+            records: records.length,
+            error,
+          });
+        }
+      }),
+    );
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The `--help` text. Built from the option table so every flag and default
+ * shown is the one the parser uses.
+ */
+import { ENV_CONFIG, ENV_PROXY } from "../config/env.ts";
+import { envName, GLOBAL_OPTIONS } from "../config/options.ts";
+
+const PROXY_KEY_HELP: readonly [string, string][] = [
+  ["name", 'Required. Route name: a letter, then letters, digits, "_" or "-"'],
+  ["upstream", "Required. http:// or https:// URL to forward to (its path is a prefix)"],
+  ["listen_http", "HTTP listener, e.g. :8080 or 127.0.0.1:8080"],
+  ["listen_https", "HTTPS listener; needs --cert and --key, or --auto-cert"],
+  ["log_jsonl", 'JSONL capture file; ending in "/" means directory mode: <dir>/<name>.jsonl'],
+  ["include_path", "Capture only paths matching this regex (repeatable)"],
+  ["exclude_path", "Never capture paths matching this regex (repeatable)"],
+];
+
+/** Render the full `--help` text. */
+export function renderHelp(): string {
+  const rows: [string, string][] = [
+    ["--proxy SPEC", "A proxy instance, repeatable (keys below)"],
+    ["--config FILE", `YAML config file (schemas/config.schema.json); also ${ENV_CONFIG}`],
+    ...GLOBAL_OPTIONS.map((o): [string, string] => [
+      `--${o.flag}${o.metavar ? ` ${o.metavar}` : ""}`,
+      `${o.description}${o.defaultText !== undefined ? ` (default ${o.defaultText})` : ""}`,
+    ]),
+    ["--print-systemd", "Print a systemd unit that runs tapline with these flags, then exit"],
+    ["-h, --help", "Show this help"],
+    ["--version", "Print the version"],
+  ];
+  return `tapline: a transparent HTTP tap proxy. Forwards every request to an upstream
+and captures each exchange as a JSONL record. Drop-in for http-tap-proxy.
+
+Usage:
+  tapline --proxy "name=NAME,listen_http=ADDR,upstream=URL[,KEY=VALUE...]" [--proxy ...] [flags]
+  tapline --config tapline.yaml [flags]
+  deno run -A src/cli/main.ts [flags]     (Deno, from source)
+  bun src/cli/main.ts [flags]             (Bun, from source)
+
+Flags:
+${table(rows)}
+
+Flags may be written -flag or --flag, with the value as the next argument or
+after "=". Booleans: --auto-cert, --insecure-skip-verify=false.
+Sizes: 512, 64KB, 1.5MB, 10MiB, 1GB (1024-based). Durations: 100ms, 30s, 5m, 1h30m.
+Not available in this version yet: --rotate-size, --rotate-interval,
+--retention, --s3-*, and the log_sqlite proxy key.
+
+--proxy keys (comma-separated key=value; at least one of listen_http, listen_https):
+${table(PROXY_KEY_HELP)}
+
+Precedence (lowest to highest):
+  built-in defaults < YAML file (--config) < environment < flags
+  Every global flag has a variable: --max-body-size is ${envName("max-body-size")}, --log-level is
+  ${envName("log-level")}, and so on. ${ENV_PROXY} holds one or more --proxy specs separated
+  by ";" or newlines. A proxy from a later source replaces one with the same name.
+
+Examples:
+  # One proxy, captures to a file
+  tapline --proxy "name=api,listen_http=:8080,upstream=http://localhost:3000,log_jsonl=./api.jsonl"
+
+  # Several proxies, directory mode (./logs/api.jsonl, ./logs/auth.jsonl), admin port
+  tapline --listen-admin :9090 \\
+    --proxy "name=api,listen_http=:8080,upstream=http://localhost:3000,log_jsonl=./logs/" \\
+    --proxy "name=auth,listen_http=:8081,upstream=https://auth.example.com,log_jsonl=./logs/,exclude_path=^/health"
+
+  # HTTPS with a generated self-signed certificate
+  tapline --auto-cert --proxy "name=api,listen_https=:8443,upstream=http://localhost:3000,log_jsonl=./logs/"
+
+  # YAML config, with one setting overridden by a flag
+  tapline --config tapline.yaml --log-level debug
+
+  # Install as a systemd service
+  tapline --config /etc/tapline/tapline.yaml --print-systemd > /etc/systemd/system/tapline.service
+`;
+}
+
+function table(rows: readonly (readonly [string, string])[]): string {
+  const width = Math.max(...rows.map(([left]) => left.length)) + 2;
+  return rows.map(([left, right]) => `  ${left.padEnd(width)}${right}`).join("\n");
+}

@@ -1,0 +1,159 @@
+import { createAdminApp } from "../admin/app.ts";
+import { MemoryBudget } from "../capture/memory-budget.ts";
+import { CapturePipeline } from "../capture/pipeline.ts";
+import type { Config, ListenAddress } from "../config/types.ts";
+import { ActivityTracker } from "../core/activity.ts";
+import { UnavailableError } from "../core/errors.ts";
+import type { Logger } from "../core/logger.ts";
+import { Metrics } from "../core/metrics.ts";
+import { Route } from "../core/route.ts";
+import type { Listener, ProxyServer, Runtime } from "../runtime/types.ts";
+import { JsonlSink } from "../sinks/jsonl.ts";
+import { VERSION } from "../version.ts";
+import { loadTlsMaterial } from "./tls-material.ts";
+
+/** A started tapline: its listeners and how to stop it. */
+export interface RunningTapline {
+  metrics: Metrics;
+  /** Stops listening, waits for in-flight exchanges (bounded), flushes every record. */
+  shutdown(reason: string): Promise<void>;
+}
+
+async function bind(what: string, address: ListenAddress, start: () => Promise<Listener>): Promise<Listener> {
+  try {
+    return await start();
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const why = code === "EADDRINUSE" ? "address already in use" : (error as Error).message;
+    throw new UnavailableError(`Failed to listen on ${address.text} for ${what}: ${why}`, "listen_failed", {
+      cause: error,
+    });
+  }
+}
+
+/** Starts every proxy of `config` (and the admin port) on `runtime`. */
+export async function startTapline(config: Config, runtime: Runtime, logger: Logger): Promise<RunningTapline> {
+  const metrics = new Metrics();
+  const activity = new ActivityTracker();
+  const budget = new MemoryBudget(config.captureMemoryBudget);
+  const pipeline = new CapturePipeline({
+    queueSize: config.captureQueueSize,
+    flushInterval: config.flushInterval,
+    recordContext: { maxBodySize: config.maxBodySize, decompress: runtime.decompress },
+    logger,
+  });
+  metrics.queueDepth = () => pipeline.depth;
+  metrics.captureMemoryUsed = () => budget.used;
+
+  const sinksByPath = new Map<string, JsonlSink>();
+  for (const proxy of config.proxies) {
+    if (proxy.logJsonl === undefined || sinksByPath.has(proxy.logJsonl)) continue;
+    const sink = new JsonlSink(proxy.logJsonl, runtime.fs);
+    try {
+      await sink.open();
+    } catch (error) {
+      throw new UnavailableError(
+        `Failed to open the JSONL log "${proxy.logJsonl}" of proxy "${proxy.name}": ${(error as Error).message}`,
+        "sink_unavailable",
+      );
+    }
+    sinksByPath.set(proxy.logJsonl, sink);
+  }
+
+  const tls = await loadTlsMaterial(config, runtime.readTextFile);
+  const listeners: Listener[] = [];
+  const servers: ProxyServer[] = [];
+  const closeStarted = async () => {
+    for (const listener of listeners) await listener.stop();
+    for (const listener of listeners) listener.closeAll();
+    await Promise.all(servers.map((server) => server.close()));
+  };
+  try {
+    for (const proxy of config.proxies) {
+      const sink = proxy.logJsonl === undefined ? undefined : sinksByPath.get(proxy.logJsonl);
+      const route = new Route(proxy, {
+        maxBodySize: config.maxBodySize,
+        budget,
+        pipeline,
+        sinks: sink ? [sink] : [],
+        metrics: metrics.route(proxy.name),
+        activity,
+      });
+      const server = runtime.createProxyServer(route, { insecureSkipVerify: config.insecureSkipVerify });
+      servers.push(server);
+      const endpoints: Array<["http" | "https", ListenAddress]> = [];
+      if (proxy.listenHttp) endpoints.push(["http", proxy.listenHttp]);
+      if (proxy.listenHttps) endpoints.push(["https", proxy.listenHttps]);
+      for (const [scheme, address] of endpoints) {
+        const listener = await bind(
+          `proxy "${proxy.name}"`,
+          address,
+          () => server.listen(address, scheme === "https" ? tls : undefined),
+        );
+        listeners.push(listener);
+        logger.info("listening", {
+          kind: "proxy",
+          route: proxy.name,
+          scheme,
+          address: listener.address,
+          upstream: route.upstreamText,
+          log_jsonl: proxy.logJsonl,
+        });
+      }
+    }
+    if (config.listenAdmin) {
+      const app = createAdminApp({
+        metrics,
+        build: { version: VERSION, runtime: runtime.name, runtimeVersion: runtime.version },
+        proxyCount: config.proxies.length,
+        healthPath: config.healthPath,
+        metricsPath: config.metricsPath,
+      });
+      const address = config.listenAdmin;
+      const listener = await bind("the admin API", address, () => runtime.serveFetch(app.fetch, address));
+      listeners.push(listener);
+      logger.info("listening", { kind: "admin", address: listener.address });
+    }
+  } catch (error) {
+    await closeStarted();
+    throw error;
+  }
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = (reason: string) =>
+    stopping ??= (async () => {
+      logger.info("shutting down", { reason, in_flight: activity.active });
+      for (const listener of listeners) await listener.stop();
+      for (const server of servers) server.drain();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timedOut = await Promise.race([
+        activity.whenIdle().then(() => false),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), config.shutdownTimeout))),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) {
+        logger.warn("shutdown timeout reached, closing remaining connections", {
+          in_flight: activity.active,
+        });
+      }
+      for (const listener of listeners) listener.closeAll();
+      await pipeline.flush();
+      for (const sink of sinksByPath.values()) await sink.close();
+      await Promise.all(servers.map((server) => server.close()));
+      let written = 0;
+      let dropped = 0;
+      for (const route of metrics.routes.values()) {
+        written += route.recordsWritten;
+        for (const count of Object.values(route.captureDropped)) dropped += count;
+      }
+      logger.info("stopped", { records_written: written, records_dropped: dropped });
+    })();
+
+  logger.info("ready", {
+    version: VERSION,
+    runtime: runtime.name,
+    runtime_version: runtime.version,
+    proxies: config.proxies.length,
+  });
+  return { metrics, shutdown };
+}

@@ -1,0 +1,71 @@
+/**
+ * `--print-systemd`: a unit file that runs tapline with the same flags.
+ */
+
+/** What the unit needs to know. */
+export interface SystemdUnitOptions {
+  /** The program and its leading arguments, e.g. `[process.execPath, "/abs/bin/tapline.js"]`. */
+  execStart: string[];
+  /** The tapline flags to repeat (without `--print-systemd`). */
+  args: string[];
+  /** Directory relative paths in `args` are resolved against. */
+  workingDirectory: string;
+  /** Shutdown timeout in ms; systemd waits a little longer before SIGKILL. Default 30 s. */
+  shutdownTimeout?: number;
+  /** `Environment=` entries, e.g. the TAPLINE_* variables in effect. */
+  environment?: Record<string, string>;
+  description?: string;
+}
+
+/**
+ * Render a systemd service unit.
+ *
+ * @example renderSystemdUnit({ execStart: ["/usr/bin/node", "/opt/tapline/bin/tapline.js"], args: ["--proxy", "name=api,..."], workingDirectory: "/opt/tapline" })
+ */
+export function renderSystemdUnit(options: SystemdUnitOptions): string {
+  const stopSec = Math.ceil((options.shutdownTimeout ?? 30_000) / 1000) + 10;
+  const environment = Object.entries(options.environment ?? {}).map(
+    ([name, value]) => `Environment=${quoteSystemdArg(`${name}=${value}`)}`,
+  );
+  return [
+    "[Unit]",
+    `Description=${escapeSpecifiers(options.description ?? "tapline HTTP tap proxy")}`,
+    "Wants=network-online.target",
+    "After=network-online.target",
+    "",
+    "[Service]",
+    "Type=simple",
+    `ExecStart=${[...options.execStart, ...options.args].map(quoteSystemdArg).join(" ")}`,
+    `WorkingDirectory=${quoteSystemdArg(options.workingDirectory)}`,
+    ...environment,
+    "Restart=on-failure",
+    "RestartSec=2",
+    "KillSignal=SIGTERM",
+    `TimeoutStopSec=${stopSec}`,
+    "",
+    "[Install]",
+    "WantedBy=multi-user.target",
+    "",
+  ].join("\n");
+}
+
+/**
+ * Quote one argument for ExecStart: `%` becomes `%%` (specifiers), `$` becomes
+ * `$$` (variable expansion), and an argument with whitespace, quotes,
+ * backslashes or `;` (a command separator) is double-quoted with C escapes.
+ */
+export function quoteSystemdArg(arg: string): string {
+  const escaped = escapeSpecifiers(arg).replaceAll("$", "$$$$");
+  if (escaped !== "" && !/[\s"'\\;]/.test(escaped)) return escaped;
+  const inner = escaped
+    .replaceAll("\\", "\\\\")
+    .replaceAll('"', '\\"')
+    .replaceAll("\n", "\\n")
+    .replaceAll("\r", "\\r")
+    .replaceAll("\t", "\\t");
+  return `"${inner}"`;
+}
+
+function escapeSpecifiers(text: string): string {
+  return text.replaceAll("%", "%%");
+}

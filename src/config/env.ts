@@ -1,0 +1,78 @@
+/**
+ * `TAPLINE_*` environment variables: one per global flag
+ * (`TAPLINE_MAX_BODY_SIZE=50MB`), `TAPLINE_CONFIG` for the YAML file and
+ * `TAPLINE_PROXY` holding one or more `--proxy` specs separated by `;` or
+ * newlines. An empty variable counts as unset.
+ */
+import { ConfigError, UsageError } from "../core/errors.ts";
+import { addProxy, type ConfigLayer, emptyLayer, type Origin, setGlobal } from "./layer.ts";
+import { envName, GLOBAL_OPTIONS, parseOptionValue, UNSUPPORTED_FLAGS } from "./options.ts";
+import { whyOf } from "./proxy.ts";
+import { parseProxySpec } from "./proxy-spec.ts";
+
+/** The variables env.ts reads, for `--help` and systemd units. */
+export const ENV_CONFIG = "TAPLINE_CONFIG";
+export const ENV_PROXY = "TAPLINE_PROXY";
+
+export interface EnvResult {
+  layer: ConfigLayer;
+  configFile?: string;
+  /** The TAPLINE_* variables that were used (for `--print-systemd`). */
+  used: Record<string, string>;
+}
+
+/**
+ * Read the `TAPLINE_*` layer from an environment.
+ *
+ * @throws ConfigError naming the variable (`field` is its name).
+ */
+export function parseEnv(env: Record<string, string | undefined>): EnvResult {
+  const result: EnvResult = { layer: emptyLayer(), used: {} };
+  const get = (name: string): string | undefined => {
+    const value = env[name];
+    if (value === undefined || value === "") return undefined;
+    result.used[name] = value;
+    return value;
+  };
+
+  for (const flag of UNSUPPORTED_FLAGS) {
+    const name = envName(flag);
+    if (get(name) !== undefined) {
+      throw new ConfigError(`${name} is not supported in this version of tapline yet`, { field: name });
+    }
+  }
+  result.configFile = get(ENV_CONFIG);
+
+  for (const option of GLOBAL_OPTIONS) {
+    const name = envName(option.flag);
+    const value = get(name);
+    if (value === undefined) continue;
+    let parsed;
+    try {
+      parsed = parseOptionValue(option, value.trim());
+    } catch (error) {
+      throw new ConfigError(`Invalid ${name} ${JSON.stringify(value)}: ${whyOf(error)}`, { field: name });
+    }
+    const origin: Origin = { label: name, kind: "config", location: { field: name } };
+    setGlobal(result.layer, option.key, parsed, origin);
+  }
+
+  const specs = get(ENV_PROXY);
+  if (specs !== undefined) {
+    let index = 0;
+    for (const spec of specs.split(/[;\r\n]+/)) {
+      if (spec.trim() === "") continue;
+      index++;
+      const label = `${ENV_PROXY} #${index}`;
+      const origin: Origin = { label, kind: "config", location: { field: ENV_PROXY } };
+      try {
+        const proxy = parseProxySpec(spec.trim(), label);
+        addProxy(result.layer, { proxy, origin, fieldOrigin: (key) => ({ ...origin, label: `${label} ${key}` }) });
+      } catch (error) {
+        if (error instanceof UsageError) throw new ConfigError(error.message, { field: ENV_PROXY });
+        throw error;
+      }
+    }
+  }
+  return result;
+}

@@ -1,0 +1,242 @@
+/**
+ * The global settings, one row each: how the flag, the `TAPLINE_*` variable
+ * and the YAML key are spelled, how a value is parsed, and its default.
+ * flags.ts, env.ts, yaml.ts and the help text all read this table, so a new
+ * setting is added here once.
+ */
+import { parseDuration } from "./duration.ts";
+import { parseListen } from "./listen.ts";
+import { parseSize } from "./size.ts";
+import type { Config, LogFormat, LogLevel } from "./types.ts";
+
+/** Every Config field except the proxy list. */
+export type Globals = Omit<Config, "proxies">;
+export type GlobalKey = keyof Globals;
+
+export type OptionKind = "size" | "duration" | "int" | "bool" | "string" | "path" | "listen" | "enum";
+
+export interface GlobalOption {
+  key: GlobalKey;
+  /** Flag name without dashes, e.g. `max-body-size`. */
+  flag: string;
+  kind: OptionKind;
+  /** Allowed values for `enum`. */
+  choices?: readonly string[];
+  /** Default as shown in `--help`; `undefined` when there is none. */
+  defaultText?: string;
+  /** Placeholder in `--help`, e.g. `SIZE`. */
+  metavar: string;
+  description: string;
+}
+
+export const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+export const LOG_FORMATS: readonly LogFormat[] = ["json", "text"];
+
+export const GLOBAL_OPTIONS: readonly GlobalOption[] = [
+  {
+    key: "listenAdmin",
+    flag: "listen-admin",
+    kind: "listen",
+    metavar: "ADDR",
+    description: "Admin listener for the health and metrics endpoints, e.g. :9090 (none by default)",
+  },
+  {
+    key: "maxBodySize",
+    flag: "max-body-size",
+    kind: "size",
+    defaultText: "100MB",
+    metavar: "SIZE",
+    description: "Largest body captured per request or response; forwarding is never cut",
+  },
+  { key: "cert", flag: "cert", kind: "string", metavar: "FILE", description: "TLS certificate (PEM) for listen_https" },
+  { key: "key", flag: "key", kind: "string", metavar: "FILE", description: "TLS private key (PEM) for listen_https" },
+  {
+    key: "autoCert",
+    flag: "auto-cert",
+    kind: "bool",
+    defaultText: "false",
+    metavar: "",
+    description: "Generate a self-signed certificate for localhost, 127.0.0.1 and ::1",
+  },
+  {
+    key: "insecureSkipVerify",
+    flag: "insecure-skip-verify",
+    kind: "bool",
+    defaultText: "true",
+    metavar: "",
+    description: "Skip TLS verification of https upstreams",
+  },
+  {
+    key: "healthPath",
+    flag: "health-path",
+    kind: "path",
+    defaultText: "/_health",
+    metavar: "PATH",
+    description: "Health endpoint path on the admin listener",
+  },
+  {
+    key: "metricsPath",
+    flag: "metrics-path",
+    kind: "path",
+    defaultText: "/_metrics",
+    metavar: "PATH",
+    description: "Prometheus metrics path on the admin listener",
+  },
+  {
+    key: "logLevel",
+    flag: "log-level",
+    kind: "enum",
+    choices: LOG_LEVELS,
+    defaultText: "info",
+    metavar: "LEVEL",
+    description: "Log level: debug, info, warn or error",
+  },
+  {
+    key: "logFormat",
+    flag: "log-format",
+    kind: "enum",
+    choices: LOG_FORMATS,
+    defaultText: "json",
+    metavar: "FORMAT",
+    description: "Log format on stderr: json or text",
+  },
+  {
+    key: "captureMemoryBudget",
+    flag: "capture-memory",
+    kind: "size",
+    defaultText: "256MB",
+    metavar: "SIZE",
+    description: "Budget of captured bytes held in memory awaiting the writer; past it captures are truncated",
+  },
+  {
+    key: "captureQueueSize",
+    flag: "capture-queue",
+    kind: "int",
+    defaultText: "10000",
+    metavar: "N",
+    description: "Most records waiting for the writer; more are dropped and counted",
+  },
+  {
+    key: "flushInterval",
+    flag: "flush-interval",
+    kind: "duration",
+    defaultText: "100ms",
+    metavar: "DURATION",
+    description: "How often captured records are flushed to disk",
+  },
+  {
+    key: "shutdownTimeout",
+    flag: "shutdown-timeout",
+    kind: "duration",
+    defaultText: "30s",
+    metavar: "DURATION",
+    description: "How long shutdown waits for in-flight exchanges",
+  },
+];
+
+/** Flags and variables of the Go tool that tapline does not offer yet. */
+export const UNSUPPORTED_FLAGS: readonly string[] = [
+  "rotate-size",
+  "rotate-interval",
+  "retention",
+  "s3-bucket",
+  "s3-prefix",
+  "s3-endpoint",
+  "s3-region",
+];
+
+/** True for a flag name (without dashes) tapline recognises but does not implement yet. */
+export function isUnsupportedFlag(name: string): boolean {
+  return UNSUPPORTED_FLAGS.includes(name) || name.startsWith("s3-");
+}
+
+/** Environment variable for a flag: `max-body-size` → `TAPLINE_MAX_BODY_SIZE`. */
+export function envName(flag: string): string {
+  return `TAPLINE_${flag.toUpperCase().replaceAll("-", "_")}`;
+}
+
+/** YAML key for a flag: `max-body-size` → `max_body_size`. */
+export function yamlKey(flag: string): string {
+  return flag.replaceAll("-", "_");
+}
+
+/** Built-in defaults (the bottom layer). */
+export function defaultGlobals(): Globals {
+  return {
+    healthPath: "/_health",
+    metricsPath: "/_metrics",
+    maxBodySize: 100 * 1024 ** 2,
+    captureMemoryBudget: 256 * 1024 ** 2,
+    captureQueueSize: 10_000,
+    flushInterval: 100,
+    shutdownTimeout: 30_000,
+    autoCert: false,
+    insecureSkipVerify: true,
+    logLevel: "info",
+    logFormat: "json",
+  };
+}
+
+const TRUE_WORDS = new Set(["1", "t", "T", "true", "TRUE", "True"]);
+const FALSE_WORDS = new Set(["0", "f", "F", "false", "FALSE", "False"]);
+
+/** Parse a boolean the way Go's strconv.ParseBool does. */
+export function parseBool(text: string): boolean {
+  if (TRUE_WORDS.has(text)) return true;
+  if (FALSE_WORDS.has(text)) return false;
+  throw new Error(`Invalid boolean ${JSON.stringify(text)}: expected true or false`);
+}
+
+/**
+ * Parse a setting's value from text (flags, environment) or from a YAML scalar
+ * already checked against the schema. Throws an Error saying what is wrong.
+ */
+export function parseOptionValue(option: GlobalOption, value: string | number | boolean): Globals[GlobalKey] {
+  switch (option.kind) {
+    case "size":
+      if (typeof value === "number") return checkCount(value, "size", 0);
+      return parseSize(String(value));
+    case "duration": {
+      const ms = parseDuration(String(value));
+      if (option.key === "flushInterval" && ms <= 0) {
+        throw new Error(`Invalid duration ${JSON.stringify(String(value))}: must be greater than 0`);
+      }
+      return ms;
+    }
+    case "int": {
+      if (typeof value === "number") return checkCount(value, "number", 1);
+      if (!/^\d+$/.test(value.toString().trim())) {
+        throw new Error(`Invalid number ${JSON.stringify(String(value))}: expected a whole number of at least 1`);
+      }
+      return checkCount(Number(value), "number", 1);
+    }
+    case "bool":
+      return typeof value === "boolean" ? value : parseBool(String(value));
+    case "listen":
+      return parseListen(String(value));
+    case "path": {
+      const text = String(value);
+      if (!text.startsWith("/")) throw new Error(`Invalid path ${JSON.stringify(text)}: must start with "/"`);
+      return text;
+    }
+    case "enum": {
+      const text = String(value);
+      if (!option.choices?.includes(text)) {
+        throw new Error(`Invalid value ${JSON.stringify(text)}: expected one of ${option.choices?.join(", ")}`);
+      }
+      return text as LogLevel;
+    }
+    case "string": {
+      const text = String(value);
+      if (text === "") throw new Error(`Invalid value "": must not be empty`);
+      return text;
+    }
+  }
+}
+
+function checkCount(value: number, what: string, min: number): number {
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new Error(`Invalid ${what} ${value}: expected a whole number of at least ${min}`);
+  }
+  return value;
+}

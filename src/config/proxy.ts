@@ -1,0 +1,122 @@
+/**
+ * Turns the raw fields of one proxy (from a `--proxy` spec, `TAPLINE_PROXY` or a
+ * YAML `proxies[]` entry) into a validated ProxyConfig. The caller decides how
+ * a problem is reported, so every source names its own location.
+ */
+import { parseListen } from "./listen.ts";
+import type { ListenAddress, ProxyConfig } from "./types.ts";
+
+/** The `--proxy` keys, in the snake_case both the flag and YAML use. */
+export const PROXY_KEYS = [
+  "name",
+  "upstream",
+  "listen_http",
+  "listen_https",
+  "log_jsonl",
+  "include_path",
+  "exclude_path",
+] as const;
+
+export type ProxyKey = (typeof PROXY_KEYS)[number];
+
+/** One proxy's fields as written, before validation. */
+export interface RawProxy {
+  name?: string;
+  upstream?: string;
+  listen_http?: string;
+  listen_https?: string;
+  log_jsonl?: string;
+  include_path: string[];
+  exclude_path: string[];
+}
+
+/**
+ * Reports a problem with one field (`undefined`: the proxy as a whole).
+ * `what` names the value (`Invalid proxy name "1api"`), `why` explains it.
+ * Must throw.
+ */
+export type ProxyProblem = (key: ProxyKey | undefined, what: string, why: string, index?: number) => never;
+
+export const NAME_RE = /^[a-zA-Z][a-zA-Z0-9_-]*$/;
+
+/**
+ * Validate raw proxy fields. Directory mode: a `log_jsonl` ending in `/` or `\`
+ * becomes `<dir>/<name>.jsonl`.
+ */
+export function buildProxy(raw: RawProxy, fail: ProxyProblem): ProxyConfig {
+  const name = raw.name;
+  if (name === undefined) fail(undefined, "Missing name", "every proxy needs a name, e.g. name=api");
+  if (!NAME_RE.test(name)) {
+    fail(
+      "name",
+      `Invalid proxy name ${JSON.stringify(name)}`,
+      'must start with a letter and contain only letters, digits, "_" and "-"',
+    );
+  }
+  if (raw.upstream === undefined) {
+    fail(
+      undefined,
+      `Missing upstream for proxy "${name}"`,
+      "every proxy needs an upstream URL, e.g. upstream=http://localhost:3000",
+    );
+  }
+  const upstream = parseUpstream(
+    raw.upstream,
+    (why) => fail("upstream", `Invalid upstream ${JSON.stringify(raw.upstream)}`, why),
+  );
+  if (raw.listen_http === undefined && raw.listen_https === undefined) {
+    fail(
+      undefined,
+      `Missing listener for proxy "${name}"`,
+      "give listen_http, listen_https or both, e.g. listen_http=:8080",
+    );
+  }
+  const proxy: ProxyConfig = { name, upstream, includePath: [], excludePath: [] };
+  if (raw.listen_http !== undefined) proxy.listenHttp = listenField(raw.listen_http, "listen_http", fail);
+  if (raw.listen_https !== undefined) proxy.listenHttps = listenField(raw.listen_https, "listen_https", fail);
+  if (raw.log_jsonl !== undefined) {
+    if (raw.log_jsonl === "") fail("log_jsonl", "Empty log_jsonl", 'give a file path, or a directory ending in "/"');
+    proxy.logJsonl = /[/\\]$/.test(raw.log_jsonl) ? `${raw.log_jsonl}${name}.jsonl` : raw.log_jsonl;
+  }
+  proxy.includePath = regexList(raw.include_path, "include_path", fail);
+  proxy.excludePath = regexList(raw.exclude_path, "exclude_path", fail);
+  return proxy;
+}
+
+function parseUpstream(text: string, fail: (why: string) => never): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return fail("must be an absolute http or https URL");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") fail("must be an absolute http or https URL");
+  if (url.hash !== "" || text.includes("#")) fail("must not contain a fragment (#...)");
+  return url;
+}
+
+function listenField(text: string, key: ProxyKey, fail: ProxyProblem): ListenAddress {
+  try {
+    return parseListen(text);
+  } catch (error) {
+    return fail(key, `Invalid ${key} ${JSON.stringify(text)}`, whyOf(error));
+  }
+}
+
+function regexList(sources: string[], key: ProxyKey, fail: ProxyProblem): string[] {
+  sources.forEach((source, index) => {
+    try {
+      new RegExp(source);
+    } catch (error) {
+      fail(key, `Invalid ${key} regex ${JSON.stringify(source)}`, whyOf(error), index);
+    }
+  });
+  return [...sources];
+}
+
+/** The reason part of a parser's message (`Invalid size "x": <reason>`). */
+export function whyOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const quoted = /^Invalid [^"]*"(?:[^"\\]|\\.)*": (.*)$/s.exec(message);
+  return quoted ? quoted[1]! : message;
+}

@@ -1,0 +1,60 @@
+/**
+ * The validated configuration every other layer reads. Built by `loadConfig`
+ * from defaults < YAML (`--config`) < `TAPLINE_*` environment < flags.
+ */
+
+/** A listen address split into host and port; `:8080` listens on every interface. */
+export interface ListenAddress {
+  /** Host or IP to bind; `""` means every interface (Go's `:8080`). */
+  host: string;
+  port: number;
+  /** The address as the user wrote it, for messages. */
+  text: string;
+}
+
+/** One proxy instance (the Go http-tap-proxy's `--proxy` flag, or a YAML `proxies[]` entry). */
+export interface ProxyConfig {
+  /** Route name, `^[a-zA-Z][a-zA-Z0-9_-]*$`; used in records, metrics and file names. */
+  name: string;
+  /** Upstream base URL, `http:` or `https:`; its path is prefixed to forwarded paths. */
+  upstream: URL;
+  listenHttp?: ListenAddress;
+  listenHttps?: ListenAddress;
+  /** Resolved JSONL file path (directory mode already expanded to `<dir>/<name>.jsonl`). */
+  logJsonl?: string;
+  /** Regex sources; capture only paths matching one (empty: all). Applied before `excludePath`. */
+  includePath: string[];
+  /** Regex sources; never capture paths matching one. */
+  excludePath: string[];
+}
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+export type LogFormat = "json" | "text";
+
+/** The whole process configuration. Sizes are bytes, durations milliseconds. */
+export interface Config {
+  proxies: ProxyConfig[];
+  /** Admin (health/metrics) listener; absent means no admin port. */
+  listenAdmin?: ListenAddress;
+  healthPath: string;
+  metricsPath: string;
+  /** Per-body capture cap; forwarding is never cut. Default 100MB. */
+  maxBodySize: number;
+  /** Global budget for captured bytes held in memory awaiting the writer. Default 256MB. */
+  captureMemoryBudget: number;
+  /** Maximum records waiting for the writer; more are dropped and counted. Default 10000. */
+  captureQueueSize: number;
+  /** How often the JSONL writer flushes a batch. Default 100 ms. */
+  flushInterval: number;
+  /** How long shutdown waits for in-flight exchanges before closing them. Default 30 s. */
+  shutdownTimeout: number;
+  /** PEM file paths for `listen_https`. */
+  cert?: string;
+  key?: string;
+  /** Generate a self-signed ECDSA P-256 certificate for localhost, 127.0.0.1 and ::1. */
+  autoCert: boolean;
+  /** Skip TLS verification of https upstreams. Default true (as http-tap-proxy). */
+  insecureSkipVerify: boolean;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+}

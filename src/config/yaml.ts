@@ -1,0 +1,250 @@
+/**
+ * The YAML config file (`--config`): parsed with positions, checked against
+ * schemas/config.schema.json, then turned into a layer. Every error names the
+ * file, line, column and field: `app.yaml:7:15: proxies[1].upstream: ...`.
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import schema from "../../schemas/config.schema.json" with { type: "json" };
+import { ConfigError } from "../core/errors.ts";
+import { addProxy, type ConfigLayer, emptyLayer, type Origin, setGlobal } from "./layer.ts";
+import { GLOBAL_OPTIONS, isUnsupportedFlag, parseOptionValue, yamlKey } from "./options.ts";
+import { buildProxy, type ProxyKey, type RawProxy } from "./proxy.ts";
+
+type PathSegment = string | number;
+
+/** Top-level keys later versions add; named so the error says so. */
+const FUTURE_KEYS = new Set([
+  "plugins",
+  "rotation",
+  "rotate_size",
+  "rotate_interval",
+  "retention",
+  "s3",
+  "sqlite",
+  "log_sqlite",
+]);
+
+/** Friendlier wording for type errors on keys whose values have a format. */
+const TYPE_HINTS: Record<string, string> = {
+  flush_interval: 'a duration with a unit, such as "100ms" or "1s"',
+  shutdown_timeout: 'a duration with a unit, such as "30s" or "1m"',
+  listen_admin: 'a quoted address such as ":9090" or "127.0.0.1:9090"',
+  listen_http: 'a quoted address such as ":8080" or "127.0.0.1:8080"',
+  listen_https: 'a quoted address such as ":8443" or "127.0.0.1:8443"',
+  max_body_size: 'a size such as "100MB" or a number of bytes',
+  capture_memory: 'a size such as "256MB" or a number of bytes',
+};
+
+let validator: ValidateFunction | undefined;
+
+/** Compile the schema once, on first use (only runs with `--config`). */
+function validate(data: unknown): ErrorObject[] {
+  validator ??= new Ajv({ allErrors: false, strict: true, allowUnionTypes: true, verbose: true }).compile(schema);
+  return validator(data) ? [] : [...(validator.errors ?? [])];
+}
+
+/**
+ * Parse and validate a YAML config text into a layer. `file` is used only in
+ * messages and error locations.
+ *
+ * @throws ConfigError with `{file, line, column, field}`.
+ */
+export function parseYamlConfig(text: string, file: string): ConfigLayer {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number | undefined, field: string): Origin => {
+    const pos = lineCounter.linePos(offset ?? 0);
+    const where = `${file}:${pos.line}:${pos.col}`;
+    return {
+      label: field ? `${where}: ${field}` : where,
+      kind: "config",
+      location: { file, line: pos.line, column: pos.col, ...(field ? { field } : {}) },
+    };
+  };
+  const fail = (origin: Origin, message: string): never => {
+    throw new ConfigError(`${origin.label}: ${message}`, origin.location ?? { file });
+  };
+
+  const syntax = doc.errors[0];
+  if (syntax) fail(at(syntax.pos[0], ""), `invalid YAML: ${firstLine(syntax.message)}`);
+
+  /** Origin of the value (or, with `onKey`, the key) at a path. */
+  const originOf = (path: readonly PathSegment[], onKey = false): Origin => {
+    let node: unknown = doc.contents;
+    let offset = rangeStart(node);
+    for (const segment of path) {
+      if (isMap(node)) {
+        const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === segment);
+        if (!pair) break;
+        offset = rangeStart(onKey && segment === path[path.length - 1] ? pair.key : pair.value ?? pair.key) ?? offset;
+        node = pair.value;
+      } else if (isSeq(node) && typeof segment === "number") {
+        node = node.items[segment];
+        offset = rangeStart(node) ?? offset;
+      } else {
+        break;
+      }
+    }
+    return at(offset, formatPath(path));
+  };
+
+  const data: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  if (typeof data !== "object" || Array.isArray(data) || data === null) {
+    fail(at(rangeStart(doc.contents), ""), "the config must be a mapping of keys such as proxies and listen_admin");
+  }
+  const errors = validate(data);
+  if (errors.length > 0) {
+    const { path, onKey, message } = describeSchemaError(errors);
+    fail(originOf(path, onKey), message);
+  }
+
+  const config = data as Record<string, unknown>;
+  const layer = emptyLayer();
+  for (const option of GLOBAL_OPTIONS) {
+    const key = yamlKey(option.flag);
+    const value = config[key];
+    if (value === undefined || value === null) continue;
+    const origin = originOf([key]);
+    try {
+      setGlobal(layer, option.key, parseOptionValue(option, value as string | number | boolean), origin);
+    } catch (error) {
+      fail(origin, lowerFirst((error as Error).message));
+    }
+  }
+
+  const proxies = (config.proxies ?? []) as Record<string, unknown>[];
+  proxies.forEach((entry, index) => {
+    const base: PathSegment[] = ["proxies", index];
+    const raw: RawProxy = {
+      ...(entry as Omit<RawProxy, "include_path" | "exclude_path">),
+      include_path: asList(entry.include_path),
+      exclude_path: asList(entry.exclude_path),
+    };
+    const fieldOrigin = (key: ProxyKey, item?: number): Origin => {
+      const isList = item !== undefined && Array.isArray(entry[key]);
+      return originOf(isList ? [...base, key, item] : [...base, key]);
+    };
+    const proxy = buildProxy(raw, (key, what, why, item) => {
+      const origin = key ? fieldOrigin(key, item) : originOf(base);
+      return fail(origin, `${lowerFirst(what)}: ${why}`);
+    });
+    addProxy(layer, { proxy, origin: originOf(base), fieldOrigin: (key) => fieldOrigin(key) });
+  });
+  return layer;
+}
+
+/**
+ * Read and parse a config file with the given reader.
+ *
+ * @throws ConfigError when the file cannot be read or is invalid.
+ */
+export async function loadYamlConfig(
+  file: string,
+  readTextFile: (path: string) => Promise<string>,
+): Promise<ConfigLayer> {
+  let text: string;
+  try {
+    text = await readTextFile(file);
+  } catch (error) {
+    throw new ConfigError(`Cannot read config file ${JSON.stringify(file)}: ${(error as Error).message}`, { file });
+  }
+  return parseYamlConfig(text, file);
+}
+
+/** Pick the most useful ajv error and say it in plain words. */
+function describeSchemaError(errors: ErrorObject[]): { path: PathSegment[]; onKey: boolean; message: string } {
+  // With allErrors off, an anyOf failure lists each branch's error and then its own.
+  const error = errors.find((e) => e.keyword === "anyOf") ?? errors[0]!;
+  const path: PathSegment[] = error.instancePath
+    .split("/")
+    .slice(1)
+    .map((s) => s.replaceAll("~1", "/").replaceAll("~0", "~"))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case "additionalProperties": {
+      const key = String(params.additionalProperty);
+      const valid = Object.keys((error.parentSchema as { properties?: object }).properties ?? {});
+      const future = path.length === 0 && (FUTURE_KEYS.has(key) || isUnsupportedFlag(key.replaceAll("_", "-")));
+      return {
+        path: [...path, key],
+        onKey: true,
+        message: future
+          ? `"${key}" is not supported in this version of tapline yet`
+          : `unknown key "${key}"; valid keys are ${valid.join(", ")}`,
+      };
+    }
+    case "required":
+      return { path, onKey: false, message: `missing required key "${String(params.missingProperty)}"` };
+    case "type": {
+      const hint = TYPE_HINTS[String(path[path.length - 1])];
+      return { path, onKey: false, message: `must be ${hint ?? typeWords(params.type)}` };
+    }
+    case "enum":
+      return {
+        path,
+        onKey: false,
+        message: `must be one of ${(params.allowedValues as unknown[]).join(", ")}, not ${JSON.stringify(error.data)}`,
+      };
+    case "anyOf": {
+      const branches = (error.schema as { type?: unknown; items?: unknown }[]).map((b) =>
+        b.type === "array" ? "a list of strings" : typeWords(b.type)
+      );
+      return { path, onKey: false, message: `must be ${branches.join(" or ")}` };
+    }
+    case "pattern":
+      if (path[path.length - 1] === "name") {
+        return {
+          path,
+          onKey: false,
+          message: `invalid proxy name ${
+            JSON.stringify(error.data)
+          }: must start with a letter and contain only letters, digits, "_" and "-"`,
+        };
+      }
+      if (String(params.pattern) === "^/") return { path, onKey: false, message: `must start with "/"` };
+      return { path, onKey: false, message: `must match ${String(params.pattern)}` };
+    case "minLength":
+      return { path, onKey: false, message: "must not be empty" };
+    case "minimum":
+      return { path, onKey: false, message: `must be at least ${String(params.limit)}` };
+    default:
+      return { path, onKey: false, message: error.message ?? "is invalid" };
+  }
+}
+
+function typeWords(type: unknown): string {
+  const words: Record<string, string> = {
+    string: "a string",
+    integer: "a whole number",
+    number: "a number",
+    boolean: "true or false",
+    object: "a mapping",
+    array: "a list",
+    null: "empty",
+  };
+  const list = Array.isArray(type) ? type : String(type).split(",");
+  return list.map((t) => words[String(t)] ?? String(t)).join(" or ");
+}
+
+function formatPath(path: readonly PathSegment[]): string {
+  return path.map((s, i) => (typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`)).join("");
+}
+
+function rangeStart(node: unknown): number | undefined {
+  return (node as Node | null | undefined)?.range?.[0];
+}
+
+function asList(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  return Array.isArray(value) ? value.map(String) : [String(value)];
+}
+
+function firstLine(message: string): string {
+  return message.split("\n")[0]!.trim();
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}

@@ -1,0 +1,20 @@
+/** The Node adapter: node:http + undici forwarding, node:fs, process signals. */
+import process from "node:process";
+import type { Route } from "../core/route.ts";
+import { decompress } from "./shared/decompress.ts";
+import { nodeFileSystem } from "./shared/fs.ts";
+import { serveFetchWithNodeHttp } from "./shared/node-fetch-server.ts";
+import { NodeProxyServer } from "./shared/node-proxy.ts";
+import { processOperations } from "./shared/process.ts";
+import type { Runtime, UpstreamOptions } from "./types.ts";
+
+/** The Node runtime adapter. */
+export const nodeRuntime: Runtime = {
+  name: "node",
+  version: process.versions.node,
+  createProxyServer: (route: Route, options: UpstreamOptions) => new NodeProxyServer(route, options),
+  serveFetch: serveFetchWithNodeHttp,
+  fs: nodeFileSystem,
+  decompress,
+  ...processOperations,
+};

@@ -1,0 +1,194 @@
+/**
+ * Forwarding with node:http on the client side and undici's `Pool.dispatch`
+ * on the upstream side, used on Node and Deno. Dispatch hands raw header
+ * bytes, the status text and body chunks straight to this handler, so a
+ * response streams from the upstream socket to the client socket with no
+ * intermediate stream objects; backpressure pauses the upstream.
+ */
+import http from "node:http";
+import https from "node:https";
+import type { AddressInfo } from "node:net";
+import { Pool } from "undici";
+import type { Dispatcher } from "undici";
+import type { ListenAddress } from "../../config/types.ts";
+import type { Exchange } from "../../core/exchange.ts";
+import type { RawHeaders } from "../../core/headers.ts";
+import type { Route } from "../../core/route.ts";
+import type { Listener, ProxyServer, TlsMaterial, UpstreamOptions } from "../types.ts";
+
+/** Streams an upstream response into a node:http response, with the exchange's tee. */
+class UpstreamToClient implements Dispatcher.DispatchHandler {
+  readonly #exchange: Exchange;
+  readonly #res: http.ServerResponse;
+  #abort: ((reason?: Error) => void) | undefined;
+  #headSent = false;
+  #done = false;
+
+  constructor(exchange: Exchange, res: http.ServerResponse) {
+    this.#exchange = exchange;
+    this.#res = res;
+    res.once("close", () => {
+      if (this.#done) return;
+      // The client went away before the response was complete.
+      this.#done = true;
+      this.#abort?.(new Error("Client disconnected"));
+      this.#exchange.finish({ clientGone: true });
+    });
+  }
+
+  onConnect(abort: (reason?: Error) => void): void {
+    this.#abort = abort;
+    if (this.#done) abort(new Error("Client disconnected"));
+  }
+
+  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    if (this.#done) return false;
+    const headers: RawHeaders = new Array<string>(rawHeaders.length);
+    for (let i = 0; i < rawHeaders.length; i++) headers[i] = rawHeaders[i]!.toString("latin1");
+    const head = this.#exchange.responseHead(status, statusText, headers);
+    this.#res.writeHead(head.status, head.statusText, head.headers);
+    this.#headSent = true;
+    this.#res.on("drain", resume);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.#done) return false;
+    this.#exchange.responseChunk(chunk);
+    return this.#res.write(chunk);
+  }
+
+  onComplete(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#res.end();
+    this.#exchange.finish();
+  }
+
+  onError(error: Error): void {
+    if (this.#done) return;
+    this.#done = true;
+    if (this.#headSent) {
+      // Too late for a 502: cut the client's response so it sees the failure too.
+      this.#res.destroy(error);
+      this.#exchange.finish({ error });
+      return;
+    }
+    const { head, body } = this.#exchange.badGateway(error);
+    this.#res.writeHead(head.status, head.statusText, head.headers);
+    this.#exchange.responseChunk(body);
+    this.#res.end(body);
+    this.#exchange.finish();
+  }
+}
+
+/** Tees the request body through the exchange while undici reads it. */
+async function* teeRequestBody(req: http.IncomingMessage, exchange: Exchange): AsyncGenerator<Buffer> {
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    exchange.requestChunk(chunk);
+    yield chunk;
+  }
+  exchange.requestEnd();
+}
+
+function hasRequestBody(req: http.IncomingMessage): boolean {
+  const length = req.headers["content-length"];
+  if (length !== undefined) return length !== "0";
+  return req.headers["transfer-encoding"] !== undefined;
+}
+
+/** A route's upstream pool and its node:http listeners. */
+export class NodeProxyServer implements ProxyServer {
+  readonly #route: Route;
+  readonly #pool: Pool;
+  readonly #servers: http.Server[] = [];
+  #draining = false;
+
+  constructor(route: Route, options: UpstreamOptions) {
+    this.#route = route;
+    this.#pool = new Pool(route.upstream.origin, {
+      // A tap must not cut slow upstreams or long streams; the client decides.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      keepAliveTimeout: 30_000,
+      connect: { rejectUnauthorized: !options.insecureSkipVerify },
+    });
+  }
+
+  #handle(req: http.IncomingMessage, res: http.ServerResponse, secure: boolean): void {
+    const socket = req.socket;
+    const exchange = this.#route.begin({
+      method: req.method ?? "GET",
+      target: req.url ?? "/",
+      headers: req.rawHeaders,
+      clientIp: socket.remoteAddress ?? "",
+      clientPort: socket.remotePort ?? 0,
+      secure,
+    });
+    res.sendDate = false;
+    if (this.#draining) res.shouldKeepAlive = false;
+    let body: AsyncGenerator<Buffer> | null = null;
+    if (hasRequestBody(req)) body = teeRequestBody(req, exchange);
+    else exchange.requestEnd();
+    const handler = new UpstreamToClient(exchange, res);
+    this.#pool.dispatch(
+      {
+        origin: this.#route.upstream.origin,
+        path: exchange.upstreamTarget,
+        method: (req.method ?? "GET") as Dispatcher.HttpMethod,
+        headers: exchange.upstreamHeaders,
+        // undici streams async iterables although its types only list Readable.
+        body: body as unknown as Dispatcher.DispatchOptions["body"],
+      },
+      handler,
+    );
+  }
+
+  listen(address: ListenAddress, tls?: TlsMaterial): Promise<Listener> {
+    const options: http.ServerOptions = {
+      // Long uploads and slow clients are the client's business, not the tap's.
+      requestTimeout: 0,
+      requireHostHeader: false,
+      maxHeaderSize: 64 * 1024,
+      keepAliveTimeout: 5_000,
+    };
+    const secure = tls !== undefined;
+    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => this.#handle(req, res, secure);
+    const server = tls
+      ? https.createServer({ ...options, cert: tls.cert, key: tls.key }, onRequest)
+      : http.createServer(options, onRequest);
+    this.#servers.push(server);
+    return listenOn(server, address);
+  }
+
+  drain(): void {
+    this.#draining = true;
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
+}
+
+/** Binds a node:http(s) server and wraps it as a Listener. */
+export function listenOn(server: http.Server, address: ListenAddress): Promise<Listener> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ host: address.host || undefined, port: address.port }, () => {
+      server.off("error", reject);
+      const bound = server.address() as AddressInfo;
+      const host = bound.family === "IPv6" || bound.address.includes(":") ? `[${bound.address}]` : bound.address;
+      resolve({
+        address: `${host}:${bound.port}`,
+        stop: () => {
+          // Not waiting for close(): it resolves only when every keep-alive
+          // connection has gone, and shutdown waits for exchanges instead.
+          server.close();
+          server.closeIdleConnections();
+          return Promise.resolve();
+        },
+        closeAll: () => server.closeAllConnections(),
+      });
+    });
+  });
+}

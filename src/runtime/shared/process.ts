@@ -1,0 +1,17 @@
+/** Process-level operations through node:process, which all three runtimes provide. */
+import process from "node:process";
+import { readTextFile } from "./fs.ts";
+
+export const processOperations = {
+  readTextFile,
+  args: (): string[] => process.argv.slice(2),
+  env: () => process.env as Record<string, string | undefined>,
+  cwd: (): string => process.cwd(),
+  execStart: (): string[] => [process.execPath, ...process.argv.slice(1, 2)],
+  onShutdownSignal(handler: (signal: string) => void): void {
+    for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => handler(signal));
+  },
+  writeStdout: (text: string): void => void process.stdout.write(text),
+  writeStderr: (text: string): void => void process.stderr.write(text),
+  exit: (code: number): never => process.exit(code),
+};

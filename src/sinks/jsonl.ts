@@ -1,0 +1,48 @@
+import type { CaptureRecord } from "../capture/record.ts";
+import type { AppendFile, RecordSink, SinkFileSystem } from "./types.ts";
+
+const encoder = new TextEncoder();
+
+/**
+ * Appends records to a JSONL file, one JSON object per line and one write per
+ * batch. JSONL is the source of truth, so the file is only ever appended to.
+ */
+export class JsonlSink implements RecordSink {
+  readonly name: string;
+  readonly path: string;
+  readonly #fs: SinkFileSystem;
+  #file: Promise<AppendFile> | undefined;
+
+  constructor(path: string, fs: SinkFileSystem) {
+    this.path = path;
+    this.name = `jsonl ${path}`;
+    this.#fs = fs;
+  }
+
+  /** Opens the file now so a bad path fails at start-up, not at the first record. */
+  async open(): Promise<void> {
+    await this.#handle();
+  }
+
+  #handle(): Promise<AppendFile> {
+    this.#file ??= this.#fs.openAppend(this.path).catch((error: unknown) => {
+      this.#file = undefined;
+      throw error;
+    });
+    return this.#file;
+  }
+
+  async writeBatch(records: readonly CaptureRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    let text = "";
+    for (const record of records) text += JSON.stringify(record) + "\n";
+    const file = await this.#handle();
+    await file.append(encoder.encode(text));
+  }
+
+  async close(): Promise<void> {
+    const file = this.#file;
+    this.#file = undefined;
+    if (file) await (await file).close();
+  }
+}
