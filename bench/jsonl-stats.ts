@@ -35,6 +35,35 @@ export function countRecords(dir: string): { records: number; bytes: number } {
   return { records, bytes };
 }
 
+/** Total size of the `*.jsonl` files under `dir`. */
+function totalSize(dir: string): number {
+  let bytes = 0;
+  for (const file of jsonlFiles(dir)) bytes += statSync(file).size;
+  return bytes;
+}
+
+/**
+ * Wait until the writer has drained: the JSONL size has not changed for
+ * `quietMs` (or `maxMs` passed). Returns the milliseconds waited, which is
+ * how far capture lagged behind forwarding.
+ */
+export async function waitDrained(dir: string, quietMs = 400, maxMs = 10_000): Promise<number> {
+  const start = Date.now();
+  let last = totalSize(dir);
+  let stableSince = Date.now();
+  while (Date.now() - start < maxMs) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = totalSize(dir);
+    if (now !== last) {
+      last = now;
+      stableSince = Date.now();
+    } else if (Date.now() - stableSince >= quietMs) {
+      break;
+    }
+  }
+  return Math.max(0, stableSince - start);
+}
+
 /**
  * Empty every `*.jsonl` under `dir` in place. The writer keeps its file
  * open in append mode, so its next write lands at the new end.

@@ -80,3 +80,31 @@ export function memoryBytes(pids: number[], field: "VmRSS" | "VmHWM"): number {
   }
   return total;
 }
+
+/**
+ * Busy ticks per CPU from /proc/stat (user + nice + system + steal), e.g.
+ * `[cpu0, cpu1]`. irq and softirq are left out: loopback networking spends
+ * them on our own traffic, and the kernel charges them to no process.
+ */
+export function busyTicksPerCpu(): number[] {
+  const out: number[] = [];
+  for (const line of readFileSync("/proc/stat", "utf8").split("\n")) {
+    const m = /^cpu(\d+) (.*)$/.exec(line);
+    if (!m?.[2]) continue;
+    // user nice system idle iowait irq softirq steal ...
+    const f = m[2].trim().split(/\s+/).map(Number);
+    out[Number(m[1])] = (f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[7] ?? 0);
+  }
+  return out;
+}
+
+/**
+ * CPU seconds of this process plus its reaped children (cutime + cstime),
+ * which is how the harness accounts for wrk: node reaps it on exit.
+ */
+export function selfAndReapedChildrenSeconds(): number {
+  const fields = statFields(process.pid);
+  if (!fields) return 0;
+  // After comm: utime 11, stime 12, cutime 13, cstime 14.
+  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / clockTicks();
+}

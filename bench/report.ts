@@ -33,6 +33,10 @@ export interface ScenarioResult {
   /** JSONL records written during the measured run, and their bytes. */
   records?: number;
   jsonlBytes?: number;
+  /** How long after the run the JSONL files kept growing (writer backlog). */
+  captureLagMs?: number;
+  /** CPU used on the machine by anything but the proxy, upstream, wrk and harness (noise). */
+  otherCpuPercent?: number;
 }
 
 /** Everything measured for one target. */
@@ -120,8 +124,8 @@ export function renderReport(meta: ReportMeta, results: TargetResult[]): string 
 
   lines.push("## Detail", "");
   lines.push(
-    "| target | scenario | req/s | × nginx | MiB/s | p50 | p99 | proxy CPU µs/req | proxy CPU % | errors | JSONL records / req |",
-    "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    "| target | scenario | req/s | × nginx | MiB/s | p50 | p99 | proxy CPU µs/req | proxy CPU % | errors | JSONL records / req | capture lag | other CPU % |",
+    "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
   );
   for (const r of results) {
     for (const s of r.scenarios) {
@@ -132,11 +136,13 @@ export function renderReport(meta: ReportMeta, results: TargetResult[]): string 
           fmtRatio(s.reqPerSec, base?.reqPerSec)
         } | ${(s.bytesPerSec / MiB).toFixed(1)} | ${fmtMs(s.p50us)} | ${fmtMs(s.p99us)} | ${fmtCpu(s.cpuUsPerReq)} | ${
           fmtCpu(s.cpuPercent)
-        } | ${s.errors} | ${captured} |`,
+        } | ${s.errors} | ${captured} | ${
+          s.captureLagMs === undefined ? "—" : `${(s.captureLagMs / 1000).toFixed(1)} s`
+        } | ${fmtCpu(s.otherCpuPercent)} |`,
       );
     }
     if (r.error && r.scenarios.length > 0) {
-      lines.push(`| ${r.target} | failed: ${oneLine(r.error)} | | | | | | | | | |`);
+      lines.push(`| ${r.target} | failed: ${oneLine(r.error)} | | | | | | | | | | | |`);
     }
   }
   lines.push("");

@@ -8,16 +8,24 @@
  *     [--scenarios get1k,post1k,get1m,lat1] [--duration 10] [--warmup 3]
  *     [--connections 32] [--threads 1] [--upstream nginx|node]
  *     [--proxy-core 1] [--load-core 0] [--port 18280] [--out FILE] [--keep]
+ *     [--quiet-wait 10]
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { cpus, release, tmpdir } from "node:os";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { countRecords, truncateRecords } from "./jsonl-stats.ts";
+import { countRecords, truncateRecords, waitDrained } from "./jsonl-stats.ts";
 import { upstreamConfig } from "./nginx.ts";
-import { cpuSeconds, memoryBytes, processTree } from "./procstat.ts";
+import {
+  busyTicksPerCpu,
+  clockTicks,
+  cpuSeconds,
+  memoryBytes,
+  processTree,
+  selfAndReapedChildrenSeconds,
+} from "./procstat.ts";
 import { type Service, sleep, startService, stopService, waitForPort, waitForPortFree } from "./procs.ts";
 import { renderReport, SCENARIO_NAMES, type ScenarioName, type ScenarioResult, type TargetResult } from "./report.ts";
 import { type RunningTarget, startTarget, TARGET_NAMES, type TargetName } from "./targets.ts";
@@ -42,6 +50,7 @@ interface Options {
   port: number;
   out: string;
   keep: boolean;
+  quietWait: number;
 }
 
 function parseOptions(root: string): Options {
@@ -59,6 +68,7 @@ function parseOptions(root: string): Options {
       port: { type: "string", default: "18280" },
       out: { type: "string", default: join(root, "bench/results/latest.md") },
       keep: { type: "boolean", default: false },
+      "quiet-wait": { type: "string", default: "10" },
     },
   });
   const list = <T extends string>(text: string, allowed: readonly T[], what: string): T[] =>
@@ -87,6 +97,7 @@ function parseOptions(root: string): Options {
     port: Number(values.port),
     out: resolve(values.out),
     keep: values.keep,
+    quietWait: Number(values["quiet-wait"]),
   };
 }
 
@@ -97,12 +108,11 @@ function log(msg: string): void {
 /** First line of a command's output, or "?" when it is missing. */
 function version(cmd: string, args: string[]): string {
   try {
-    const out = execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-    return out.split("\n")[0]?.trim() || "?";
-  } catch (err) {
     // nginx -v prints to stderr; wrk -v exits 1 after printing its version.
-    const e = err as { stdout?: string; stderr?: string };
-    return `${e.stdout ?? ""}${e.stderr ?? ""}`.split("\n")[0]?.trim() || "?";
+    const r = spawnSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    return `${r.stdout ?? ""}${r.stderr ?? ""}`.trim().split("\n")[0]?.trim() || "?";
+  } catch {
+    return "?";
   }
 }
 
@@ -151,12 +161,44 @@ async function checkServes(port: number, what: string): Promise<void> {
   await expect("/1k", { method: "POST", body: "x".repeat(1024), headers: { "content-type": "text/plain" } }, 3);
 }
 
+/** After this long into the run, stop waiting for a quiet machine (keeps the run under 10 minutes). */
+const QUIET_WAIT_UNTIL_MS = 6 * 60 * 1000;
+const runStarted = Date.now();
+
+function totalBusySeconds(): number {
+  return busyTicksPerCpu().reduce((a, b) => a + (b ?? 0), 0) / clockTicks();
+}
+
+/**
+ * Wait (up to `maxSeconds`) until the machine is idle apart from us, so other
+ * work on a shared box does not land in a measurement. Returns the busy
+ * percentage (of one core) seen in the last sample.
+ */
+async function waitQuiet(maxSeconds: number): Promise<number> {
+  const deadline = Date.now() + maxSeconds * 1000;
+  let warned = false;
+  for (;;) {
+    const b0 = totalBusySeconds();
+    await sleep(500);
+    const busy = ((totalBusySeconds() - b0) / 0.5) * 100;
+    if (busy < 20 || Date.now() > deadline) {
+      if (busy >= 20) log(`other load still at ${busy.toFixed(0)}% of a core; measuring anyway`);
+      return busy;
+    }
+    if (!warned) {
+      log(`waiting for other load (${busy.toFixed(0)}% of a core) to settle`);
+      warned = true;
+    }
+  }
+}
+
 /** Warm up, then measure one scenario, sampling the proxy's CPU around the measured run. */
 async function runScenario(
   opts: Options,
   scenario: ScenarioName,
   target: RunningTarget,
   pids: number[],
+  upstreamPids: number[],
 ): Promise<ScenarioResult> {
   const url = `http://127.0.0.1:${target.port}${scenario === "get1m" ? "/1m" : "/1k"}`;
   const connections = scenario === "lat1" ? 1 : opts.connections;
@@ -169,15 +211,24 @@ async function runScenario(
     bodySize: 1024,
     core: opts.loadCore,
   };
+  // Waiting for a quiet machine is best effort: it stops once the run nears its time bound.
+  const slack = Math.max(0, (QUIET_WAIT_UNTIL_MS - (Date.now() - runStarted)) / 1000);
+  await waitQuiet(Math.min(opts.quietWait, slack));
   if (opts.warmup > 0) await runWrk(wrk);
   if (target.logDir) {
-    // Let the writer flush the warm-up's records before emptying the files.
-    await sleep(300);
+    // Let the writer drain the warm-up's records before emptying the files.
+    await waitDrained(target.logDir);
     truncateRecords(target.logDir);
   }
-  const cpu0 = pids.length > 0 ? cpuSeconds(pids) : 0;
+  const cpu0 = cpuSeconds(pids);
+  const up0 = cpuSeconds(upstreamPids);
+  const self0 = selfAndReapedChildrenSeconds();
+  const busy0 = totalBusySeconds();
   const r = await runWrk({ ...wrk, seconds: opts.duration });
-  const cpu1 = pids.length > 0 ? cpuSeconds(pids) : 0;
+  const busy1 = totalBusySeconds();
+  const self1 = selfAndReapedChildrenSeconds();
+  const up1 = cpuSeconds(upstreamPids);
+  const cpu1 = cpuSeconds(pids);
   const seconds = r.duration_us / 1e6;
   const result: ScenarioResult = {
     scenario,
@@ -189,13 +240,15 @@ async function runScenario(
     p50us: r.lat_p50_us,
     p99us: r.lat_p99_us,
     errors: errorCount(r),
+    // Everything busy on the machine that is not the proxy, the upstream, wrk or the harness.
+    otherCpuPercent: Math.max(0, ((busy1 - busy0) - (cpu1 - cpu0) - (up1 - up0) - (self1 - self0)) / seconds * 100),
   };
   if (pids.length > 0) {
     result.cpuUsPerReq = ((cpu1 - cpu0) * 1e6) / Math.max(1, r.requests);
     result.cpuPercent = ((cpu1 - cpu0) / seconds) * 100;
   }
   if (target.logDir) {
-    await sleep(500);
+    result.captureLagMs = await waitDrained(target.logDir);
     const { records, bytes } = countRecords(target.logDir);
     result.records = records;
     result.jsonlBytes = bytes;
@@ -204,7 +257,14 @@ async function runScenario(
   return result;
 }
 
-async function runTarget(opts: Options, root: string, dir: string, name: TargetName, upstreamPort: number) {
+async function runTarget(
+  opts: Options,
+  root: string,
+  dir: string,
+  name: TargetName,
+  upstreamPort: number,
+  upstreamPids: number[],
+): Promise<TargetResult> {
   const result: TargetResult = { target: name, scenarios: [] };
   const tdir = join(dir, name);
   mkdirSync(tdir, { recursive: true });
@@ -219,7 +279,7 @@ async function runTarget(opts: Options, root: string, dir: string, name: TargetN
     }
     await checkServes(target.port, name);
     for (const scenario of opts.scenarios) {
-      const s = await runScenario(opts, scenario, target, pids);
+      const s = await runScenario(opts, scenario, target, pids, upstreamPids);
       log(
         `${name} ${scenario}: ${Math.round(s.reqPerSec)} req/s, ${(s.bytesPerSec / 1048576).toFixed(1)} MiB/s, p50 ${
           (s.p50us / 1000).toFixed(3)
@@ -259,7 +319,10 @@ async function main(): Promise<void> {
   let upstream: Service | undefined;
   try {
     upstream = await startUpstream(opts, root, dir, upstreamPort);
-    for (const name of opts.targets) results.push(await runTarget(opts, root, dir, name, upstreamPort));
+    const upstreamPids = processTree(upstream.pid);
+    for (const name of opts.targets) {
+      results.push(await runTarget(opts, root, dir, name, upstreamPort, upstreamPids));
+    }
   } finally {
     if (upstream) await stopService(upstream);
     if (!opts.keep) rmSync(dir, { recursive: true, force: true });

@@ -46,7 +46,7 @@ const ROUTE_SERIES: RouteCounter[] = [
   },
   {
     name: "tapline_records_written_total",
-    help: "Records written to sinks.",
+    help: "Records written, counted once per sink.",
     type: "counter",
     value: (m) => m.recordsWritten,
   },

@@ -11,8 +11,12 @@ export function describeError(error: unknown): string {
   }
   const cause = (error as { cause?: unknown }).cause;
   const message = error.message || error.name;
-  if (cause instanceof Error && cause.message && !message.includes(cause.message)) {
-    return `${message}: ${describeError(cause)}`;
+  if (cause instanceof Error && cause !== error) {
+    const causeErrors = (cause as { errors?: unknown }).errors;
+    const informative = cause.message
+      ? !message.includes(cause.message)
+      : Array.isArray(causeErrors) && causeErrors.length > 0;
+    if (informative) return `${message}: ${describeError(cause)}`;
   }
   return message;
 }

@@ -129,7 +129,7 @@ class BunProxyServer implements ProxyServer {
       method: request.method,
       target,
       headers: rawHeadersOf(request.headers),
-      clientIp: client?.address ?? "",
+      clientIp: client?.address ?? "0.0.0.0",
       clientPort: client?.port ?? 0,
       secure,
     });

@@ -45,10 +45,12 @@ export const decompress: Decompressor = (encoding, bytes, limit) => {
     });
     decoder.on("data", (chunk: Buffer) => {
       const room = limit - size;
-      if (chunk.byteLength >= room) {
+      // Only output beyond the limit proves truncation: a chunk that ends
+      // exactly at the limit may be the last one.
+      if (chunk.byteLength > room) {
         chunks.push(chunk.subarray(0, room));
         size += room;
-        settle(collected(chunk.byteLength > room));
+        settle(collected(true));
         return;
       }
       chunks.push(chunk);

@@ -121,7 +121,8 @@ export class NodeProxyServer implements ProxyServer {
       method: req.method ?? "GET",
       target: req.url ?? "/",
       headers: req.rawHeaders,
-      clientIp: socket.remoteAddress ?? "",
+      // A socket reset before the request was parsed has no address left.
+      clientIp: socket.remoteAddress ?? "0.0.0.0",
       clientPort: socket.remotePort ?? 0,
       secure,
     });

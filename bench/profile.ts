@@ -1,0 +1,85 @@
+/**
+ * Where tapline's time goes on Node: runs it under `node --cpu-prof`
+ * (pinned like the benchmark) while wrk loads it, then prints the top
+ * self-time functions and areas.
+ *
+ * Usage: node dist/bench/profile.js [--path /1k] [--method GET|POST]
+ *   [--seconds 5] [--connections 32] [--top 25] [--out FILE]
+ */
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { renderSummary, summarise } from "./cpuprofile.ts";
+import { upstreamConfig } from "./nginx.ts";
+import { type Service, startService, stopService, waitForPort } from "./procs.ts";
+import { taplineCommand } from "./targets.ts";
+import { runWrk } from "./wrk.ts";
+
+function repoRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return here.endsWith(join("dist", "bench")) ? resolve(here, "../..") : resolve(here, "..");
+}
+
+async function main(): Promise<void> {
+  const root = repoRoot();
+  const { values } = parseArgs({
+    options: {
+      path: { type: "string", default: "/1k" },
+      method: { type: "string", default: "GET" },
+      seconds: { type: "string", default: "5" },
+      connections: { type: "string", default: "32" },
+      top: { type: "string", default: "25" },
+      port: { type: "string", default: "18290" },
+      out: { type: "string", default: join(root, "bench/results/profile.md") },
+    },
+  });
+  const method = values.method === "POST" ? "POST" : "GET";
+  const port = Number(values.port);
+  const dir = mkdtempSync(join(tmpdir(), "tapline-profile-"));
+  chmodSync(dir, 0o755);
+  const profDir = join(dir, "prof");
+  let upstream: Service | undefined;
+  let proxy: Service | undefined;
+  try {
+    const inst = upstreamConfig(join(dir, "upstream"), port + 1);
+    upstream = startService("upstream (nginx)", "nginx", inst.args, { core: "0" });
+    await waitForPort(port + 1, 10_000);
+    const spec = `name=bench,listen_http=127.0.0.1:${port},upstream=http://127.0.0.1:${
+      port + 1
+    },log_jsonl=${dir}/logs/`;
+    const [cmd, args] = taplineCommand("node", root, spec, ["--cpu-prof", "--cpu-prof-dir", profDir]);
+    proxy = startService("tapline (node, profiled)", cmd, args, { core: "1", cwd: root });
+    await proxy.waitFor(`"msg":"ready"`, 30_000);
+    const r = await runWrk({
+      url: `http://127.0.0.1:${port}${values.path}`,
+      connections: Number(values.connections),
+      threads: 1,
+      seconds: Number(values.seconds),
+      method,
+      core: "0",
+    });
+    // The profile is written when the process exits normally (tapline exits on SIGTERM).
+    await stopService(proxy, 15_000);
+    const file = readdirSync(profDir).find((f) => f.endsWith(".cpuprofile"));
+    if (!file) throw new Error(`No .cpuprofile in ${profDir}: did tapline exit cleanly on SIGTERM?`);
+    const summary = summarise(JSON.parse(readFileSync(join(profDir, file), "utf8")));
+    const md =
+      `# tapline (node) CPU profile: ${method} ${values.path}, c${values.connections}, ${values.seconds} s\n\n` +
+      `${Math.round(r.requests / (r.duration_us / 1e6))} req/s under the profiler (profiling slows it down).\n\n` +
+      renderSummary(summary, Number(values.top));
+    mkdirSync(dirname(resolve(values.out)), { recursive: true });
+    writeFileSync(resolve(values.out), md);
+    process.stdout.write(md);
+  } finally {
+    if (proxy) await stopService(proxy);
+    if (upstream) await stopService(upstream);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
