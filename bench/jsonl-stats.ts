@@ -10,29 +10,63 @@ function jsonlFiles(dir: string): string[] {
   return readdirSync(dir).filter((f) => f.endsWith(".jsonl")).map((f) => join(dir, f));
 }
 
-/** Lines (records) and bytes in every `*.jsonl` under `dir`. */
-export function countRecords(dir: string): { records: number; bytes: number } {
-  let records = 0;
-  let bytes = 0;
+const HEAD_BYTES = 1024;
+const TIMESTAMP_RE = /"timestamp":"([^"]+)"/;
+
+/** Record counts and bytes of the JSONL files under a directory. */
+export interface RecordCounts {
+  /** Every line. */
+  records: number;
+  /** Lines whose `timestamp` (request start) lies in the window; lines without one count as inside. */
+  inWindow: number;
+  bytes: number;
+}
+
+/**
+ * Count the records in every `*.jsonl` under `dir`, and those whose request
+ * started within [`sinceMs`, `untilMs`]. Only the first KiB of each line is
+ * parsed, so 1 MiB records cost no more than small ones.
+ */
+export function countRecords(dir: string, sinceMs = -Infinity, untilMs = Infinity): RecordCounts {
+  const counts: RecordCounts = { records: 0, inWindow: 0, bytes: 0 };
   const buf = Buffer.allocUnsafe(4 * 1024 * 1024);
   for (const file of jsonlFiles(dir)) {
-    bytes += statSync(file).size;
+    counts.bytes += statSync(file).size;
     const fd = openSync(file, "r");
+    let head: Buffer[] = [];
+    let headLen = 0;
+    const endLine = () => {
+      counts.records++;
+      const m = TIMESTAMP_RE.exec(Buffer.concat(head).toString("latin1"));
+      const t = m?.[1] === undefined ? NaN : Date.parse(m[1]);
+      if (Number.isNaN(t) || (t >= sinceMs && t <= untilMs)) counts.inWindow++;
+      head = [];
+      headLen = 0;
+    };
     try {
       for (;;) {
         const n = readSync(fd, buf, 0, buf.length, null);
         if (n <= 0) break;
-        let at = buf.indexOf(10);
-        while (at >= 0 && at < n) {
-          records++;
-          at = buf.indexOf(10, at + 1);
+        let pos = 0;
+        while (pos < n) {
+          let nl = buf.indexOf(10, pos);
+          if (nl >= n) nl = -1;
+          const segEnd = nl < 0 ? n : nl;
+          if (headLen < HEAD_BYTES && segEnd > pos) {
+            const take = Math.min(HEAD_BYTES - headLen, segEnd - pos);
+            head.push(Buffer.from(buf.subarray(pos, pos + take)));
+            headLen += take;
+          }
+          if (nl < 0) break;
+          endLine();
+          pos = nl + 1;
         }
       }
     } finally {
       closeSync(fd);
     }
   }
-  return { records, bytes };
+  return counts;
 }
 
 /** Total size of the `*.jsonl` files under `dir`. */

@@ -8,18 +8,30 @@ import { createConnection } from "node:net";
 import { processTree } from "./procstat.ts";
 
 const live = new Set<ChildProcess>();
+const cleanups: (() => void)[] = [];
 let hooked = false;
+
+/** Run `fn` (synchronously) when the harness exits or is interrupted, after children are killed. */
+export function onCleanup(fn: () => void): void {
+  cleanups.push(fn);
+  hook();
+}
 
 /** Register a child for cleanup on harness exit. */
 export function track(child: ChildProcess): void {
   live.add(child);
+  hook();
+}
+
+function hook(): void {
   if (!hooked) {
     hooked = true;
     process.on("exit", killAll);
+    const codes = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 } as const;
     for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
       process.on(sig, () => {
         killAll();
-        process.exit(130);
+        process.exit(codes[sig]);
       });
     }
   }
@@ -43,6 +55,13 @@ function killAll(): void {
     }
   }
   live.clear();
+  for (const fn of cleanups.splice(0)) {
+    try {
+      fn();
+    } catch {
+      // Best effort on the way out.
+    }
+  }
 }
 
 /** A started service: its pid and everything it wrote to stderr. */

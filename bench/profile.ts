@@ -5,6 +5,7 @@
  *
  * Usage: node dist/bench/profile.js [--path /1k] [--method GET|POST]
  *   [--seconds 5] [--connections 32] [--top 25] [--out FILE]
+ *   [--capture on|off] [--tapline-args="--max-body-size 64KB"]
  */
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { renderSummary, summarise } from "./cpuprofile.ts";
 import { upstreamConfig } from "./nginx.ts";
-import { type Service, startService, stopService, waitForPort } from "./procs.ts";
+import { onCleanup, type Service, startService, stopService, waitForPort } from "./procs.ts";
 import { taplineCommand } from "./targets.ts";
 import { runWrk } from "./wrk.ts";
 
@@ -33,12 +34,15 @@ async function main(): Promise<void> {
       top: { type: "string", default: "25" },
       port: { type: "string", default: "18290" },
       out: { type: "string", default: join(root, "bench/results/profile.md") },
+      capture: { type: "string", default: "on" },
+      "tapline-args": { type: "string", default: "" },
     },
   });
   const method = values.method === "POST" ? "POST" : "GET";
   const port = Number(values.port);
   const dir = mkdtempSync(join(tmpdir(), "tapline-profile-"));
   chmodSync(dir, 0o755);
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
   const profDir = join(dir, "prof");
   let upstream: Service | undefined;
   let proxy: Service | undefined;
@@ -46,11 +50,13 @@ async function main(): Promise<void> {
     const inst = upstreamConfig(join(dir, "upstream"), port + 1);
     upstream = startService("upstream (nginx)", "nginx", inst.args, { core: "0" });
     await waitForPort(port + 1, 10_000);
-    const spec = `name=bench,listen_http=127.0.0.1:${port},upstream=http://127.0.0.1:${
-      port + 1
-    },log_jsonl=${dir}/logs/`;
+    const upstreamUrl = `http://127.0.0.1:${port + 1}`;
+    const capture = values.capture !== "off";
+    const spec = `name=bench,listen_http=127.0.0.1:${port},upstream=${upstreamUrl}` +
+      (capture ? `,log_jsonl=${dir}/logs/` : "");
     const [cmd, args] = taplineCommand("node", root, spec, ["--cpu-prof", "--cpu-prof-dir", profDir]);
-    proxy = startService("tapline (node, profiled)", cmd, args, { core: "1", cwd: root });
+    const extra = values["tapline-args"].split(/\s+/).filter(Boolean);
+    proxy = startService("tapline (node, profiled)", cmd, [...args, ...extra], { core: "1", cwd: root });
     await proxy.waitFor(`"msg":"ready"`, 30_000);
     const r = await runWrk({
       url: `http://127.0.0.1:${port}${values.path}`,
@@ -65,8 +71,9 @@ async function main(): Promise<void> {
     const file = readdirSync(profDir).find((f) => f.endsWith(".cpuprofile"));
     if (!file) throw new Error(`No .cpuprofile in ${profDir}: did tapline exit cleanly on SIGTERM?`);
     const summary = summarise(JSON.parse(readFileSync(join(profDir, file), "utf8")));
-    const md =
-      `# tapline (node) CPU profile: ${method} ${values.path}, c${values.connections}, ${values.seconds} s\n\n` +
+    const flags = extra.length > 0 ? `, flags \`${extra.join(" ")}\`` : "";
+    const md = `# tapline (node) CPU profile: ${method} ${values.path}, c${values.connections}, ` +
+      `${values.seconds} s, capture ${capture ? "on" : "off"}${flags}\n\n` +
       `${Math.round(r.requests / (r.duration_us / 1e6))} req/s under the profiler (profiling slows it down).\n\n` +
       renderSummary(summary, Number(values.top));
     mkdirSync(dirname(resolve(values.out)), { recursive: true });

@@ -30,7 +30,7 @@ export interface ScenarioResult {
   cpuUsPerReq?: number;
   /** Proxy CPU use over the run in percent of one core. */
   cpuPercent?: number;
-  /** JSONL records written during the measured run, and their bytes. */
+  /** JSONL records of requests that started during the measured run, and the bytes written. */
   records?: number;
   jsonlBytes?: number;
   /** How long after the run the JSONL files kept growing (writer backlog). */

@@ -8,7 +8,7 @@
  *     [--scenarios get1k,post1k,get1m,lat1] [--duration 10] [--warmup 3]
  *     [--connections 32] [--threads 1] [--upstream nginx|node]
  *     [--proxy-core 1] [--load-core 0] [--port 18280] [--out FILE] [--keep]
- *     [--quiet-wait 10]
+ *     [--quiet-wait 10] [--capture on|off] [--tapline-args="--max-body-size 64KB"]
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpus, release, tmpdir } from "node:os";
@@ -26,7 +26,7 @@ import {
   processTree,
   selfAndReapedChildrenSeconds,
 } from "./procstat.ts";
-import { type Service, sleep, startService, stopService, waitForPort, waitForPortFree } from "./procs.ts";
+import { onCleanup, type Service, sleep, startService, stopService, waitForPort, waitForPortFree } from "./procs.ts";
 import { renderReport, SCENARIO_NAMES, type ScenarioName, type ScenarioResult, type TargetResult } from "./report.ts";
 import { type RunningTarget, startTarget, TARGET_NAMES, type TargetName } from "./targets.ts";
 import { errorCount, runWrk, type WrkOptions } from "./wrk.ts";
@@ -51,6 +51,8 @@ interface Options {
   out: string;
   keep: boolean;
   quietWait: number;
+  capture: boolean;
+  taplineArgs: string[];
 }
 
 function parseOptions(root: string): Options {
@@ -69,6 +71,8 @@ function parseOptions(root: string): Options {
       out: { type: "string", default: join(root, "bench/results/latest.md") },
       keep: { type: "boolean", default: false },
       "quiet-wait": { type: "string", default: "10" },
+      capture: { type: "string", default: "on" },
+      "tapline-args": { type: "string", default: "" },
     },
   });
   const list = <T extends string>(text: string, allowed: readonly T[], what: string): T[] =>
@@ -81,6 +85,9 @@ function parseOptions(root: string): Options {
   const upstream = values.upstream;
   if (upstream !== "nginx" && upstream !== "node") {
     throw new Error(`Invalid --upstream "${upstream}": expected nginx or node`);
+  }
+  if (values.capture !== "on" && values.capture !== "off") {
+    throw new Error(`Invalid --capture "${values.capture}": expected on or off`);
   }
   const pin = cpus().length >= 2;
   if (!pin) process.stderr.write("Fewer than 2 CPUs: running everything unpinned\n");
@@ -98,6 +105,8 @@ function parseOptions(root: string): Options {
     out: resolve(values.out),
     keep: values.keep,
     quietWait: Number(values["quiet-wait"]),
+    capture: values.capture !== "off",
+    taplineArgs: values["tapline-args"].split(/\s+/).filter(Boolean),
   };
 }
 
@@ -220,6 +229,7 @@ async function runScenario(
     await waitDrained(target.logDir);
     truncateRecords(target.logDir);
   }
+  const wallStart = Date.now();
   const cpu0 = cpuSeconds(pids);
   const up0 = cpuSeconds(upstreamPids);
   const self0 = selfAndReapedChildrenSeconds();
@@ -229,6 +239,7 @@ async function runScenario(
   const self1 = selfAndReapedChildrenSeconds();
   const up1 = cpuSeconds(upstreamPids);
   const cpu1 = cpuSeconds(pids);
+  const wallEnd = Date.now();
   const seconds = r.duration_us / 1e6;
   const result: ScenarioResult = {
     scenario,
@@ -249,8 +260,9 @@ async function runScenario(
   }
   if (target.logDir) {
     result.captureLagMs = await waitDrained(target.logDir);
-    const { records, bytes } = countRecords(target.logDir);
-    result.records = records;
+    // Count by request start time: records of the warm-up may still be arriving from a lagging writer.
+    const { inWindow, bytes } = countRecords(target.logDir, wallStart, wallEnd);
+    result.records = inWindow;
     result.jsonlBytes = bytes;
     truncateRecords(target.logDir);
   }
@@ -271,7 +283,15 @@ async function runTarget(
   let target: RunningTarget | undefined;
   try {
     log(`starting ${name}`);
-    target = await startTarget(name, { root, dir: tdir, port: opts.port, upstreamPort, core: opts.proxyCore });
+    target = await startTarget(name, {
+      root,
+      dir: tdir,
+      port: opts.port,
+      upstreamPort,
+      core: opts.proxyCore,
+      capture: opts.capture,
+      taplineArgs: opts.taplineArgs,
+    });
     const pids = target.service ? processTree(target.service.pid) : [];
     if (pids.length > 0) {
       await sleep(500);
@@ -311,6 +331,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "tapline-bench-"));
   // nginx workers run as an unprivileged user when started as root; they must read the static files.
   chmodSync(dir, 0o755);
+  if (!opts.keep) onCleanup(() => rmSync(dir, { recursive: true, force: true }));
   const upstreamPort = opts.port + 1;
   log(
     `scratch dir ${dir}; proxy on core ${opts.proxyCore ?? "any"}, wrk and upstream on core ${opts.loadCore ?? "any"}`,
@@ -341,7 +362,9 @@ async function main(): Promise<void> {
       ].join(", "),
       settings: `wrk -t${opts.threads} -c${opts.connections} -d${opts.duration}s after a ${opts.warmup} s warm-up; ` +
         `proxy on CPU ${opts.proxyCore ?? "any"}, wrk + ${opts.upstream} upstream on CPU ${opts.loadCore ?? "any"}; ` +
-        `tapline with log_jsonl capture on; total run ${Math.round((Date.now() - started) / 1000)} s`,
+        `tapline with log_jsonl capture ${opts.capture ? "on" : "OFF"}` +
+        (opts.taplineArgs.length > 0 ? ` and flags \`${opts.taplineArgs.join(" ")}\`` : "") +
+        `; total run ${Math.round((Date.now() - started) / 1000)} s`,
     },
     results,
   );

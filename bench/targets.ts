@@ -20,6 +20,10 @@ export interface TargetContext {
   upstreamPort: number;
   /** taskset CPU list for the proxy, undefined for unpinned. */
   core: string | undefined;
+  /** false drops `log_jsonl` from the tapline spec, measuring forwarding alone. */
+  capture: boolean;
+  /** Extra tapline flags, e.g. `["--max-body-size", "64KB"]`. */
+  taplineArgs: string[];
 }
 
 /** A running target: the port to load and, for proxies, the process to watch. */
@@ -45,13 +49,16 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
     return { port: ctx.port, service };
   }
   const logDir = join(ctx.dir, "logs");
-  const spec =
-    `name=bench,listen_http=127.0.0.1:${ctx.port},upstream=http://127.0.0.1:${ctx.upstreamPort},log_jsonl=${logDir}/`;
+  const spec = `name=bench,listen_http=127.0.0.1:${ctx.port},upstream=http://127.0.0.1:${ctx.upstreamPort}` +
+    (ctx.capture ? `,log_jsonl=${logDir}/` : "");
   const [cmd, args] = taplineCommand(name, ctx.root, spec);
-  const service = startService(`tapline (${name})`, cmd, args, { core: ctx.core, cwd: ctx.root });
+  const service = startService(`tapline (${name})`, cmd, [...args, ...ctx.taplineArgs], {
+    core: ctx.core,
+    cwd: ctx.root,
+  });
   await service.waitFor(`"msg":"ready"`, 60_000);
   await waitForPort(ctx.port, 10_000);
-  return { port: ctx.port, service, logDir };
+  return ctx.capture ? { port: ctx.port, service, logDir } : { port: ctx.port, service };
 }
 
 /** The command line that runs tapline under `runtime`, as bench/README.md documents. */

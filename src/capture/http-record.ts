@@ -11,6 +11,8 @@ import { type CapturedBody, type HttpRecord, RECORD_VERSION } from "./record.ts"
 export interface RecordContext {
   maxBodySize: number;
   decompress: Decompressor;
+  /** A faster base64 encoder from the runtime, when it has one. */
+  base64?: (bytes: Uint8Array) => string;
 }
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
@@ -24,7 +26,7 @@ async function bodyFields(
   if (capture.truncated) fields.body_truncated = true;
   if (capture.captured === 0) return fields;
   const bytes = capture.bytes();
-  const { body, base64 } = encodeBody(bytes, capture.truncated);
+  const { body, base64 } = encodeBody(bytes, capture.truncated, context.base64);
   fields.body = body;
   if (base64) fields.body_base64 = true;
   const encoding = headers && headerValue(headers, "content-encoding")?.trim().toLowerCase();
@@ -32,7 +34,7 @@ async function bodyFields(
   if (encoding && DECODABLE_ENCODINGS.has(encoding) && !capture.truncated) {
     const decoded = await context.decompress(encoding, bytes, context.maxBodySize);
     if (decoded) {
-      const text = encodeBody(decoded.bytes, decoded.truncated);
+      const text = encodeBody(decoded.bytes, decoded.truncated, context.base64);
       fields.body_decoded = text.body;
       if (text.base64) fields.body_decoded_base64 = true;
       if (decoded.truncated) fields.body_decoded_truncated = true;

@@ -39,7 +39,7 @@ export async function startTapline(config: Config, runtime: Runtime, logger: Log
   const pipeline = new CapturePipeline({
     queueSize: config.captureQueueSize,
     flushInterval: config.flushInterval,
-    recordContext: { maxBodySize: config.maxBodySize, decompress: runtime.decompress },
+    recordContext: { maxBodySize: config.maxBodySize, decompress: runtime.decompress, base64: runtime.base64 },
     logger,
   });
   metrics.queueDepth = () => pipeline.depth;

@@ -9,6 +9,7 @@ import type { Exchange } from "../core/exchange.ts";
 import type { RawHeaders } from "../core/headers.ts";
 import type { Route } from "../core/route.ts";
 import { processOperations } from "./shared/process.ts";
+import { base64 } from "./shared/base64.ts";
 import { decompress } from "./shared/decompress.ts";
 import { nodeFileSystem } from "./shared/fs.ts";
 import type { FetchHandler, Listener, ProxyServer, Runtime, TlsMaterial, UpstreamOptions } from "./types.ts";
@@ -246,5 +247,6 @@ export const bunRuntime: Runtime = {
   serveFetch,
   fs: nodeFileSystem,
   decompress,
+  base64,
   ...processOperations,
 };

@@ -7,6 +7,7 @@ import type { Route } from "../core/route.ts";
 import { processOperations } from "./shared/process.ts";
 import { serveFetchWithNodeHttp } from "./shared/node-fetch-server.ts";
 import { NodeProxyServer } from "./shared/node-proxy.ts";
+import { base64 } from "./shared/base64.ts";
 import { decompress } from "./shared/decompress.ts";
 import { nodeFileSystem } from "./shared/fs.ts";
 import type { Runtime, UpstreamOptions } from "./types.ts";
@@ -29,6 +30,7 @@ export const denoRuntime: Runtime = {
   serveFetch: serveFetchWithNodeHttp,
   fs: nodeFileSystem,
   decompress,
+  base64,
   ...processOperations,
   args: () => Deno.args,
   onShutdownSignal(handler: (signal: string) => void): void {

@@ -1,6 +1,7 @@
 /** The Node adapter: node:http + undici forwarding, node:fs, process signals. */
 import process from "node:process";
 import type { Route } from "../core/route.ts";
+import { base64 } from "./shared/base64.ts";
 import { decompress } from "./shared/decompress.ts";
 import { nodeFileSystem } from "./shared/fs.ts";
 import { serveFetchWithNodeHttp } from "./shared/node-fetch-server.ts";
@@ -16,5 +17,6 @@ export const nodeRuntime: Runtime = {
   serveFetch: serveFetchWithNodeHttp,
   fs: nodeFileSystem,
   decompress,
+  base64,
   ...processOperations,
 };

@@ -52,6 +52,8 @@ export interface Runtime {
   serveFetch(handler: FetchHandler, address: ListenAddress): Promise<Listener>;
   readonly fs: SinkFileSystem;
   readonly decompress: Decompressor;
+  /** Native base64 of bytes, for binary bodies in records. */
+  readonly base64: (bytes: Uint8Array) => string;
   readTextFile(path: string): Promise<string>;
   /** Command-line arguments after the program (and script) name. */
   args(): string[];

@@ -1,8 +1,6 @@
 import type { CaptureRecord } from "../capture/record.ts";
 import type { AppendFile, RecordSink, SinkFileSystem } from "./types.ts";
 
-const encoder = new TextEncoder();
-
 /**
  * Appends records to a JSONL file, one JSON object per line and one write per
  * batch. JSONL is the source of truth, so the file is only ever appended to.
@@ -34,10 +32,11 @@ export class JsonlSink implements RecordSink {
 
   async writeBatch(records: readonly CaptureRecord[]): Promise<void> {
     if (records.length === 0) return;
-    let text = "";
-    for (const record of records) text += JSON.stringify(record) + "\n";
+    const lines = new Array<string>(records.length + 1);
+    for (let i = 0; i < records.length; i++) lines[i] = JSON.stringify(records[i]);
+    lines[records.length] = "";
     const file = await this.#handle();
-    await file.append(encoder.encode(text));
+    await file.append(lines.join("\n"));
   }
 
   async close(): Promise<void> {

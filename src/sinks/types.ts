@@ -16,7 +16,8 @@ export interface RecordSink {
 
 /** An append-only file handle supplied by the runtime adapter. */
 export interface AppendFile {
-  append(data: Uint8Array): Promise<void>;
+  /** Appends UTF-8 text; the runtime encodes it natively. */
+  append(text: string): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,4 +1,5 @@
 /** File access for sinks and config through node:fs, shared by the three runtimes. */
+import { Buffer } from "node:buffer";
 import { mkdir, open, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { AppendFile, SinkFileSystem } from "../../sinks/types.ts";
@@ -9,7 +10,8 @@ export const nodeFileSystem: SinkFileSystem = {
     await mkdir(dirname(path), { recursive: true });
     const handle = await open(path, "a");
     return {
-      async append(data: Uint8Array): Promise<void> {
+      async append(text: string): Promise<void> {
+        const data = Buffer.from(text, "utf8");
         let offset = 0;
         while (offset < data.byteLength) {
           const { bytesWritten } = await handle.write(data, offset, data.byteLength - offset);
