@@ -6,6 +6,7 @@
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** Control bytes that make a body binary; tab, LF and CR are allowed in text. */
+// deno-lint-ignore no-control-regex -- matching control characters is the point
 const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
 
 /** Text of the bytes, or undefined when they are not printable UTF-8. */
