@@ -111,14 +111,13 @@ function ensureTrailingNewline(pem: string): string {
 
 /**
  * Imports `@peculiar/x509` on first use only, since most runs never need a
- * certificate. Its dependency tsyringe refuses to load unless
- * `Reflect.getMetadata` exists, so a minimal metadata store is installed first
- * (only if no real `reflect-metadata` is present).
+ * certificate. Its dependency tsyringe refuses to load unless the Reflect
+ * metadata API exists, which `reflect-metadata` installs.
  */
 function loadX509(): Promise<X509Module> {
   if (x509Loading === undefined) {
     x509Loading = (async () => {
-      installReflectMetadataShim();
+      await import("reflect-metadata");
       const x509 = await import("@peculiar/x509");
       x509.cryptoProvider.set(globalThis.crypto);
       return x509;
@@ -129,37 +128,4 @@ function loadX509(): Promise<X509Module> {
     });
   }
   return x509Loading;
-}
-
-type MetadataKey = unknown;
-interface ReflectMetadataApi {
-  getMetadata(key: MetadataKey, target: object): unknown;
-  getOwnMetadata(key: MetadataKey, target: object): unknown;
-  defineMetadata(key: MetadataKey, value: unknown, target: object): void;
-}
-
-/** Just enough of the `reflect-metadata` API for tsyringe's `injectable()`/`inject()`. */
-function installReflectMetadataShim(): void {
-  const reflect = Reflect as unknown as Partial<ReflectMetadataApi>;
-  if (typeof reflect.getMetadata === "function") return;
-  const store = new WeakMap<object, Map<MetadataKey, unknown>>();
-  const api: ReflectMetadataApi = {
-    getOwnMetadata: (key, target) => store.get(target)?.get(key),
-    getMetadata(key, target) {
-      for (let t: object | null = target; t !== null; t = Object.getPrototypeOf(t) as object | null) {
-        const own = store.get(t);
-        if (own?.has(key)) return own.get(key);
-      }
-      return undefined;
-    },
-    defineMetadata(key, value, target) {
-      let own = store.get(target);
-      if (own === undefined) store.set(target, own = new Map());
-      own.set(key, value);
-    },
-  };
-  for (const [name, fn] of Object.entries(api)) {
-    // Non-enumerable and replaceable, so a real reflect-metadata loaded later still takes over.
-    Object.defineProperty(Reflect, name, { value: fn, writable: true, configurable: true, enumerable: false });
-  }
 }
