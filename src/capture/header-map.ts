@@ -7,6 +7,18 @@ import type { HeaderMap } from "./record.ts";
  * whether a runtime hands over header names as sent or lowercased.
  */
 export function canonicalHeaderName(name: string): string {
+  const cached = canonicalCache.get(name);
+  if (cached !== undefined) return cached;
+  const canonical = canonicalize(name);
+  // Header names repeat across exchanges; the bound keeps odd traffic from growing it.
+  if (canonicalCache.size < CANONICAL_CACHE_LIMIT) canonicalCache.set(name, canonical);
+  return canonical;
+}
+
+const CANONICAL_CACHE_LIMIT = 2048;
+const canonicalCache = new Map<string, string>();
+
+function canonicalize(name: string): string {
   let out = "";
   let upper = true;
   for (let i = 0; i < name.length; i++) {
