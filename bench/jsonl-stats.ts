@@ -81,7 +81,7 @@ function totalSize(dir: string): number {
  * `quietMs` (or `maxMs` passed). Returns the milliseconds waited, which is
  * how far capture lagged behind forwarding.
  */
-export async function waitDrained(dir: string, quietMs = 400, maxMs = 10_000): Promise<number> {
+export async function waitDrained(dir: string, quietMs = 1000, maxMs = 10_000): Promise<number> {
   const start = Date.now();
   let last = totalSize(dir);
   let stableSince = Date.now();

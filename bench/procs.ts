@@ -198,3 +198,37 @@ export async function waitForPortFree(port: number, ms: number): Promise<void> {
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** Throw if something already accepts on 127.0.0.1:`port` (e.g. another benchmark run). */
+export async function assertPortFree(port: number): Promise<void> {
+  const busy = await new Promise<boolean>((resolve) => {
+    const sock = createConnection({ host: "127.0.0.1", port });
+    sock.once("connect", () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once("error", () => resolve(false));
+  });
+  if (busy) {
+    throw new Error(
+      `Port ${port} on 127.0.0.1 is already in use (is another benchmark running?): stop it or pass --port`,
+    );
+  }
+}
+
+/**
+ * Wait until `svc` accepts on 127.0.0.1:`port`, failing if it exits first or
+ * right after (a bind error must not let another process answer in its place).
+ */
+export async function waitListening(svc: Service, port: number, ms: number): Promise<void> {
+  await Promise.race([
+    waitForPort(port, ms),
+    svc.exited.then((code) => {
+      throw new Error(`${svc.name} exited (code ${code}) before listening on 127.0.0.1:${port}:\n${svc.output()}`);
+    }),
+  ]);
+  await sleep(200);
+  if (svc.child.exitCode !== null || svc.child.signalCode !== null) {
+    throw new Error(`${svc.name} exited right after start:\n${svc.output().slice(-2000)}`);
+  }
+}

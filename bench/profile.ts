@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { renderSummary, summarise } from "./cpuprofile.ts";
 import { upstreamConfig } from "./nginx.ts";
-import { onCleanup, type Service, startService, stopService, waitForPort } from "./procs.ts";
+import { assertPortFree, onCleanup, type Service, startService, stopService, waitListening } from "./procs.ts";
 import { taplineCommand } from "./targets.ts";
 import { runWrk } from "./wrk.ts";
 
@@ -48,8 +48,10 @@ async function main(): Promise<void> {
   let proxy: Service | undefined;
   try {
     const inst = upstreamConfig(join(dir, "upstream"), port + 1);
+    await assertPortFree(port);
+    await assertPortFree(port + 1);
     upstream = startService("upstream (nginx)", "nginx", inst.args, { core: "0" });
-    await waitForPort(port + 1, 10_000);
+    await waitListening(upstream, port + 1, 10_000);
     const upstreamUrl = `http://127.0.0.1:${port + 1}`;
     const capture = values.capture !== "off";
     const spec = `name=bench,listen_http=127.0.0.1:${port},upstream=${upstreamUrl}` +

@@ -45,6 +45,9 @@ export interface TargetResult {
   error?: string;
   idleRssBytes?: number;
   peakRssBytes?: number;
+  /** tapline's totals over its whole life (warm-ups included), from its "stopped" log line. */
+  recordsWritten?: number;
+  recordsDropped?: number;
   scenarios: ScenarioResult[];
 }
 
@@ -97,12 +100,12 @@ export function renderReport(meta: ReportMeta, results: TargetResult[]): string 
 
   lines.push("## Summary", "");
   lines.push(
-    "| target | 1 KiB GET req/s | × nginx | 1 KiB POST req/s | × nginx | 1 MiB GET GiB/s | × nginx | p50 at c1 | CPU µs/req (1 KiB GET) | idle RSS | peak RSS |",
-    "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    "| target | 1 KiB GET req/s | × nginx | 1 KiB POST req/s | × nginx | 1 MiB GET GiB/s | × nginx | p50 at c1 | CPU µs/req (1 KiB GET) | idle RSS | peak RSS | records written / dropped |",
+    "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
   );
   for (const r of results) {
     if (r.error && r.scenarios.length === 0) {
-      lines.push(`| ${r.target} | failed: ${oneLine(r.error)} | | | | | | | | | |`);
+      lines.push(`| ${r.target} | failed: ${oneLine(r.error)} | | | | | | | | | | |`);
       continue;
     }
     const g = find(results, r.target, "get1k");
@@ -117,7 +120,9 @@ export function renderReport(meta: ReportMeta, results: TargetResult[]): string 
         fmtRatio(p?.reqPerSec, np?.reqPerSec)
       } | ${fmtGiBps(m?.bytesPerSec)} | ${fmtRatio(m?.bytesPerSec, nm?.bytesPerSec)} | ${fmtMs(l?.p50us)} | ${
         fmtCpu(g?.cpuUsPerReq)
-      } | ${fmtMiB(r.idleRssBytes)} | ${fmtMiB(r.peakRssBytes)} |`,
+      } | ${fmtMiB(r.idleRssBytes)} | ${fmtMiB(r.peakRssBytes)} | ${
+        r.recordsWritten === undefined ? "—" : `${fmtInt(r.recordsWritten)} / ${fmtInt(r.recordsDropped)}`
+      } |`,
     );
   }
   lines.push("");

@@ -26,7 +26,16 @@ import {
   processTree,
   selfAndReapedChildrenSeconds,
 } from "./procstat.ts";
-import { onCleanup, type Service, sleep, startService, stopService, waitForPort, waitForPortFree } from "./procs.ts";
+import {
+  assertPortFree,
+  onCleanup,
+  type Service,
+  sleep,
+  startService,
+  stopService,
+  waitForPortFree,
+  waitListening,
+} from "./procs.ts";
 import { renderReport, SCENARIO_NAMES, type ScenarioName, type ScenarioResult, type TargetResult } from "./report.ts";
 import { type RunningTarget, startTarget, TARGET_NAMES, type TargetName } from "./targets.ts";
 import { errorCount, runWrk, type WrkOptions } from "./wrk.ts";
@@ -146,7 +155,7 @@ async function startUpstream(opts: Options, root: string, dir: string, port: num
       core: opts.loadCore,
     });
   }
-  await waitForPort(port, 10_000);
+  await waitListening(svc, port, 10_000);
   await checkServes(port, "upstream");
   return svc;
 }
@@ -269,6 +278,23 @@ async function runScenario(
   return result;
 }
 
+/** tapline's own totals from its `{"msg":"stopped",...}` log line, if it printed one. */
+function stoppedCounters(output: string): { recordsWritten?: number; recordsDropped?: number } {
+  for (const line of output.split("\n").reverse()) {
+    if (!line.includes(`"msg":"stopped"`)) continue;
+    try {
+      const o = JSON.parse(line) as { records_written?: unknown; records_dropped?: unknown };
+      const out: { recordsWritten?: number; recordsDropped?: number } = {};
+      if (typeof o.records_written === "number") out.recordsWritten = o.records_written;
+      if (typeof o.records_dropped === "number") out.recordsDropped = o.records_dropped;
+      return out;
+    } catch {
+      return {};
+    }
+  }
+  return {};
+}
+
 async function runTarget(
   opts: Options,
   root: string,
@@ -318,6 +344,7 @@ async function runTarget(
     if (target?.service) {
       await stopService(target.service);
       await waitForPortFree(opts.port, 5000);
+      Object.assign(result, stoppedCounters(target.service.output()));
     }
   }
   return result;
@@ -339,6 +366,8 @@ async function main(): Promise<void> {
   const results: TargetResult[] = [];
   let upstream: Service | undefined;
   try {
+    await assertPortFree(upstreamPort);
+    await assertPortFree(opts.port);
     upstream = await startUpstream(opts, root, dir, upstreamPort);
     const upstreamPids = processTree(upstream.pid);
     for (const name of opts.targets) {

@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { proxyConfig } from "./nginx.ts";
-import { type Service, startService, waitForPort } from "./procs.ts";
+import { type Service, startService, waitListening } from "./procs.ts";
 
 export const TARGET_NAMES = ["direct", "nginx", "node", "deno", "bun"] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
@@ -40,12 +40,7 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
   if (name === "nginx") {
     const inst = proxyConfig(join(ctx.dir, "nginx"), ctx.port, ctx.upstreamPort);
     const service = startService("nginx proxy", "nginx", inst.args, { core: ctx.core });
-    await Promise.race([
-      waitForPort(ctx.port, 10_000),
-      service.exited.then(() => {
-        throw new Error(`nginx proxy exited at start:\n${service.output()}`);
-      }),
-    ]);
+    await waitListening(service, ctx.port, 10_000);
     return { port: ctx.port, service };
   }
   const logDir = join(ctx.dir, "logs");
@@ -57,7 +52,7 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
     cwd: ctx.root,
   });
   await service.waitFor(`"msg":"ready"`, 60_000);
-  await waitForPort(ctx.port, 10_000);
+  await waitListening(service, ctx.port, 10_000);
   return ctx.capture ? { port: ctx.port, service, logDir } : { port: ctx.port, service };
 }
 

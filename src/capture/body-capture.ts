@@ -56,6 +56,8 @@ export class BodyCapture {
   /** Returns the reserved bytes to the budget; the capture must not be read after. */
   release(): void {
     this.#budget.release(this.captured);
+    // Releasing twice must not give the budget bytes it never lent.
+    this.captured = 0;
     this.chunks.length = 0;
   }
 }

@@ -49,6 +49,11 @@ export class HttpCapture {
     return performance.now() - this.startMono;
   }
 
+  /** Captured body bytes held in memory. */
+  get heldBytes(): number {
+    return this.request.captured + this.response.captured;
+  }
+
   /** Returns captured bytes to the memory budget once the record is written. */
   release(): void {
     this.request.release();

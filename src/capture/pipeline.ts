@@ -13,6 +13,9 @@ export interface PendingCapture {
   metrics: RouteMetrics;
 }
 
+/** Captured body bytes encoded and written together at most (one record may exceed it). */
+const WRITE_SLICE_BYTES = 4 * 1024 * 1024;
+
 /** Options of the capture pipeline. */
 export interface PipelineOptions {
   queueSize: number;
@@ -79,9 +82,35 @@ export class CapturePipeline {
     await this.#writing;
   }
 
+  /**
+   * Writes a batch in slices of about WRITE_SLICE_BYTES of captured body.
+   * A record's text and JSON take several times its raw bytes, so encoding a
+   * whole batch of large bodies at once multiplied memory; slicing bounds it,
+   * and the raw bytes stay reserved in the budget until their slice is
+   * written, so new captures are truncated (and counted) instead.
+   */
   async #write(batch: PendingCapture[]): Promise<void> {
+    let start = 0;
+    while (start < batch.length) {
+      let end = start;
+      let bytes = 0;
+      while (end < batch.length && (end === start || bytes < WRITE_SLICE_BYTES)) {
+        bytes += batch[end]!.capture.heldBytes;
+        end++;
+      }
+      const slice = batch.slice(start, end);
+      try {
+        await this.#writeSlice(slice);
+      } finally {
+        for (const item of slice) item.capture.release();
+      }
+      start = end;
+    }
+  }
+
+  async #writeSlice(slice: PendingCapture[]): Promise<void> {
     const bySink = new Map<RecordSink, { records: CaptureRecord[]; metrics: RouteMetrics[] }>();
-    for (const item of batch) {
+    for (const item of slice) {
       let record: CaptureRecord;
       try {
         record = await buildHttpRecord(item.capture, this.#options.recordContext);
@@ -89,8 +118,6 @@ export class CapturePipeline {
         item.metrics.captureDropped.write_error++;
         this.#options.logger.error("Failed to build a capture record", { route: item.metrics.route, error });
         continue;
-      } finally {
-        item.capture.release();
       }
       for (const sink of item.sinks) {
         let entry = bySink.get(sink);

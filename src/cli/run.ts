@@ -1,4 +1,3 @@
-import { createAdminApp } from "../admin/app.ts";
 import { MemoryBudget } from "../capture/memory-budget.ts";
 import { CapturePipeline } from "../capture/pipeline.ts";
 import type { Config, ListenAddress } from "../config/types.ts";
@@ -102,6 +101,8 @@ export async function startTapline(config: Config, runtime: Runtime, logger: Log
       }
     }
     if (config.listenAdmin) {
+      // Hono loads only when there is an admin port.
+      const { createAdminApp } = await import("../admin/app.ts");
       const app = createAdminApp({
         metrics,
         build: { version: VERSION, runtime: runtime.name, runtimeVersion: runtime.version },

@@ -8,7 +8,6 @@ import { parseFlags } from "./flags.ts";
 import { emptyLayer } from "./layer.ts";
 import { checkMerged, mergeLayers } from "./merge.ts";
 import type { Config } from "./types.ts";
-import { loadYamlConfig } from "./yaml.ts";
 
 /** What the command line asks for. */
 export type CommandLine =
@@ -43,7 +42,10 @@ export async function resolveCommandLine(
   if (flags.version) return { kind: "version" };
   const fromEnv = parseEnv(env);
   const configFile = flags.configFile ?? fromEnv.configFile;
-  const yaml = configFile === undefined ? emptyLayer() : await loadYamlConfig(configFile, readTextFile);
+  // The YAML parser and schema validator load only when a config file is used.
+  const yaml = configFile === undefined
+    ? emptyLayer()
+    : await (await import("./yaml.ts")).loadYamlConfig(configFile, readTextFile);
   const merged = mergeLayers([yaml, fromEnv.layer, flags.layer]);
   checkMerged(merged);
   const withFile = configFile === undefined ? {} : { configFile };

@@ -5,7 +5,7 @@
  */
 import type { Route } from "../core/route.ts";
 import { processOperations } from "./shared/process.ts";
-import { serveFetchWithNodeHttp } from "./shared/node-fetch-server.ts";
+import type { FetchHandler } from "./types.ts";
 import { NodeProxyServer } from "./shared/node-proxy.ts";
 import { base64 } from "./shared/base64.ts";
 import { decompress } from "./shared/decompress.ts";
@@ -27,7 +27,8 @@ export const denoRuntime: Runtime = {
   name: "deno",
   version: Deno.version.deno,
   createProxyServer: (route: Route, options: UpstreamOptions) => new NodeProxyServer(route, options),
-  serveFetch: serveFetchWithNodeHttp,
+  serveFetch: async (handler: FetchHandler, address) =>
+    (await import("./shared/node-fetch-server.ts")).serveFetchWithNodeHttp(handler, address),
   fs: nodeFileSystem,
   decompress,
   base64,

@@ -157,3 +157,53 @@ test("flush with nothing queued writes nothing", async () => {
   await pipeline.flush();
   assert.equal(pipeline.depth, 0);
 });
+
+test("captured bytes stay reserved until their records are written", async () => {
+  const { pipeline, budget, metrics } = setup();
+  const sink = new MemorySink();
+  let open!: () => void;
+  sink.gate = new Promise((resolve) => (open = resolve));
+  pipeline.submit({ capture: finished(budget, "x".repeat(100)), sinks: [sink], metrics: metrics.route("api") });
+  const flushed = pipeline.flush();
+  await sleep(5);
+  assert.equal(budget.used, 100, "still reserved while the sink writes");
+  open();
+  await flushed;
+  assert.equal(budget.used, 0);
+  assert.equal(sink.records.length, 1);
+});
+
+test("a batch of large captures is written in slices of bounded size", async () => {
+  const { logger } = collectingLogger();
+  const big = 3 * 1024 * 1024;
+  const pipeline = new CapturePipeline({
+    queueSize: 100,
+    flushInterval: 10,
+    recordContext: { maxBodySize: big, decompress },
+    logger,
+  });
+  const budget = new MemoryBudget(64 * 1024 * 1024);
+  const sink = new MemorySink();
+  const route = new Metrics().route("api");
+  for (let i = 0; i < 4; i++) {
+    const capture = new HttpCapture(
+      {
+        routeName: "api",
+        upstream: "http://127.0.0.1:9000",
+        method: "POST",
+        url: `/${i}`,
+        requestHeaders: [],
+        clientAddress: "127.0.0.1:1",
+      },
+      big,
+      budget,
+    );
+    capture.request.add(bytes("y".repeat(big)));
+    capture.endMs = capture.elapsed();
+    pipeline.submit({ capture, sinks: [sink], metrics: route });
+  }
+  await pipeline.flush();
+  assert.equal(sink.records.length, 4);
+  assert.ok(sink.batches.length >= 2, `4 x 3 MiB captures went out in ${sink.batches.length} write(s)`);
+  assert.equal(budget.used, 0);
+});
