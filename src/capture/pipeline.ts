@@ -15,6 +15,11 @@ export interface PendingCapture {
 
 /** Captured body bytes encoded and written together at most (one record may exceed it). */
 const WRITE_SLICE_BYTES = 4 * 1024 * 1024;
+/**
+ * Records encoded together at most: encoding runs on the forwarding thread,
+ * so a slice is also a pause in forwarding; this keeps pauses to a few ms.
+ */
+const WRITE_SLICE_RECORDS = 256;
 
 /** Options of the capture pipeline. */
 export interface PipelineOptions {
@@ -83,7 +88,8 @@ export class CapturePipeline {
   }
 
   /**
-   * Writes a batch in slices of about WRITE_SLICE_BYTES of captured body.
+   * Writes a batch in slices of about WRITE_SLICE_BYTES of captured body or
+   * WRITE_SLICE_RECORDS records.
    * A record's text and JSON take several times its raw bytes, so encoding a
    * whole batch of large bodies at once multiplied memory; slicing bounds it,
    * and the raw bytes stay reserved in the budget until their slice is
@@ -94,7 +100,9 @@ export class CapturePipeline {
     while (start < batch.length) {
       let end = start;
       let bytes = 0;
-      while (end < batch.length && (end === start || bytes < WRITE_SLICE_BYTES)) {
+      while (
+        end < batch.length && (end === start || (bytes < WRITE_SLICE_BYTES && end - start < WRITE_SLICE_RECORDS))
+      ) {
         bytes += batch[end]!.capture.heldBytes;
         end++;
       }
