@@ -3,14 +3,8 @@
  * measured faster here than Deno.serve with a fetch tee (0.42 vs 0.21 of
  * nginx), and it passes compressed bodies through untouched.
  */
-import type { Route } from "../core/route.ts";
-import { processOperations } from "./shared/process.ts";
-import type { FetchHandler } from "./types.ts";
-import { NodeProxyServer } from "./shared/node-proxy.ts";
-import { base64 } from "./shared/base64.ts";
-import { decompress } from "./shared/decompress.ts";
-import { nodeFileSystem } from "./shared/fs.ts";
-import type { Runtime, UpstreamOptions } from "./types.ts";
+import { nodeHttpAdapter } from "./shared/node-http-adapter.ts";
+import type { Runtime } from "./types.ts";
 
 interface DenoGlobal {
   version: { deno: string };
@@ -26,13 +20,7 @@ const Deno = (globalThis as unknown as { Deno: DenoGlobal }).Deno;
 export const denoRuntime: Runtime = {
   name: "deno",
   version: Deno.version.deno,
-  createProxyServer: (route: Route, options: UpstreamOptions) => new NodeProxyServer(route, options),
-  serveFetch: async (handler: FetchHandler, address) =>
-    (await import("./shared/node-fetch-server.ts")).serveFetchWithNodeHttp(handler, address),
-  fs: nodeFileSystem,
-  decompress,
-  base64,
-  ...processOperations,
+  ...nodeHttpAdapter,
   args: () => Deno.args,
   onShutdownSignal(handler: (signal: string) => void): void {
     for (const signal of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(signal, () => handler(signal));

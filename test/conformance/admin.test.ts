@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { getJson, request } from "./harness/client.ts";
-import { marker, proxySpec, removeDir, sleep, tempDir } from "./harness/fixture.ts";
+import { marker, proxySpec, sleep, tearDown, tempDir } from "./harness/fixture.ts";
 import { assertAllValid, recordFor } from "./harness/records.ts";
 import { runtimes } from "./harness/runtimes.ts";
 import { startTapline, type Tapline } from "./harness/tapline.ts";
@@ -57,14 +57,7 @@ for (const runtime of runtimes) {
       ]);
     });
 
-    after(async () => {
-      try {
-        if (tap) assert.equal((await tap.stop()).code, 0, tap.stderrTail());
-      } finally {
-        await up?.close();
-        removeDir(dir);
-      }
-    });
+    after(() => tearDown(tap, [up], dir));
 
     test("GET /_health on the admin port answers 200 with status, version, uptime and proxies", T, async () => {
       const { res, json } = await getJson(admin("/_health"));

@@ -4,7 +4,7 @@ import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { request } from "./harness/client.ts";
-import { marker, proxySpec, removeDir, tempDir } from "./harness/fixture.ts";
+import { marker, proxySpec, tearDown, tempDir } from "./harness/fixture.ts";
 import { assertAllValid, recordFor, waitForRecords } from "./harness/records.ts";
 import { runtimes } from "./harness/runtimes.ts";
 import { startTapline, type Tapline } from "./harness/tapline.ts";
@@ -50,14 +50,7 @@ for (const runtime of runtimes) {
       ]);
     });
 
-    after(async () => {
-      try {
-        if (tap) assert.equal((await tap.stop()).code, 0, tap.stderrTail());
-      } finally {
-        await up?.close();
-        removeDir(dir);
-      }
-    });
+    after(() => tearDown(tap, [up], dir));
 
     test("a dead upstream gives the client 502 and a record with error and status 502", T, async () => {
       const m = marker("dead");

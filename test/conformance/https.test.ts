@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { request } from "./harness/client.ts";
-import { marker, proxySpec, removeDir, tempDir } from "./harness/fixture.ts";
+import { marker, proxySpec, tearDown, tempDir } from "./harness/fixture.ts";
 import { assertAllValid, recordFor } from "./harness/records.ts";
 import { runtimes } from "./harness/runtimes.ts";
 import { startTapline, type Tapline } from "./harness/tapline.ts";
@@ -36,14 +36,7 @@ for (const runtime of runtimes) {
       ]);
     });
 
-    after(async () => {
-      try {
-        if (tap) assert.equal((await tap.stop()).code, 0, tap.stderrTail());
-      } finally {
-        await up?.close();
-        removeDir(dir);
-      }
-    });
+    after(() => tearDown(tap, [up], dir));
 
     test("an https request succeeds and is recorded; the upstream sees X-Forwarded-Proto https", T, async () => {
       const m = marker("tls");

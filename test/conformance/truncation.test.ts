@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { request } from "./harness/client.ts";
-import { marker, proxySpec, removeDir, tempDir } from "./harness/fixture.ts";
+import { marker, proxySpec, tearDown, tempDir } from "./harness/fixture.ts";
 import { assertAllValid, bodyBytes, recordFor } from "./harness/records.ts";
 import { runtimes } from "./harness/runtimes.ts";
 import { startTapline, type Tapline } from "./harness/tapline.ts";
@@ -31,14 +31,7 @@ for (const runtime of runtimes) {
       ]);
     });
 
-    after(async () => {
-      try {
-        if (tap) assert.equal((await tap.stop()).code, 0, tap.stderrTail());
-      } finally {
-        await up?.close();
-        removeDir(dir);
-      }
-    });
+    after(() => tearDown(tap, [up], dir));
 
     test("a 10 KB text response reaches the client whole; the record keeps 1024 bytes", T, async () => {
       const m = marker("trunc");

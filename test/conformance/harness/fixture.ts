@@ -43,3 +43,23 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** RFC 3339 date-time. */
 export const RFC3339_RE = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+
+/**
+ * Test teardown: stops tapline and expects a clean exit (code 0), then closes
+ * the upstreams and removes the temp dir even when that assertion fails.
+ */
+export async function tearDown(
+  tap: { stop(): Promise<{ code: number | null }>; stderrTail(): string } | undefined,
+  upstreams: ReadonlyArray<{ close(): Promise<void> } | undefined>,
+  dir: string | undefined,
+): Promise<void> {
+  try {
+    if (tap) {
+      const { code } = await tap.stop();
+      if (code !== 0) throw new Error(`tapline exited with code ${code}\n${tap.stderrTail()}`);
+    }
+  } finally {
+    for (const upstream of upstreams) await upstream?.close();
+    removeDir(dir);
+  }
+}

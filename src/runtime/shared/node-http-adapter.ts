@@ -1,0 +1,24 @@
+/**
+ * The adapter parts Node and Deno share: node:http + undici forwarding,
+ * node:fs, node:zlib and node:process. Each runtime's file adds its name,
+ * version and whatever it does natively.
+ */
+import type { Route } from "../../core/route.ts";
+import type { FetchHandler, Runtime, UpstreamOptions } from "../types.ts";
+import { base64 } from "./base64.ts";
+import { decompress } from "./decompress.ts";
+import { nodeFileSystem } from "./fs.ts";
+import { NodeProxyServer } from "./node-proxy.ts";
+import { processOperations } from "./process.ts";
+
+/** Everything of a Runtime except its name and version. */
+export const nodeHttpAdapter: Omit<Runtime, "name" | "version"> = {
+  createProxyServer: (route: Route, options: UpstreamOptions) => new NodeProxyServer(route, options),
+  // @hono/node-server loads only when there is an admin port.
+  serveFetch: async (handler: FetchHandler, address) =>
+    (await import("./node-fetch-server.ts")).serveFetchWithNodeHttp(handler, address),
+  fs: nodeFileSystem,
+  decompress,
+  base64,
+  ...processOperations,
+};
