@@ -1,6 +1,7 @@
 import type { HttpCapture } from "../capture/http-capture.ts";
 import { describeError } from "./describe-error.ts";
 import { clientResponseHeaders, type RawHeaders, upstreamRequestHeaders } from "./headers.ts";
+import { plainIp } from "./address.ts";
 import type { InboundRequest, Route } from "./route.ts";
 
 /** A response head to send to the client. */
@@ -48,7 +49,7 @@ export class Exchange {
     activity.enter();
     this.upstreamTarget = route.upstreamTarget(request.target);
     this.upstreamHeaders = upstreamRequestHeaders(request.headers, {
-      clientIp: request.clientIp.startsWith("::ffff:") ? request.clientIp.slice(7) : request.clientIp,
+      clientIp: plainIp(request.clientIp),
       proto: request.secure ? "https" : "http",
     });
   }

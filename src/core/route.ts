@@ -4,6 +4,7 @@ import type { CapturePipeline } from "../capture/pipeline.ts";
 import type { ProxyConfig } from "../config/types.ts";
 import type { RecordSink } from "../sinks/types.ts";
 import type { ActivityTracker } from "./activity.ts";
+import { formatAddress } from "./address.ts";
 import { Exchange } from "./exchange.ts";
 import type { RawHeaders } from "./headers.ts";
 import type { RouteMetrics } from "./metrics.ts";
@@ -100,10 +101,4 @@ export class Route {
     }
     return new Exchange(this, request, capture);
   }
-}
-
-/** `ip:port`, with IPv6 in brackets and IPv4-mapped IPv6 reduced to IPv4. */
-export function formatAddress(ip: string, port: number): string {
-  const plain = ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip;
-  return plain.includes(":") ? `[${plain}]:${port}` : `${plain}:${port}`;
 }
