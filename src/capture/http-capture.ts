@@ -1,6 +1,9 @@
 import type { RawHeaders } from "../core/headers.ts";
 import { BodyCapture } from "./body-capture.ts";
+import type { Capture, RecordContext } from "./capture.ts";
+import { buildHttpRecord } from "./http-record.ts";
 import type { MemoryBudget } from "./memory-budget.ts";
+import type { HttpRecord } from "./record.ts";
 
 /** What is known about an exchange when it starts. */
 export interface HttpCaptureStart {
@@ -19,7 +22,7 @@ export interface HttpCaptureStart {
  * references only; turning it into a record (text, base64, decoding, JSON)
  * happens in the writer, off the forwarding path.
  */
-export class HttpCapture {
+export class HttpCapture implements Capture {
   /** The exchange id (a WebSocket's frames carry it as `connection_id`). */
   readonly id = crypto.randomUUID();
   readonly start: HttpCaptureStart;
@@ -37,6 +40,8 @@ export class HttpCapture {
   responseHeaders: RawHeaders | undefined;
   error: string | undefined;
   disconnected = false;
+  /** Events of an event-stream response; -1 when the response is not one. */
+  sseEvents = -1;
 
   constructor(start: HttpCaptureStart, maxBodySize: number, budget: MemoryBudget) {
     this.start = start;
@@ -52,6 +57,10 @@ export class HttpCapture {
   /** Captured body bytes held in memory. */
   get heldBytes(): number {
     return this.request.captured + this.response.captured;
+  }
+
+  toRecord(context: RecordContext): Promise<HttpRecord> {
+    return buildHttpRecord(this, context);
   }
 
   /** Returns captured bytes to the memory budget once the record is written. */

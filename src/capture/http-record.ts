@@ -1,19 +1,12 @@
 import { headerValue, type RawHeaders } from "../core/headers.ts";
 import type { BodyCapture } from "./body-capture.ts";
 import { correlationId } from "./correlation.ts";
-import { DECODABLE_ENCODINGS, type Decompressor } from "./decompress.ts";
+import type { RecordContext } from "./capture.ts";
+import { DECODABLE_ENCODINGS } from "./decompress.ts";
 import { encodeBody } from "./encode-body.ts";
 import { toHeaderMap } from "./header-map.ts";
 import type { HttpCapture } from "./http-capture.ts";
 import { type CapturedBody, type HttpRecord, RECORD_VERSION } from "./record.ts";
-
-/** What record building needs besides the capture. */
-export interface RecordContext {
-  maxBodySize: number;
-  decompress: Decompressor;
-  /** A faster base64 encoder from the runtime, when it has one. */
-  base64?: (bytes: Uint8Array) => string;
-}
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
@@ -76,5 +69,6 @@ export async function buildHttpRecord(capture: HttpCapture, context: RecordConte
   }
   if (capture.error !== undefined) record.error = capture.error;
   if (capture.disconnected) record.disconnected = true;
+  if (capture.sseEvents >= 0) record.sse_events = capture.sseEvents;
   return record;
 }

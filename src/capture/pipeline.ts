@@ -1,14 +1,13 @@
 import type { Logger } from "../core/logger.ts";
 import type { RouteMetrics } from "../core/metrics.ts";
 import type { RecordSink } from "../sinks/types.ts";
-import type { HttpCapture } from "./http-capture.ts";
-import { buildHttpRecord, type RecordContext } from "./http-record.ts";
+import type { Capture, RecordContext } from "./capture.ts";
 import { BoundedQueue } from "./queue.ts";
 import type { CaptureRecord } from "./record.ts";
 
-/** A finished exchange waiting to be written. */
+/** A capture (exchange, frame or event) waiting to be written. */
 export interface PendingCapture {
-  capture: HttpCapture;
+  capture: Capture;
   sinks: readonly RecordSink[];
   metrics: RouteMetrics;
 }
@@ -121,7 +120,7 @@ export class CapturePipeline {
     for (const item of slice) {
       let record: CaptureRecord;
       try {
-        record = await buildHttpRecord(item.capture, this.#options.recordContext);
+        record = await item.capture.toRecord(this.#options.recordContext);
       } catch (error) {
         item.metrics.captureDropped.write_error++;
         this.#options.logger.error("Failed to build a capture record", { route: item.metrics.route, error });

@@ -60,7 +60,65 @@ export interface HttpRecord {
   error?: string;
   /** The client went away before the response ended. */
   disconnected?: boolean;
+  /** Server-Sent Events seen in the response (event streams only). */
+  sse_events?: number;
   tags?: Record<string, unknown>;
 }
 
-export type CaptureRecord = HttpRecord;
+/** Which way a WebSocket frame travelled. */
+export type FrameDirection = "client_to_server" | "server_to_client";
+
+/** Names of the WebSocket opcodes a relay sees (RFC 6455 §5.2). */
+export type OpcodeName = "text" | "binary" | "close" | "ping" | "pong";
+
+/** One WebSocket message or control frame, captured as it passed. */
+export interface WebSocketFrameRecord {
+  type: "websocket_frame";
+  v: number;
+  id: string;
+  route_name: string;
+  /** The `id` of the upgrade exchange's `http` record. */
+  connection_id: string;
+  /** RFC 3339 time the frame passed. */
+  timestamp: string;
+  direction: FrameDirection;
+  opcode: number;
+  opcode_name: OpcodeName;
+  /** Text, or base64 when `payload_base64` is true. Omitted when empty. */
+  payload?: string;
+  /** Full payload size in bytes, even when the capture was cut. */
+  payload_size: number;
+  payload_truncated?: boolean;
+  payload_base64?: boolean;
+  /** Close frames: the status code, when the frame carried one. */
+  close_code?: number;
+  close_reason?: string;
+  tags?: Record<string, unknown>;
+}
+
+/** One Server-Sent Event, captured as it passed. */
+export interface SseEventRecord {
+  type: "sse_event";
+  v: number;
+  id: string;
+  route_name: string;
+  /** The `id` of the exchange's `http` record. */
+  connection_id: string;
+  /** RFC 3339 time the event was complete. */
+  timestamp: string;
+  /** Milliseconds since the response head arrived. */
+  t_delta_ms: number;
+  /** The `event:` field, `message` when absent. */
+  event: string;
+  /** The data lines joined with `\n`. */
+  data: string;
+  /** True when `data` was cut at `max_body_size` characters. */
+  data_truncated?: boolean;
+  /** The `id:` field of this event, when it had one. */
+  id_field?: string;
+  /** The `retry:` field (milliseconds) given with or just before this event. */
+  retry?: number;
+  tags?: Record<string, unknown>;
+}
+
+export type CaptureRecord = HttpRecord | WebSocketFrameRecord | SseEventRecord;

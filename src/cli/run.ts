@@ -62,6 +62,7 @@ export async function startTapline(config: Config, runtime: Runtime, logger: Log
   const tls = await loadTlsMaterial(config, runtime.readTextFile);
   const listeners: Listener[] = [];
   const servers: ProxyServer[] = [];
+  const routes: Route[] = [];
   const closeStarted = async () => {
     for (const listener of listeners) await listener.stop();
     for (const listener of listeners) listener.closeAll();
@@ -78,6 +79,7 @@ export async function startTapline(config: Config, runtime: Runtime, logger: Log
         metrics: metrics.route(proxy.name),
         activity,
       });
+      routes.push(route);
       const server = runtime.createProxyServer(route, { insecureSkipVerify: config.insecureSkipVerify });
       servers.push(server);
       const endpoints: Array<["http" | "https", ListenAddress]> = [];
@@ -126,6 +128,8 @@ export async function startTapline(config: Config, runtime: Runtime, logger: Log
       logger.info("shutting down", { reason, in_flight: activity.active });
       for (const listener of listeners) await listener.stop();
       for (const server of servers) server.drain();
+      // WebSockets have no natural end: both sides get a 1001 close, which shutdown then waits for.
+      for (const route of routes) route.closeWebSockets();
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timedOut = await Promise.race([
         activity.whenIdle().then(() => false),

@@ -3,6 +3,8 @@ import { describeError } from "./describe-error.ts";
 import { clientResponseHeaders, type RawHeaders, upstreamRequestHeaders } from "./headers.ts";
 import { plainIp } from "./address.ts";
 import type { InboundRequest, Route } from "./route.ts";
+import { isEventStream, SseTap } from "./sse-tap.ts";
+import { type RelayOptions, type WebSocketEnd, WebSocketRelay } from "./websocket-relay.ts";
 
 /** A response head to send to the client. */
 export interface ResponseHead {
@@ -38,6 +40,7 @@ export class Exchange {
   readonly upstreamHeaders: RawHeaders;
   readonly #startMono = performance.now();
   #finished = false;
+  #sse: SseTap | undefined;
 
   constructor(route: Route, request: InboundRequest, capture: HttpCapture | undefined) {
     this.route = route;
@@ -76,6 +79,7 @@ export class Exchange {
       capture.statusText = statusText;
       capture.responseHeaders = headers;
     }
+    if (status !== 101 && isEventStream(headers)) this.#sse = new SseTap(this.route, capture);
     return { status, statusText, headers: clientResponseHeaders(headers) };
   }
 
@@ -83,6 +87,24 @@ export class Exchange {
   responseChunk(chunk: Uint8Array): void {
     this.route.deps.metrics.bytesSent += chunk.byteLength;
     this.capture?.response.add(chunk);
+    this.#sse?.chunk(chunk);
+  }
+
+  /**
+   * The upstream accepted a WebSocket upgrade with this 101 head, and the
+   * client has been answered: the exchange is recorded now (its record's id
+   * is the frames' `connection_id`) and a relay takes over the connection.
+   */
+  acceptWebSocket(
+    head: { statusText: string; headers: RawHeaders },
+    client: WebSocketEnd,
+    upstream: WebSocketEnd,
+    options?: RelayOptions,
+  ): WebSocketRelay {
+    this.responseHead(101, head.statusText, head.headers);
+    const relay = new WebSocketRelay(this.route, this.capture?.id, client, upstream, options);
+    this.finish();
+    return relay;
   }
 
   /**
@@ -111,6 +133,7 @@ export class Exchange {
     const { metrics, activity, pipeline, sinks } = this.route.deps;
     metrics.requestsActive--;
     if (outcome?.clientGone) metrics.clientDisconnects++;
+    this.#sse?.end();
     const capture = this.capture;
     if (capture) {
       capture.endMs = capture.elapsed();

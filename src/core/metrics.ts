@@ -49,6 +49,15 @@ export class RouteMetrics {
   captureBudgetTruncations = 0;
   readonly captureDropped: Record<DropReason, number> = { queue_full: 0, write_error: 0, shutdown: 0 };
   recordsWritten = 0;
+  /** WebSocket connections relayed, and those open now. */
+  websocketsTotal = 0;
+  websocketsActive = 0;
+  /** WebSocket messages and control frames relayed, by direction. */
+  readonly websocketFrames = { client_to_server: 0, server_to_client: 0 };
+  /** Event-stream responses, those streaming now, and their events. */
+  sseStreamsTotal = 0;
+  sseStreamsActive = 0;
+  sseEvents = 0;
   /** Time from request start to the upstream's response head, seconds. */
   readonly upstreamLatency = new Histogram(LATENCY_BUCKETS);
 

@@ -8,6 +8,7 @@ import { formatAddress } from "./address.ts";
 import { Exchange } from "./exchange.ts";
 import type { RawHeaders } from "./headers.ts";
 import type { RouteMetrics } from "./metrics.ts";
+import type { WebSocketRelay } from "./websocket-relay.ts";
 
 /** A request head as a runtime adapter receives it. */
 export interface InboundRequest {
@@ -43,6 +44,8 @@ export class Route {
   /** The upstream as written in records. */
   readonly upstreamText: string;
   readonly deps: RouteDependencies;
+  /** WebSocket connections being relayed, so shutdown can close them. */
+  readonly websockets = new Set<WebSocketRelay>();
   readonly #basePath: string;
   readonly #include: RegExp[];
   readonly #exclude: RegExp[];
@@ -78,6 +81,11 @@ export class Route {
       }
     }
     return this.#basePath + pathAndQuery;
+  }
+
+  /** Closes every relayed WebSocket with 1001 (going away), for shutdown. */
+  closeWebSockets(): void {
+    for (const relay of [...this.websockets]) relay.goingAway();
   }
 
   /** Starts an exchange for a request that has just arrived. */

@@ -9,12 +9,14 @@ import type { Exchange } from "../core/exchange.ts";
 import type { RawHeaders } from "../core/headers.ts";
 import type { Route } from "../core/route.ts";
 import { processOperations } from "./shared/process.ts";
+import { type BunUpgrader, bunWebSocketHandlers, upgradeToUpstream } from "./bun-websocket.ts";
+import { isWebSocketUpgrade } from "./shared/websocket-upstream.ts";
 import { base64 } from "./shared/base64.ts";
 import { decompress } from "./shared/decompress.ts";
 import { nodeFileSystem } from "./shared/fs.ts";
 import type { FetchHandler, Listener, ProxyServer, Runtime, TlsMaterial, UpstreamOptions } from "./types.ts";
 
-interface BunServer {
+interface BunServer extends BunUpgrader {
   readonly hostname: string;
   readonly port: number;
   requestIP(request: Request): { address: string; port: number } | null;
@@ -27,7 +29,8 @@ interface BunServeOptions {
   tls?: TlsMaterial;
   idleTimeout?: number;
   maxRequestBodySize?: number;
-  fetch(request: Request, server: BunServer): Response | Promise<Response>;
+  fetch(request: Request, server: BunServer): Response | undefined | Promise<Response | undefined>;
+  websocket?: typeof bunWebSocketHandlers;
 }
 
 interface BunGlobal {
@@ -122,18 +125,20 @@ class BunProxyServer implements ProxyServer {
     return teeStream(request.body, (c) => exchange.requestChunk(c), () => exchange.requestEnd(), () => {});
   }
 
-  async #handle(request: Request, server: BunServer, secure: boolean): Promise<Response> {
+  async #handle(request: Request, server: BunServer, secure: boolean): Promise<Response | undefined> {
     const url = request.url;
     const target = url.slice(url.indexOf("/", url.indexOf("//") + 2));
     const client = server.requestIP(request);
+    const headers = rawHeadersOf(request.headers);
     const exchange = this.#route.begin({
       method: request.method,
       target,
-      headers: rawHeadersOf(request.headers),
+      headers,
       clientIp: client?.address ?? "0.0.0.0",
       clientPort: client?.port ?? 0,
       secure,
     });
+    if (isWebSocketUpgrade(headers)) return upgradeToUpstream(request, server, exchange, this.#options);
     let upstream: Response;
     try {
       const init: BunFetchInit = {
@@ -206,6 +211,7 @@ class BunProxyServer implements ProxyServer {
       idleTimeout: 0,
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       fetch: (request, srv) => this.#handle(request, srv, secure),
+      websocket: bunWebSocketHandlers,
     });
     this.#servers.push(server);
     return Promise.resolve(bunListener(server));

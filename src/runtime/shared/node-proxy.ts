@@ -7,7 +7,7 @@
  */
 import http from "node:http";
 import https from "node:https";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { Pool } from "undici";
 import type { Dispatcher } from "undici";
 import type { ListenAddress } from "../../config/types.ts";
@@ -15,6 +15,9 @@ import type { Exchange } from "../../core/exchange.ts";
 import type { RawHeaders } from "../../core/headers.ts";
 import type { Route } from "../../core/route.ts";
 import type { Listener, ProxyServer, TlsMaterial, UpstreamOptions } from "../types.ts";
+import type { Duplex } from "node:stream";
+import { NodeWebSocketUpgrades } from "./node-websocket.ts";
+import { isWebSocketUpgrade } from "./websocket-upstream.ts";
 
 /** Streams an upstream response into a node:http response, with the exchange's tee. */
 class UpstreamToClient implements Dispatcher.DispatchHandler {
@@ -102,10 +105,12 @@ export class NodeProxyServer implements ProxyServer {
   readonly #route: Route;
   readonly #pool: Pool;
   readonly #servers: http.Server[] = [];
+  readonly #upgrades: NodeWebSocketUpgrades;
   #draining = false;
 
   constructor(route: Route, options: UpstreamOptions) {
     this.#route = route;
+    this.#upgrades = new NodeWebSocketUpgrades(options);
     this.#pool = new Pool(route.upstream.origin, {
       // A tap must not cut slow upstreams or long streams; the client decides.
       headersTimeout: 0,
@@ -115,9 +120,9 @@ export class NodeProxyServer implements ProxyServer {
     });
   }
 
-  #handle(req: http.IncomingMessage, res: http.ServerResponse, secure: boolean): void {
+  #begin(req: http.IncomingMessage, secure: boolean): Exchange {
     const socket = req.socket;
-    const exchange = this.#route.begin({
+    return this.#route.begin({
       method: req.method ?? "GET",
       target: req.url ?? "/",
       headers: req.rawHeaders,
@@ -126,6 +131,27 @@ export class NodeProxyServer implements ProxyServer {
       clientPort: socket.remotePort ?? 0,
       secure,
     });
+  }
+
+  #upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, secure: boolean): void {
+    if (!isWebSocketUpgrade(req.rawHeaders)) {
+      if (hasRequestBody(req)) {
+        socket.end("HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        return;
+      }
+      // Other upgrades (h2c) may be ignored (RFC 9110 §7.8): forward as a plain request on this socket.
+      const res = new http.ServerResponse(req);
+      res.assignSocket(socket as Socket);
+      res.shouldKeepAlive = false;
+      res.once("finish", () => socket.end());
+      this.#handle(req, res, secure);
+      return;
+    }
+    void this.#upgrades.handle(this.#begin(req, secure), req, socket, head);
+  }
+
+  #handle(req: http.IncomingMessage, res: http.ServerResponse, secure: boolean): void {
+    const exchange = this.#begin(req, secure);
     res.sendDate = false;
     if (this.#draining) res.shouldKeepAlive = false;
     let body: AsyncGenerator<Buffer> | null = null;
@@ -158,6 +184,10 @@ export class NodeProxyServer implements ProxyServer {
     const server = tls
       ? https.createServer({ ...options, cert: tls.cert, key: tls.key }, onRequest)
       : http.createServer(options, onRequest);
+    server.on(
+      "upgrade",
+      (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head, secure),
+    );
     this.#servers.push(server);
     return listenOn(server, address);
   }

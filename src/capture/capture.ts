@@ -1,0 +1,24 @@
+import type { Decompressor } from "./decompress.ts";
+import type { CaptureRecord } from "./record.ts";
+
+/** What record building needs besides the capture. */
+export interface RecordContext {
+  maxBodySize: number;
+  decompress: Decompressor;
+  /** A faster base64 encoder from the runtime, when it has one. */
+  base64?: (bytes: Uint8Array) => string;
+}
+
+/**
+ * Raw captured state on its way to the writer: an exchange, a WebSocket frame
+ * or an SSE event. It holds references only; `toRecord` does the encoding
+ * work in the writer, off the forwarding path.
+ */
+export interface Capture {
+  /** Captured bytes held in memory (reserved in the memory budget). */
+  readonly heldBytes: number;
+  /** Builds the record to write. */
+  toRecord(context: RecordContext): CaptureRecord | Promise<CaptureRecord>;
+  /** Returns held bytes to the memory budget once the record is written or dropped. */
+  release(): void;
+}

@@ -1,0 +1,162 @@
+import { FrameCapture, type FrameStart } from "../capture/frame-capture.ts";
+import type { FrameDirection, OpcodeName } from "../capture/record.ts";
+import type { Route } from "./route.ts";
+
+/** One side of a relayed WebSocket, as the runtime adapter drives it. */
+export interface WebSocketEnd {
+  /** Sends a message; text arrives as a string or as its UTF-8 bytes. */
+  send(data: Uint8Array | string, binary: boolean): void;
+  ping(data: Uint8Array): void;
+  pong(data: Uint8Array): void;
+  /** Starts the closing handshake; without a code the close frame carries none. */
+  close(code?: number, reason?: string): void;
+}
+
+/** Relay options that depend on the runtime's WebSocket server. */
+export interface RelayOptions {
+  /**
+   * The client-side server answers pings itself (Bun.serve always does), so
+   * the upstream's answer to a forwarded ping must not reach the client again.
+   */
+  clientPongsItself?: boolean;
+}
+
+/** Close codes that must never be sent in a close frame (RFC 6455 §7.4.1). */
+const RESERVED_CLOSE_CODES = new Set([1005, 1006, 1015]);
+const encoder = new TextEncoder();
+const EMPTY = new Uint8Array(0);
+/** Pings remembered per connection while their pong is awaited (Bun). */
+const MAX_PENDING_PINGS = 16;
+
+const other = (direction: FrameDirection): FrameDirection =>
+  direction === "client_to_server" ? "server_to_client" : "client_to_server";
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The policy of one relayed WebSocket: every message and control frame from
+ * one side goes to the other exactly once, unaltered, and is captured as a
+ * `websocket_frame` record; a close (or a drop) on one side closes the other.
+ * Adapters call the `from*` methods as frames arrive and `ended` when a side's
+ * connection is gone.
+ */
+export class WebSocketRelay {
+  readonly route: Route;
+  /** The upgrade exchange's record id, or undefined when the exchange is not captured. */
+  readonly connectionId: string | undefined;
+  readonly #ends: Record<FrameDirection, WebSocketEnd>;
+  readonly #options: RelayOptions;
+  readonly #pendingPings: Uint8Array[] = [];
+  /** Directions whose sender's close frame (or drop) has been seen. */
+  readonly #closeSeen = new Set<FrameDirection>();
+  /** Ends (keyed as in #ends) asked to close. */
+  readonly #closeSent = new Set<FrameDirection>();
+  #ended = false;
+
+  /**
+   * @param client the connection to the client (frames sent to it travel server_to_client)
+   * @param upstream the connection to the upstream
+   */
+  constructor(
+    route: Route,
+    connectionId: string | undefined,
+    client: WebSocketEnd,
+    upstream: WebSocketEnd,
+    options: RelayOptions = {},
+  ) {
+    this.route = route;
+    this.connectionId = connectionId;
+    // Keyed by the direction a frame travels when sent to that end.
+    this.#ends = { client_to_server: upstream, server_to_client: client };
+    this.#options = options;
+    const { metrics, activity } = route.deps;
+    metrics.websocketsTotal++;
+    metrics.websocketsActive++;
+    activity.enter();
+    route.websockets.add(this);
+  }
+
+  /** A message arrived; `from` is the direction it travels. */
+  message(from: FrameDirection, data: Uint8Array | string, binary: boolean): void {
+    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    this.#tap(from, binary ? "binary" : "text", bytes);
+    this.#ends[from].send(data, binary);
+  }
+
+  ping(from: FrameDirection, data: Uint8Array): void {
+    this.#tap(from, "ping", data);
+    if (from === "client_to_server" && this.#options.clientPongsItself) {
+      if (this.#pendingPings.length === MAX_PENDING_PINGS) this.#pendingPings.shift();
+      this.#pendingPings.push(data);
+    }
+    this.#ends[from].ping(data);
+  }
+
+  pong(from: FrameDirection, data: Uint8Array): void {
+    this.#tap(from, "pong", data);
+    if (from === "server_to_client" && this.#pendingPings.length > 0) {
+      const index = this.#pendingPings.findIndex((ping) => sameBytes(ping, data));
+      if (index !== -1) {
+        // The client's server already answered this ping with the same payload.
+        this.#pendingPings.splice(index, 1);
+        return;
+      }
+    }
+    this.#ends[from].pong(data);
+  }
+
+  /**
+   * A side sent a close frame (code undefined when it carried none) or its
+   * connection dropped (`dropped`): the other side is closed with the same
+   * code and reason, or without a code when there is none to pass on.
+   */
+  close(from: FrameDirection, code: number | undefined, reason: string, dropped = false): void {
+    if (this.#closeSeen.has(from)) return;
+    this.#closeSeen.add(from);
+    const passable = code !== undefined && !RESERVED_CLOSE_CODES.has(code) ? code : undefined;
+    if (!dropped) this.#tap(from, "close", EMPTY, passable, reason);
+    // A close answering the other side's close ends the handshake; nothing to pass on.
+    if (this.#closeSeen.has(other(from)) || this.#closeSent.has(from)) return;
+    this.#closeSent.add(from);
+    if (passable === undefined) this.#ends[from].close();
+    else this.#ends[from].close(passable, reason);
+  }
+
+  /** Both connections are gone: releases the relay's accounting. Later calls do nothing. */
+  ended(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    const { metrics, activity } = this.route.deps;
+    metrics.websocketsActive--;
+    this.route.websockets.delete(this);
+    activity.leave();
+  }
+
+  /** Closes both sides with 1001 (going away), for shutdown. */
+  goingAway(): void {
+    for (const key of ["client_to_server", "server_to_client"] as const) {
+      if (this.#closeSent.has(key) || this.#closeSeen.has(other(key))) continue;
+      this.#closeSent.add(key);
+      this.#ends[key].close(1001, "Proxy shutting down");
+    }
+  }
+
+  #tap(direction: FrameDirection, opcode: OpcodeName, payload: Uint8Array, closeCode?: number, reason?: string) {
+    const { metrics, sinks, pipeline, maxBodySize, budget } = this.route.deps;
+    metrics.websocketFrames[direction]++;
+    const connectionId = this.connectionId;
+    if (connectionId === undefined) return;
+    const start: FrameStart = { routeName: this.route.name, connectionId, direction, opcode };
+    if (opcode === "close") {
+      start.closeCode = closeCode;
+      start.closeReason = reason;
+    }
+    const capture = new FrameCapture(start, opcode === "close" ? EMPTY : payload, maxBodySize, budget);
+    if (capture.budgetExhausted(maxBodySize)) metrics.captureBudgetTruncations++;
+    pipeline.submit({ capture, sinks, metrics });
+  }
+}
