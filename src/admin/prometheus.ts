@@ -50,6 +50,36 @@ const ROUTE_SERIES: RouteCounter[] = [
     type: "counter",
     value: (m) => m.recordsWritten,
   },
+  {
+    name: "tapline_websocket_connections_total",
+    help: "WebSocket connections relayed.",
+    type: "counter",
+    value: (m) => m.websocketsTotal,
+  },
+  {
+    name: "tapline_websocket_connections_active",
+    help: "WebSocket connections open now.",
+    type: "gauge",
+    value: (m) => m.websocketsActive,
+  },
+  {
+    name: "tapline_sse_streams_total",
+    help: "Event-stream (SSE) responses.",
+    type: "counter",
+    value: (m) => m.sseStreamsTotal,
+  },
+  {
+    name: "tapline_sse_streams_active",
+    help: "Event-stream (SSE) responses streaming now.",
+    type: "gauge",
+    value: (m) => m.sseStreamsActive,
+  },
+  {
+    name: "tapline_sse_events_total",
+    help: "Server-Sent Events relayed.",
+    type: "counter",
+    value: (m) => m.sseEvents,
+  },
 ];
 
 function histogramLines(name: string, labels: string, histogram: Histogram): string {
@@ -84,6 +114,13 @@ export function renderPrometheus(metrics: Metrics, build: BuildInfo): string {
   for (const m of routes) {
     for (const [reason, count] of Object.entries(m.captureDropped)) {
       out += `tapline_capture_dropped_total{route="${escapeLabel(m.route)}",reason="${reason}"} ${count}\n`;
+    }
+  }
+  out += "# HELP tapline_websocket_frames_total WebSocket messages and control frames relayed, by direction.\n";
+  out += "# TYPE tapline_websocket_frames_total counter\n";
+  for (const m of routes) {
+    for (const [direction, count] of Object.entries(m.websocketFrames)) {
+      out += `tapline_websocket_frames_total{route="${escapeLabel(m.route)}",direction="${direction}"} ${count}\n`;
     }
   }
   out +=

@@ -1,3 +1,4 @@
+import { isoTimestamp } from "./timestamp.ts";
 import type { Capture, RecordContext } from "./capture.ts";
 import { encodeBody } from "./encode-body.ts";
 import type { MemoryBudget } from "./memory-budget.ts";
@@ -35,11 +36,14 @@ export class FrameCapture implements Capture {
   constructor(start: FrameStart, payload: Uint8Array, maxBodySize: number, budget: MemoryBudget) {
     this.start = start;
     this.#budget = budget;
-    this.size = payload.byteLength;
+    // A close frame's payload on the wire is its 2-byte code and the reason.
+    this.size = start.opcode === "close"
+      ? (start.closeCode === undefined ? 0 : 2 + new TextEncoder().encode(start.closeReason ?? "").byteLength)
+      : payload.byteLength;
     const wanted = Math.min(payload.byteLength, maxBodySize);
     const granted = wanted > 0 ? budget.reserve(wanted) : 0;
     this.#held = granted;
-    this.truncated = granted < payload.byteLength;
+    this.truncated = granted < payload.byteLength && start.opcode !== "close";
     if (granted === payload.byteLength) this.#payload = payload;
     else if (granted > 0) this.#payload = payload.slice(0, granted);
   }
@@ -61,7 +65,7 @@ export class FrameCapture implements Capture {
       id: this.id,
       route_name: start.routeName,
       connection_id: start.connectionId,
-      timestamp: new Date(this.at).toISOString(),
+      timestamp: isoTimestamp(this.at),
       direction: start.direction,
       opcode: OPCODES[start.opcode],
       opcode_name: start.opcode,

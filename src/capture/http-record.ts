@@ -1,3 +1,4 @@
+import { isoTimestamp } from "./timestamp.ts";
 import { headerValue, type RawHeaders } from "../core/headers.ts";
 import type { BodyCapture } from "./body-capture.ts";
 import { correlationId } from "./correlation.ts";
@@ -45,7 +46,7 @@ export async function buildHttpRecord(capture: HttpCapture, context: RecordConte
     id: capture.id,
     route_name: start.routeName,
     correlation_id: correlationId(start.requestHeaders),
-    timestamp: new Date(capture.startedAt).toISOString(),
+    timestamp: isoTimestamp(capture.startedAt),
     duration_ms: round(capture.endMs),
     ttfb_request_ms: round(capture.requestEndMs >= 0 ? capture.requestEndMs : capture.endMs),
     ttfb_response_ms: round(capture.responseHeadMs >= 0 ? capture.responseHeadMs : capture.endMs),

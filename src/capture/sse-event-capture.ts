@@ -1,3 +1,4 @@
+import { isoTimestamp } from "./timestamp.ts";
 import type { Capture } from "./capture.ts";
 import type { MemoryBudget } from "./memory-budget.ts";
 import { RECORD_VERSION, type SseEventRecord } from "./record.ts";
@@ -53,7 +54,7 @@ export class SseEventCapture implements Capture {
       id: this.id,
       route_name: start.routeName,
       connection_id: start.connectionId,
-      timestamp: new Date(this.at).toISOString(),
+      timestamp: isoTimestamp(this.at),
       t_delta_ms: Math.round(start.tDeltaMs * 1000) / 1000,
       event: start.event,
       data: this.#data,

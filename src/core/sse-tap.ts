@@ -37,6 +37,8 @@ export class SseTap {
   readonly #parser: EventSourceParser;
   #retry: number | undefined;
   #ended = false;
+  /** The last chunk ended in CR: an LF starting the next one belongs to that line break. */
+  #skipLf = false;
 
   constructor(route: Route, capture: HttpCapture | undefined) {
     this.#route = route;
@@ -55,7 +57,20 @@ export class SseTap {
 
   /** A chunk of the response body on its way to the client. */
   chunk(bytes: Uint8Array): void {
-    this.#parser.feed(this.#decoder.decode(bytes, { stream: true }));
+    if (this.#ended) return;
+    let text = this.#decoder.decode(bytes, { stream: true });
+    if (text === "") return;
+    if (this.#skipLf) {
+      this.#skipLf = false;
+      if (text.charCodeAt(0) === 10) {
+        text = text.slice(1);
+        if (text === "") return;
+      }
+    }
+    // A lone CR ends a line, but the parser waits for the next chunk to rule
+    // out CRLF; ending the line now records the event as it passes.
+    this.#skipLf = text.charCodeAt(text.length - 1) === 13;
+    this.#parser.feed(this.#skipLf ? text + "\n" : text);
   }
 
   /** The stream ended (or broke): an unterminated last event is not an event, as for a browser. */

@@ -7,7 +7,14 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import type { CapturedBody, HttpRecord, HttpRequestPart, HttpResponsePart } from "../../src/capture/record.ts";
+import type {
+  CapturedBody,
+  HttpRecord,
+  HttpRequestPart,
+  HttpResponsePart,
+  SseEventRecord,
+  WebSocketFrameRecord,
+} from "../../src/capture/record.ts";
 import { schemaErrors } from "./harness/records.ts";
 import { parseRuntimes, repoRoot } from "./harness/runtimes.ts";
 
@@ -36,8 +43,53 @@ const recordKeys: Record<keyof HttpRecord, true> = {
   response: true,
   error: true,
   disconnected: true,
+  sse_events: true,
   tags: true,
 };
+const frameKeys: Record<keyof WebSocketFrameRecord, true> = {
+  type: true,
+  v: true,
+  id: true,
+  route_name: true,
+  connection_id: true,
+  timestamp: true,
+  direction: true,
+  opcode: true,
+  opcode_name: true,
+  payload: true,
+  payload_size: true,
+  payload_truncated: true,
+  payload_base64: true,
+  close_code: true,
+  close_reason: true,
+  tags: true,
+};
+const sseKeys: Record<keyof SseEventRecord, true> = {
+  type: true,
+  v: true,
+  id: true,
+  route_name: true,
+  connection_id: true,
+  timestamp: true,
+  t_delta_ms: true,
+  event: true,
+  data: true,
+  data_truncated: true,
+  id_field: true,
+  retry: true,
+  tags: true,
+};
+/** Optional fields per record type (`?` in record.ts); everything else is required. */
+const httpOptional = ["correlation_id", "response", "error", "disconnected", "sse_events", "tags"] as const;
+const frameOptional = [
+  "payload",
+  "payload_truncated",
+  "payload_base64",
+  "close_code",
+  "close_reason",
+  "tags",
+] as const;
+const sseOptional = ["data_truncated", "id_field", "retry", "tags"] as const;
 const bodyKeys: Record<keyof CapturedBody, true> = {
   body: true,
   body_size: true,
@@ -97,23 +149,80 @@ function fullRecord(): HttpRecord {
     },
     error: "upstream reset",
     disconnected: true,
+    sse_events: 3,
     tags: { plugin: { any: ["thing"] } },
   };
+}
+
+/** A close frame using every field. */
+function fullFrame(): WebSocketFrameRecord {
+  return {
+    type: "websocket_frame",
+    v: 1,
+    id: "5d0c7a1e-8f43-4b7e-a0d2-6a8e2f1c9b33",
+    route_name: "api",
+    connection_id: "0b6f1a52-1c1e-4a8e-9d0e-3c1d7b2f9a10",
+    timestamp: "2025-01-31T12:00:01.500Z",
+    direction: "server_to_client",
+    opcode: 8,
+    opcode_name: "close",
+    payload: "AAE=",
+    payload_size: 9,
+    payload_truncated: true,
+    payload_base64: true,
+    close_code: 4000,
+    close_reason: "bye",
+    tags: { plugin: 1 },
+  };
+}
+
+/** An event using every field. */
+function fullSse(): SseEventRecord {
+  return {
+    type: "sse_event",
+    v: 1,
+    id: "9a7e3c2b-0d1f-4e5a-8b6c-7d8e9f0a1b2c",
+    route_name: "api",
+    connection_id: "0b6f1a52-1c1e-4a8e-9d0e-3c1d7b2f9a10",
+    timestamp: "2025-01-31T12:00:02.000Z",
+    t_delta_ms: 12.345,
+    event: "update",
+    data: "line 1\nline 2",
+    data_truncated: true,
+    id_field: "42",
+    retry: 3000,
+    tags: { plugin: "x" },
+  };
+}
+
+/** Schema errors of a record after applying `mutate` to a copy of it. */
+function errorsAfter<T>(record: T, mutate: (r: Record<string, unknown>) => void): string | undefined {
+  const r = structuredClone(record) as unknown as Record<string, unknown>;
+  mutate(r);
+  return schemaErrors(r);
 }
 
 describe("schemas/record.schema.json", () => {
   test("has exactly the fields of src/capture/record.ts at every level", () => {
     const defs = schema.$defs;
     assert.deepEqual(sorted(defs["HttpRecord"]?.properties), sorted(recordKeys), "HttpRecord");
+    assert.deepEqual(sorted(defs["WebSocketFrameRecord"]?.properties), sorted(frameKeys), "WebSocketFrameRecord");
+    assert.deepEqual(sorted(defs["SseEventRecord"]?.properties), sorted(sseKeys), "SseEventRecord");
     assert.deepEqual(sorted(defs["CapturedBody"]?.properties), sorted(bodyKeys), "CapturedBody");
     assert.deepEqual(sorted(defs["HttpRequestPart"]?.properties), sorted(requestKeys), "HttpRequestPart");
     assert.deepEqual(sorted(defs["HttpResponsePart"]?.properties), sorted(responseKeys), "HttpResponsePart");
   });
 
   test("requires what record.ts requires", () => {
-    const required = schema.$defs["HttpRecord"]?.required ?? [];
-    const optional = ["correlation_id", "response", "error", "disconnected", "tags"];
-    assert.deepEqual([...required].sort(), sorted(recordKeys).filter((k) => !optional.includes(k)));
+    const cases: Array<[string, object, readonly string[]]> = [
+      ["HttpRecord", recordKeys, httpOptional],
+      ["WebSocketFrameRecord", frameKeys, frameOptional],
+      ["SseEventRecord", sseKeys, sseOptional],
+    ];
+    for (const [def, keys, optional] of cases) {
+      const required = schema.$defs[def]?.required ?? [];
+      assert.deepEqual([...required].sort(), sorted(keys).filter((k) => !optional.includes(k)), def);
+    }
   });
 
   test("accepts a record using every field and a minimal one", () => {
@@ -122,7 +231,26 @@ describe("schemas/record.schema.json", () => {
       ...fullRecord(),
       request: { method: "GET", url: "/", headers: {}, body_size: 0 },
     };
-    for (const k of ["correlation_id", "response", "error", "disconnected", "tags"] as const) delete minimal[k];
+    for (const k of httpOptional) delete minimal[k];
+    assert.equal(schemaErrors(minimal), undefined);
+  });
+
+  test("accepts websocket_frame records of every opcode, full and minimal", () => {
+    assert.equal(schemaErrors(fullFrame()), undefined);
+    const minimal: WebSocketFrameRecord = fullFrame();
+    for (const k of frameOptional) delete minimal[k];
+    assert.equal(schemaErrors(minimal), undefined);
+    const opcodes = [["text", 1], ["binary", 2], ["ping", 9], ["pong", 10]] as const;
+    for (const [opcode_name, opcode] of opcodes) {
+      const frame: WebSocketFrameRecord = { ...minimal, opcode, opcode_name, payload: "hi", payload_size: 2 };
+      assert.equal(schemaErrors(frame), undefined, opcode_name);
+    }
+  });
+
+  test("accepts sse_event records, full and minimal", () => {
+    assert.equal(schemaErrors(fullSse()), undefined);
+    const minimal: SseEventRecord = { ...fullSse(), data: "" };
+    for (const k of sseOptional) delete minimal[k];
     assert.equal(schemaErrors(minimal), undefined);
   });
 
@@ -141,11 +269,53 @@ describe("schemas/record.schema.json", () => {
       ["missing body_size", (r) => delete (r["request"] as Record<string, unknown>)["body_size"]],
       ["missing upstream", (r) => delete r["upstream"]],
       ["empty error", (r) => (r["error"] = "")],
+      ["negative sse_events", (r) => (r["sse_events"] = -1)],
+      ["fractional sse_events", (r) => (r["sse_events"] = 1.5)],
+      ["frame field on http", (r) => (r["payload_size"] = 1)],
     ];
     for (const [label, mutate] of cases) {
-      const r = fullRecord() as unknown as Record<string, unknown>;
-      mutate(r);
-      assert.notEqual(schemaErrors(r), undefined, `${label} must be rejected`);
+      assert.notEqual(errorsAfter(fullRecord(), mutate), undefined, `${label} must be rejected`);
+    }
+  });
+
+  test("rejects malformed websocket_frame records", () => {
+    const cases: Array<[string, (r: Record<string, unknown>) => void]> = [
+      ["unknown field", (r) => (r["extra"] = 1)],
+      ["http field", (r) => (r["request"] = {})],
+      ["missing connection_id", (r) => delete r["connection_id"]],
+      ["connection_id not a uuid", (r) => (r["connection_id"] = "conn-1")],
+      ["missing payload_size", (r) => delete r["payload_size"]],
+      ["unknown direction", (r) => (r["direction"] = "upstream")],
+      ["unknown opcode_name", (r) => (r["opcode_name"] = "continuation")],
+      ["opcode not matching its name", (r) => (r["opcode"] = 1)],
+      ["opcode as string", (r) => (r["opcode"] = "8")],
+      ["close_code on a text frame", (r) => Object.assign(r, { opcode: 1, opcode_name: "text" })],
+      ["close_code out of range", (r) => (r["close_code"] = 999)],
+      ["payload_base64 without payload", (r) => delete r["payload"]],
+      ["negative payload_size", (r) => (r["payload_size"] = -1)],
+      ["v 2", (r) => (r["v"] = 2)],
+    ];
+    for (const [label, mutate] of cases) {
+      assert.notEqual(errorsAfter(fullFrame(), mutate), undefined, `${label} must be rejected`);
+    }
+  });
+
+  test("rejects malformed sse_event records", () => {
+    const cases: Array<[string, (r: Record<string, unknown>) => void]> = [
+      ["unknown field", (r) => (r["extra"] = 1)],
+      ["frame field", (r) => (r["payload_size"] = 1)],
+      ["missing event", (r) => delete r["event"]],
+      ["empty event", (r) => (r["event"] = "")],
+      ["missing data", (r) => delete r["data"]],
+      ["missing t_delta_ms", (r) => delete r["t_delta_ms"]],
+      ["negative t_delta_ms", (r) => (r["t_delta_ms"] = -1)],
+      ["retry as string", (r) => (r["retry"] = "3000")],
+      ["fractional retry", (r) => (r["retry"] = 1.5)],
+      ["id_field as number", (r) => (r["id_field"] = 42)],
+      ["timestamp not RFC 3339", (r) => (r["timestamp"] = "now")],
+    ];
+    for (const [label, mutate] of cases) {
+      assert.notEqual(errorsAfter(fullSse(), mutate), undefined, `${label} must be rejected`);
     }
   });
 });

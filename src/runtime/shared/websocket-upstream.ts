@@ -164,32 +164,30 @@ export interface Flow {
 /**
  * Bytes queued for a slow receiver before the sending leg stops reading: a
  * tap must not buffer without bound when one side reads slower than the other
- * writes. Reading resumes once the queue is down to a quarter.
+ * writes. Reading resumes once what was queued at that point is written.
  */
 export const HIGH_WATER_BYTES = 8 * 1024 * 1024;
 
 /** A `ws` socket as a relay end; `source` is the other leg, paused while this one lags. */
 export function wsEnd(socket: WebSocket, source?: Flow): WebSocketEnd {
   const open = () => socket.readyState === WebSocket.OPEN;
-  let queued = 0;
   let paused = false;
-  const written = (bytes: number) => () => {
-    queued -= bytes;
-    if (paused && queued <= HIGH_WATER_BYTES / 4) {
-      paused = false;
-      source?.resume();
-    }
+  // Only the send that crosses the mark carries a callback: once it is written,
+  // everything queued before it is too. A callback per send cost measurable time.
+  const resume = () => {
+    paused = false;
+    source?.resume();
   };
   return {
     send: (data, binary) => {
       if (!open()) return;
-      const bytes = typeof data === "string" ? data.length * 3 : data.byteLength;
-      queued += bytes;
-      socket.send(data, { binary }, written(bytes));
-      if (!paused && source && queued > HIGH_WATER_BYTES) {
-        paused = true;
-        source.pause();
+      if (paused || !source || socket.bufferedAmount < HIGH_WATER_BYTES) {
+        socket.send(data, { binary });
+        return;
       }
+      paused = true;
+      source.pause();
+      socket.send(data, { binary }, resume);
     },
     ping: (data) => open() && socket.ping(data),
     pong: (data) => open() && socket.pong(data),

@@ -81,6 +81,49 @@ test("route counters carry a route label with their values", () => {
   assert.match(text, /# TYPE tapline_requests_active gauge\n/);
 });
 
+test("WebSocket and SSE series per route, frames by direction", () => {
+  const metrics = new Metrics();
+  const api = metrics.route("api");
+  api.websocketsTotal = 3;
+  api.websocketsActive = 1;
+  api.websocketFrames.client_to_server = 11;
+  api.websocketFrames.server_to_client = 13;
+  api.sseStreamsTotal = 4;
+  api.sseStreamsActive = 2;
+  api.sseEvents = 17;
+  metrics.route("web");
+  const text = renderPrometheus(metrics, BUILD);
+  assert.equal(sample(text, 'tapline_websocket_connections_total{route="api"}'), "3");
+  assert.equal(sample(text, 'tapline_websocket_connections_active{route="api"}'), "1");
+  assert.equal(sample(text, 'tapline_websocket_frames_total{route="api",direction="client_to_server"}'), "11");
+  assert.equal(sample(text, 'tapline_websocket_frames_total{route="api",direction="server_to_client"}'), "13");
+  assert.equal(sample(text, 'tapline_sse_streams_total{route="api"}'), "4");
+  assert.equal(sample(text, 'tapline_sse_streams_active{route="api"}'), "2");
+  assert.equal(sample(text, 'tapline_sse_events_total{route="api"}'), "17");
+  // A route without traffic still exposes zeroes, so rates and absent() behave.
+  assert.equal(sample(text, 'tapline_websocket_connections_total{route="web"}'), "0");
+  assert.equal(sample(text, 'tapline_websocket_frames_total{route="web",direction="client_to_server"}'), "0");
+  assert.equal(sample(text, 'tapline_websocket_frames_total{route="web",direction="server_to_client"}'), "0");
+  assert.equal(sample(text, 'tapline_sse_events_total{route="web"}'), "0");
+  assert.equal(
+    samples(text).filter(([name]) => name.startsWith("tapline_websocket_frames_total{")).length,
+    4,
+    "two directions per route, nothing else",
+  );
+  for (
+    const [name, type] of [
+      ["tapline_websocket_connections_total", "counter"],
+      ["tapline_websocket_connections_active", "gauge"],
+      ["tapline_websocket_frames_total", "counter"],
+      ["tapline_sse_streams_total", "counter"],
+      ["tapline_sse_streams_active", "gauge"],
+      ["tapline_sse_events_total", "counter"],
+    ]
+  ) {
+    assert.match(text, new RegExp(`# HELP ${name} .+\\n# TYPE ${name} ${type}\\n`), name);
+  }
+});
+
 test("the latency histogram has cumulative buckets and +Inf equal to its count", () => {
   const metrics = new Metrics();
   const latency = metrics.route("api").upstreamLatency;

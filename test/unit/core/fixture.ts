@@ -11,7 +11,7 @@ import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
 import type { Decompressor } from "../../../src/capture/decompress.ts";
 import { MemoryBudget } from "../../../src/capture/memory-budget.ts";
 import { CapturePipeline } from "../../../src/capture/pipeline.ts";
-import type { HttpRecord } from "../../../src/capture/record.ts";
+import type { CaptureRecord, HttpRecord } from "../../../src/capture/record.ts";
 import { ActivityTracker } from "../../../src/core/activity.ts";
 import { createLogger, type Logger } from "../../../src/core/logger.ts";
 import { Metrics, type RouteMetrics } from "../../../src/core/metrics.ts";
@@ -85,8 +85,10 @@ export interface RouteHarness {
   /** The first sink when it is a MemorySink (the default). */
   sink: MemorySink;
   logLines: Array<Record<string, unknown>>;
-  /** Flushes the pipeline and returns the default sink's records. */
+  /** Flushes the pipeline and returns the default sink's records, asserting they are all `http` records. */
   flushRecords(): Promise<HttpRecord[]>;
+  /** Flushes the pipeline and returns every record of the default sink, of any type. */
+  flushAll(): Promise<CaptureRecord[]>;
 }
 
 /** A Route with real collaborators, capturing into an in-memory sink by default. */
@@ -127,9 +129,19 @@ export function makeRoute(options: RouteOptions = {}): RouteHarness {
     logLines: lines,
     async flushRecords() {
       await pipeline.flush();
+      return sink.records.map(asHttp);
+    },
+    async flushAll() {
+      await pipeline.flush();
       return sink.records;
     },
   };
+}
+
+/** Narrows a record to an `http` record, failing the test when it is of another type. */
+export function asHttp(record: CaptureRecord): HttpRecord {
+  if (record.type !== "http") assert.fail(`expected an http record, got ${record.type}: ${JSON.stringify(record)}`);
+  return record;
 }
 
 const encoder = new TextEncoder();
