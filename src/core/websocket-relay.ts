@@ -8,8 +8,12 @@ export interface WebSocketEnd {
   send(data: Uint8Array | string, binary: boolean): void;
   ping(data: Uint8Array): void;
   pong(data: Uint8Array): void;
-  /** Starts the closing handshake; without a code the close frame carries none. */
-  close(code?: number, reason?: string): void;
+  /**
+   * Starts the closing handshake; without a code the close frame carries none.
+   * `peerDropped` says the other side went away without a close frame, for
+   * ends that cannot send a close without a code and drop the connection instead.
+   */
+  close(code?: number, reason?: string, peerDropped?: boolean): void;
 }
 
 /** Relay options that depend on the runtime's WebSocket server. */
@@ -122,7 +126,7 @@ export class WebSocketRelay {
     // A close answering the other side's close ends the handshake; nothing to pass on.
     if (this.#closeSeen.has(other(from)) || this.#closeSent.has(from)) return;
     this.#closeSent.add(from);
-    if (passable === undefined) this.#ends[from].close();
+    if (passable === undefined) this.#ends[from].close(undefined, undefined, dropped);
     else this.#ends[from].close(passable, reason);
   }
 

@@ -37,6 +37,7 @@ export interface BunServerWebSocket {
   ping(data?: Uint8Array): number;
   pong(data?: Uint8Array): number;
   close(code?: number, reason?: string): void;
+  terminate(): void;
 }
 
 /** The upgrade call of a Bun server. */
@@ -61,7 +62,13 @@ function bunEnd(socket: BunServerWebSocket, source: Flow): WebSocketEnd {
     },
     ping: (data) => socket.readyState === OPEN && socket.ping(data),
     pong: (data) => socket.readyState === OPEN && socket.pong(data),
-    close: (code, reason) => socket.readyState === OPEN && socket.close(code, reason),
+    close: (code, reason, peerDropped) => {
+      if (socket.readyState !== OPEN) return;
+      // Bun writes 1000 into a close without a code, which would report a
+      // failed upstream as a normal closure; a drop is passed on as a drop.
+      if (code === undefined && peerDropped) socket.terminate();
+      else socket.close(code, reason);
+    },
   };
 }
 

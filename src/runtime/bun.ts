@@ -11,6 +11,7 @@ import type { Route } from "../core/route.ts";
 import { processOperations } from "./shared/process.ts";
 import { type BunUpgrader, bunWebSocketHandlers, upgradeToUpstream } from "./bun-websocket.ts";
 import { isWebSocketUpgrade } from "./shared/websocket-upstream.ts";
+import { fetchWouldAddHeaders, forwardWithNodeHttp } from "./bun-node-forward.ts";
 import { base64 } from "./shared/base64.ts";
 import { decompress } from "./shared/decompress.ts";
 import { nodeFileSystem } from "./shared/fs.ts";
@@ -139,6 +140,15 @@ class BunProxyServer implements ProxyServer {
       secure,
     });
     if (isWebSocketUpgrade(headers)) return upgradeToUpstream(request, server, exchange, this.#options);
+    if (fetchWouldAddHeaders(headers)) {
+      const body = await this.#requestBody(request, exchange);
+      return forwardWithNodeHttp(
+        request,
+        exchange,
+        body as Uint8Array | ReadableStream<Uint8Array> | null,
+        this.#options,
+      );
+    }
     let upstream: Response;
     try {
       const init: BunFetchInit = {

@@ -116,7 +116,6 @@ export function connectUpstream(
     ws.on("upgrade", (response: IncomingMessage) => (upgradeResponse = response));
     ws.once("open", () => {
       ws.pause();
-      ws.removeAllListeners("error");
       resolve({
         kind: "accepted",
         socket: ws,
@@ -139,6 +138,7 @@ export function connectUpstream(
         });
       });
     });
+    // After "open" this only keeps a late error from being unhandled; the relay acts on "close".
     ws.on("error", (error: Error) => resolve({ kind: "failed", error }));
   });
   return { handshake, abort: () => socket?.terminate() };
@@ -209,6 +209,12 @@ export function relayFrom(socket: WebSocket, relay: WebSocketRelay, direction: F
   socket.on("pong", (data) => relay.pong(direction, data));
   // Errors end in a "close" event (code 1006), which is what the relay acts on.
   socket.on("error", () => {});
+  if (socket.readyState === WebSocket.CLOSED) {
+    // It went away between the handshake and the wiring (Bun opens the client leg later).
+    relay.close(direction, undefined, "", true);
+    onGone();
+    return;
+  }
   socket.once("close", (code, reason) => {
     relay.close(direction, code === 1005 ? undefined : code, reason.toString(), code === 1006);
     onGone();

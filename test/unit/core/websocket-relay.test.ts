@@ -31,9 +31,10 @@ class FakeEnd implements WebSocketEnd {
   pong(data: Uint8Array): void {
     this.calls.push(["pong", data]);
   }
-  close(...args: [code?: number, reason?: string]): void {
-    // The arguments as passed, so close() and close(undefined) can be told apart from close(1000).
-    this.calls.push(["close", ...args]);
+  close(...args: [code?: number, reason?: string, peerDropped?: boolean]): void {
+    // A close without a code is recorded as ["close"] or ["close", "dropped"], so it cannot pass for close(1000).
+    if (args[0] === undefined) this.calls.push(args[2] ? ["close", "dropped"] : ["close"]);
+    else this.calls.push(["close", ...args]);
   }
 }
 
@@ -246,7 +247,7 @@ test("a dropped side closes the other without a code and without a close record"
   const { harness, client, upstream, relay } = relayOn();
   relay.message(C2S, "last words", false);
   relay.close(C2S, 1006, "", true);
-  assert.deepEqual(upstream.calls.at(-1), ["close"]);
+  assert.deepEqual(upstream.calls.at(-1), ["close", "dropped"]);
   assert.deepEqual(client.calls, []);
   // The upstream then answers the close tapline sent it: recorded, not passed to the gone client.
   relay.close(S2C, 1005, "");
@@ -258,7 +259,7 @@ test("a dropped side closes the other without a code and without a close record"
 test("a dropped upstream closes the client without a code", async () => {
   const { harness, client, relay } = relayOn();
   relay.close(S2C, 1006, "", true);
-  assert.deepEqual(client.calls, [["close"]]);
+  assert.deepEqual(client.calls, [["close", "dropped"]]);
   assert.deepEqual(await frames(harness), []);
 });
 

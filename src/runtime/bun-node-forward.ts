@@ -1,0 +1,153 @@
+/**
+ * Forwarding on Bun through node:http for the requests Bun's fetch would
+ * alter: fetch adds `User-Agent: Bun/<version>` and an `Accept` of any type when a
+ * request has none, and no option removes them, while Bun's node:http client
+ * sends the headers as given. fetch stays the fast path for everything else.
+ */
+import http from "node:http";
+import https from "node:https";
+import type { Exchange } from "../core/exchange.ts";
+import { headerValue, type RawHeaders } from "../core/headers.ts";
+import type { UpstreamOptions } from "./types.ts";
+
+/** Whether Bun's fetch would add a header this request does not have. */
+export function fetchWouldAddHeaders(headers: RawHeaders): boolean {
+  return headerValue(headers, "user-agent") === undefined || headerValue(headers, "accept") === undefined;
+}
+
+function headerObject(headers: RawHeaders): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    const previous = out[name];
+    if (previous === undefined) out[name] = headers[i + 1]!;
+    else if (Array.isArray(previous)) previous.push(headers[i + 1]!);
+    else out[name] = [previous, headers[i + 1]!];
+  }
+  return out;
+}
+
+function pairs(raw: RawHeaders): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i < raw.length; i += 2) out.push([raw[i]!, raw[i + 1]!]);
+  return out;
+}
+
+/** Upstream connections kept alive per origin, like the fetch path's pool. */
+const agents = new Map<string, http.Agent>();
+
+function agentFor(url: URL, options: UpstreamOptions): http.Agent {
+  const key = `${url.origin} ${options.insecureSkipVerify}`;
+  let agent = agents.get(key);
+  if (!agent) {
+    agent = url.protocol === "https:"
+      ? new https.Agent({ keepAlive: true, rejectUnauthorized: !options.insecureSkipVerify })
+      : new http.Agent({ keepAlive: true });
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
+/** Forwards one exchange with node:http and streams the response back through the tee. */
+export function forwardWithNodeHttp(
+  request: Request,
+  exchange: Exchange,
+  body: Uint8Array | ReadableStream<Uint8Array> | null,
+  options: UpstreamOptions,
+): Promise<Response> {
+  const upstream = exchange.route.upstream;
+  const client = upstream.protocol === "https:" ? https : http;
+  return new Promise<Response>((resolve) => {
+    let answered = false;
+    let clientGone = false;
+    const outgoing = client.request({
+      protocol: upstream.protocol,
+      hostname: upstream.hostname.replace(/^\[|\]$/g, ""),
+      port: upstream.port || undefined,
+      method: request.method,
+      path: exchange.upstreamTarget,
+      headers: headerObject(exchange.upstreamHeaders),
+      agent: agentFor(upstream, options),
+      setHost: false,
+    });
+    outgoing.on("response", (incoming) => {
+      answered = true;
+      const head = exchange.responseHead(incoming.statusCode ?? 502, incoming.statusMessage ?? "", incoming.rawHeaders);
+      let ended = false;
+      const stream = new ReadableStream<Uint8Array>({
+        start(controller) {
+          incoming.on("data", (chunk: Uint8Array) => {
+            exchange.responseChunk(chunk);
+            controller.enqueue(chunk);
+          });
+          incoming.on("end", () => {
+            ended = true;
+            exchange.finish();
+            controller.close();
+          });
+          incoming.on("error", (error: Error) => {
+            ended = true;
+            exchange.finish(clientGone ? { clientGone } : { error });
+            controller.error(error);
+          });
+        },
+        cancel() {
+          if (!ended) exchange.finish({ clientGone: true });
+          incoming.destroy();
+        },
+      });
+      const bodyless = request.method === "HEAD" || head.status === 204 || head.status === 304;
+      resolve(
+        new Response(bodyless ? null : stream, {
+          status: head.status,
+          statusText: head.statusText,
+          headers: pairs(head.headers),
+        }),
+      );
+      if (bodyless) incoming.resume();
+    });
+    outgoing.on("error", (error: Error) => {
+      if (answered) return;
+      answered = true;
+      if (clientGone) {
+        exchange.finish({ clientGone });
+        resolve(new Response(null, { status: 499 }));
+        return;
+      }
+      const { head, body: text } = exchange.badGateway(error);
+      exchange.responseChunk(text);
+      exchange.finish();
+      resolve(
+        new Response(text as Uint8Array<ArrayBuffer>, {
+          status: head.status,
+          statusText: head.statusText,
+          headers: pairs(head.headers),
+        }),
+      );
+    });
+    request.signal.addEventListener("abort", () => {
+      clientGone = true;
+      outgoing.destroy(new Error("Client disconnected"));
+    });
+    void writeBody(outgoing, body);
+  });
+}
+
+async function writeBody(outgoing: http.ClientRequest, body: Uint8Array | ReadableStream<Uint8Array> | null) {
+  if (body === null) {
+    outgoing.end();
+    return;
+  }
+  if (body instanceof Uint8Array) {
+    outgoing.end(body);
+    return;
+  }
+  try {
+    for await (const chunk of body) {
+      if (!outgoing.write(chunk)) await new Promise((resolve) => outgoing.once("drain", resolve));
+    }
+    outgoing.end();
+  } catch (error) {
+    outgoing.destroy(error as Error);
+  }
+}
