@@ -511,6 +511,41 @@ for (const runtime of runtimes) {
       await closeClient(client);
     });
 
+    test("SIGTERM closes open WebSockets with 1001 on both sides, records the closes and exits 0", T, async () => {
+      const ownFile = join(dir, "shutdown.jsonl");
+      const own = await startTapline(runtime, [
+        "--proxy",
+        proxySpec({ name: ROUTE, upstream: up.url, log_jsonl: ownFile }),
+      ]);
+      try {
+        const m = marker("shutdown");
+        const client = await connect(own.url(ROUTE, `/ws/echo?m=${m}`).replace(/^http:/, "ws:"));
+        const conn = await up.connection(m);
+        client.ws.send("before shutdown");
+        await until(() => client.messages.length === 1, "the echo before shutdown");
+        const started = Date.now();
+        const { code } = await own.stop();
+        assert.equal(code, 0, own.stderrTail());
+        assert.ok(Date.now() - started < 5_000, "shutdown did not wait for the --shutdown-timeout");
+        assert.equal((await within(client.closed, "the client to see the shutdown close")).code, 1001);
+        assert.equal((await within(conn.closed, "the upstream to see the shutdown close")).code, 1001);
+        const frames = readRecords(ownFile, true).map(asCapture).filter((r): r is WebSocketFrameRecord =>
+          r.type === "websocket_frame"
+        );
+        assert.deepEqual(
+          frames.map((r) => [r.direction, r.opcode_name, r.close_code ?? null]),
+          [
+            ["client_to_server", "text", null],
+            ["server_to_client", "text", null],
+            ...frames.slice(2).map((r) => [r.direction, "close", 1001]),
+          ],
+        );
+        assert.equal(frames.length, 4, "both sides' answers to the 1001 close are recorded");
+      } finally {
+        await own.stop();
+      }
+    });
+
     test("every record validates against the schema", T, async () => {
       // Let the last close frames reach the file.
       await sleep(300);
