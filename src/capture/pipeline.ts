@@ -12,13 +12,22 @@ export interface PendingCapture {
   metrics: RouteMetrics;
 }
 
-/** Captured body bytes encoded and written together at most (one record may exceed it). */
+/** Captured body bytes encoded together at most (one record may exceed it). */
 const WRITE_SLICE_BYTES = 4 * 1024 * 1024;
 /**
- * Records encoded together at most: encoding runs on the forwarding thread,
- * so a slice is also a pause in forwarding; this keeps pauses to a few ms.
+ * Milliseconds of encoding per slice at most: encoding runs on the forwarding
+ * thread, so a slice is also a pause in forwarding. Bounding by time instead
+ * of a record count lets a slice hold thousands of small frame or event
+ * records (a count of 256 let a busy stream outrun the writer) and few large
+ * bodies.
  */
-const WRITE_SLICE_RECORDS = 256;
+const WRITE_SLICE_MS = 4;
+
+/** Lets forwarding run between slices even when the previous write already finished. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/** One slice's records per sink, with the metrics of each record's route. */
+type SliceRecords = Map<RecordSink, { records: CaptureRecord[]; metrics: RouteMetrics[] }>;
 
 /** Options of the capture pipeline. */
 export interface PipelineOptions {
@@ -57,9 +66,18 @@ export class CapturePipeline {
       item.capture.release();
       return;
     }
-    if (this.#timer === undefined && this.#writing === undefined) {
-      this.#timer = setTimeout(() => this.#flushOnTimer(), this.#options.flushInterval);
-    }
+    if (this.#writing !== undefined) return;
+    if (this.#queue.length >= this.#eagerDepth) void this.flush();
+    else this.#timer ??= setTimeout(() => this.#flushOnTimer(), this.#options.flushInterval);
+  }
+
+  /**
+   * Queue depth at which the writer starts without waiting for the flush
+   * interval: the interval batches light traffic into few writes, but under a
+   * busy stream waiting only lets the queue overflow.
+   */
+  get #eagerDepth(): number {
+    return Math.max(1, Math.ceil(this.#queue.capacity / 8));
   }
 
   #flushOnTimer(): void {
@@ -78,61 +96,72 @@ export class CapturePipeline {
     if (batch.length === 0) return;
     this.#writing = this.#write(batch).finally(() => {
       this.#writing = undefined;
-      // Records that arrived while this batch was written get their own timer.
-      if (this.#queue.length > 0 && this.#timer === undefined) {
-        this.#timer = setTimeout(() => this.#flushOnTimer(), this.#options.flushInterval);
+      // Records that arrived while this batch was written go next: at once
+      // when they are many, else after the flush interval.
+      if (this.#queue.length >= this.#eagerDepth) void this.flush();
+      else if (this.#queue.length > 0) {
+        this.#timer ??= setTimeout(() => this.#flushOnTimer(), this.#options.flushInterval);
       }
     });
     await this.#writing;
   }
 
   /**
-   * Writes a batch in slices of about WRITE_SLICE_BYTES of captured body or
-   * WRITE_SLICE_RECORDS records.
-   * A record's text and JSON take several times its raw bytes, so encoding a
-   * whole batch of large bodies at once multiplied memory; slicing bounds it,
-   * and the raw bytes stay reserved in the budget until their slice is
-   * written, so new captures are truncated (and counted) instead.
+   * Writes a batch in slices bounded by WRITE_SLICE_BYTES of captured body and
+   * WRITE_SLICE_MS of encoding. A record's text and JSON take several times
+   * its raw bytes, so encoding a whole batch of large bodies at once
+   * multiplied memory; slicing bounds it, and the raw bytes stay reserved in
+   * the budget until their slice is written, so new captures are truncated
+   * (and counted) instead. The next slice is encoded while the previous one
+   * is being written; sinks keep their writes in order.
    */
   async #write(batch: PendingCapture[]): Promise<void> {
-    let start = 0;
-    while (start < batch.length) {
-      let end = start;
+    let next = 0;
+    let previous: Promise<void> | undefined;
+    while (next < batch.length) {
+      const deadline = performance.now() + WRITE_SLICE_MS;
+      const slice: PendingCapture[] = [];
+      const bySink: SliceRecords = new Map();
       let bytes = 0;
       while (
-        end < batch.length && (end === start || (bytes < WRITE_SLICE_BYTES && end - start < WRITE_SLICE_RECORDS))
+        next < batch.length && (slice.length === 0 || (bytes < WRITE_SLICE_BYTES && performance.now() < deadline))
       ) {
-        bytes += batch[end]!.capture.heldBytes;
-        end++;
+        const item = batch[next++]!;
+        slice.push(item);
+        bytes += item.capture.heldBytes;
+        const record = await this.#build(item);
+        if (record === undefined) continue;
+        for (const sink of item.sinks) {
+          let entry = bySink.get(sink);
+          if (!entry) bySink.set(sink, entry = { records: [], metrics: [] });
+          entry.records.push(record);
+          entry.metrics.push(item.metrics);
+        }
       }
-      const slice = batch.slice(start, end);
-      try {
-        await this.#writeSlice(slice);
-      } finally {
+      const written = this.#writeSlice(bySink).finally(() => {
         for (const item of slice) item.capture.release();
-      }
-      start = end;
+      });
+      // Two slices in flight at most: one being written, one being encoded.
+      await Promise.all([previous, yieldToEventLoop()]);
+      previous = written;
+    }
+    await previous;
+  }
+
+  /** The record of a capture, or undefined (counted and logged) when it cannot be built. */
+  async #build(item: PendingCapture): Promise<CaptureRecord | undefined> {
+    try {
+      const record = item.capture.toRecord(this.#options.recordContext);
+      // Frames and events build synchronously; only exchanges may need to decompress.
+      return record instanceof Promise ? await record : record;
+    } catch (error) {
+      item.metrics.captureDropped.write_error++;
+      this.#options.logger.error("Failed to build a capture record", { route: item.metrics.route, error });
+      return undefined;
     }
   }
 
-  async #writeSlice(slice: PendingCapture[]): Promise<void> {
-    const bySink = new Map<RecordSink, { records: CaptureRecord[]; metrics: RouteMetrics[] }>();
-    for (const item of slice) {
-      let record: CaptureRecord;
-      try {
-        record = await item.capture.toRecord(this.#options.recordContext);
-      } catch (error) {
-        item.metrics.captureDropped.write_error++;
-        this.#options.logger.error("Failed to build a capture record", { route: item.metrics.route, error });
-        continue;
-      }
-      for (const sink of item.sinks) {
-        let entry = bySink.get(sink);
-        if (!entry) bySink.set(sink, entry = { records: [], metrics: [] });
-        entry.records.push(record);
-        entry.metrics.push(item.metrics);
-      }
-    }
+  async #writeSlice(bySink: SliceRecords): Promise<void> {
     await Promise.all(
       [...bySink].map(async ([sink, { records, metrics }]) => {
         try {

@@ -10,6 +10,8 @@ export class JsonlSink implements RecordSink {
   readonly path: string;
   readonly #fs: SinkFileSystem;
   #file: Promise<AppendFile> | undefined;
+  /** The last append issued; the next one starts after it. */
+  #tail: Promise<void> = Promise.resolve();
 
   constructor(path: string, fs: SinkFileSystem) {
     this.path = path;
@@ -30,16 +32,20 @@ export class JsonlSink implements RecordSink {
     return this.#file;
   }
 
-  async writeBatch(records: readonly CaptureRecord[]): Promise<void> {
-    if (records.length === 0) return;
+  /** Encodes at once and appends after any earlier batch still being written, so lines keep their order. */
+  writeBatch(records: readonly CaptureRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
     const lines = new Array<string>(records.length + 1);
     for (let i = 0; i < records.length; i++) lines[i] = JSON.stringify(records[i]);
     lines[records.length] = "";
-    const file = await this.#handle();
-    await file.append(lines.join("\n"));
+    const text = lines.join("\n");
+    const append = this.#tail.catch(() => {}).then(async () => (await this.#handle()).append(text));
+    this.#tail = append;
+    return append;
   }
 
   async close(): Promise<void> {
+    await this.#tail.catch(() => {});
     const file = this.#file;
     this.#file = undefined;
     if (file) await (await file).close();

@@ -52,20 +52,35 @@ function finished(budget: MemoryBudget, body: string, url = "/"): HttpCapture {
 }
 
 test("a full queue drops the capture, counts queue_full and releases its budget", async () => {
-  const { pipeline, budget, metrics } = setup(1);
+  const { pipeline, budget, metrics } = setup(2);
   const m = metrics.route("api");
   const sink = new MemorySink();
+  // A queue this small starts its writer at once; the next two wait behind that write.
   pipeline.submit({ capture: finished(budget, "kept", "/1"), sinks: [sink], metrics: m });
-  assert.equal(budget.used, 4);
-  pipeline.submit({ capture: finished(budget, "dropped", "/2"), sinks: [sink], metrics: m });
+  pipeline.submit({ capture: finished(budget, "kept", "/2"), sinks: [sink], metrics: m });
+  pipeline.submit({ capture: finished(budget, "kept", "/3"), sinks: [sink], metrics: m });
+  assert.equal(budget.used, 12);
+  pipeline.submit({ capture: finished(budget, "dropped", "/4"), sinks: [sink], metrics: m });
   assert.equal(m.captureDropped.queue_full, 1);
-  assert.equal(budget.used, 4, "the dropped capture's bytes are back in the budget");
-  assert.equal(pipeline.depth, 1);
+  assert.equal(budget.used, 12, "the dropped capture's bytes are back in the budget");
+  assert.equal(pipeline.depth, 2);
   await pipeline.flush();
-  assert.deepEqual(sink.records.map(url), ["/1"]);
+  assert.deepEqual(sink.records.map(url), ["/1", "/2", "/3"]);
   assert.equal(budget.used, 0);
   assert.equal(pipeline.depth, 0);
-  assert.equal(m.recordsWritten, 1);
+  assert.equal(m.recordsWritten, 3);
+});
+
+test("a queue filling past an eighth of its size is written without waiting for the flush interval", async () => {
+  const { pipeline, budget, metrics } = setup(16, 60_000);
+  const m = metrics.route("api");
+  const sink = new MemorySink();
+  pipeline.submit({ capture: finished(budget, "a", "/1"), sinks: [sink], metrics: m });
+  await sleep(20);
+  assert.deepEqual(sink.records, [], "one record waits for the (one minute) interval");
+  pipeline.submit({ capture: finished(budget, "b", "/2"), sinks: [sink], metrics: m });
+  await sleep(20);
+  assert.deepEqual(sink.records.map(url), ["/1", "/2"], "two of sixteen start the writer");
 });
 
 test("one writeBatch call per sink per batch, shared by every route writing there", async () => {
