@@ -1,3 +1,4 @@
+import { recordJson } from "./record-json.ts";
 import type { CaptureRecord } from "../capture/record.ts";
 import type { AppendFile, RecordSink, SinkFileSystem } from "./types.ts";
 
@@ -36,7 +37,7 @@ export class JsonlSink implements RecordSink {
   writeBatch(records: readonly CaptureRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
     const lines = new Array<string>(records.length + 1);
-    for (let i = 0; i < records.length; i++) lines[i] = JSON.stringify(records[i]);
+    for (let i = 0; i < records.length; i++) lines[i] = recordJson(records[i]!);
     lines[records.length] = "";
     const text = lines.join("\n");
     const append = this.#tail.catch(() => {}).then(async () => (await this.#handle()).append(text));

@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import type { RecordContext } from "../../../src/capture/capture.ts";
+import { FrameCapture } from "../../../src/capture/frame-capture.ts";
+import { MemoryBudget } from "../../../src/capture/memory-budget.ts";
+import type { CaptureRecord, SseEventRecord, WebSocketFrameRecord } from "../../../src/capture/record.ts";
+import { SseEventCapture } from "../../../src/capture/sse-event-capture.ts";
+import { decompress } from "../../../src/runtime/shared/decompress.ts";
+import { recordJson } from "../../../src/sinks/record-json.ts";
+import { bytes, repoRoot } from "../core/fixture.ts";
+
+const context: RecordContext = { maxBodySize: 8, decompress };
+const budget = new MemoryBudget(1 << 20);
+const CONNECTION = "0b6f1a52-1c1e-4a8e-9d0e-3c1d7b2f9a10";
+
+function frame(opcode: "text" | "binary" | "close" | "ping", payload: Uint8Array, close?: [number, string]) {
+  return new FrameCapture(
+    {
+      routeName: 'api "quoted"\n',
+      connectionId: CONNECTION,
+      direction: "server_to_client",
+      opcode,
+      ...(close ? { closeCode: close[0], closeReason: close[1] } : {}),
+    },
+    payload,
+    8,
+    budget,
+  ).toRecord(context);
+}
+
+function event(data: string, extra: { idField?: string; retry?: number } = {}) {
+  return new SseEventCapture(
+    { routeName: "llm", connectionId: CONNECTION, tDeltaMs: 12.3456789, event: "déltà\t", data, ...extra },
+    16,
+    budget,
+  ).toRecord();
+}
+
+test("frame and event records are written exactly as JSON.stringify writes them", () => {
+  const records: CaptureRecord[] = [
+    frame("text", bytes('he said "hi"\n')),
+    frame("text", bytes("short")),
+    frame("binary", new Uint8Array([0, 1, 2, 255])),
+    frame("ping", new Uint8Array(0)),
+    frame("close", new Uint8Array(0), [4001, 'bye "now"\u2028']),
+    event("line one\nline two \\ end"),
+    event("x", { idField: "42\u0001", retry: 3000 }),
+    event("a".repeat(40)),
+  ];
+  for (const record of records) assert.equal(recordJson(record), JSON.stringify(record));
+});
+
+test("plugin tags are written too", () => {
+  const withTags = { ...frame("text", bytes("t")), tags: { team: "a", n: [1, 2] } } as WebSocketFrameRecord;
+  assert.equal(recordJson(withTags), JSON.stringify(withTags));
+  const eventTags = { ...event("d"), tags: { x: null } } as SseEventRecord;
+  assert.equal(recordJson(eventTags), JSON.stringify(eventTags));
+});
+
+/** Every property the schema allows for a record type, so a new field cannot be left out of the writer. */
+function schemaProperties(type: string): string[] {
+  const schema = JSON.parse(readFileSync(join(repoRoot, "schemas/record.schema.json"), "utf8")) as {
+    $defs?: Record<string, { properties?: Record<string, { const?: string }> }>;
+  };
+  const definition = Object.values(schema.$defs ?? {}).find((d) => d.properties?.["type"]?.const === type);
+  assert.ok(definition?.properties, `schemas/record.schema.json has no definition with type "${type}"`);
+  return Object.keys(definition.properties);
+}
+
+test("every schema property of frame and event records is written", () => {
+  const full: Record<string, Record<string, unknown>> = {
+    websocket_frame: {
+      type: "websocket_frame",
+      v: 1,
+      id: "i",
+      route_name: "r",
+      connection_id: "c",
+      timestamp: "t",
+      direction: "client_to_server",
+      opcode: 8,
+      opcode_name: "close",
+      payload: "p",
+      payload_size: 3,
+      payload_truncated: true,
+      payload_base64: false,
+      close_code: 1000,
+      close_reason: "why",
+      tags: { a: 1 },
+    },
+    sse_event: {
+      type: "sse_event",
+      v: 1,
+      id: "i",
+      route_name: "r",
+      connection_id: "c",
+      timestamp: "t",
+      t_delta_ms: 1.5,
+      event: "message",
+      data: "d",
+      data_truncated: true,
+      id_field: "7",
+      retry: 10,
+      tags: { a: 1 },
+    },
+  };
+  for (const [type, record] of Object.entries(full)) {
+    assert.deepEqual(Object.keys(record).sort(), schemaProperties(type).sort(), `test record of ${type} is complete`);
+    assert.deepEqual(JSON.parse(recordJson(record as unknown as CaptureRecord)), record, type);
+  }
+});
