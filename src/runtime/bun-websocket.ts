@@ -151,9 +151,14 @@ export const bunWebSocketHandlers = {
     const data = socket.data;
     const upstream = data.handshake.socket;
     // Bun's server socket cannot pause reading, so only the upstream leg is flow-controlled.
-    const relay = data.exchange.acceptWebSocket(data.handshake, bunEnd(socket, upstream), wsEnd(upstream), {
-      clientPongsItself: true,
-    });
+    const relay = data.exchange.acceptWebSocket(
+      data.handshake,
+      bunEnd(socket, upstream),
+      wsEnd(upstream, undefined, data.handshake.connection),
+      {
+        clientPongsItself: true,
+      },
+    );
     data.relay = relay;
     relayFrom(upstream, relay, "server_to_client", () => legGone(data));
     upstream.resume();
