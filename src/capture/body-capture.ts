@@ -1,3 +1,4 @@
+import { concatBytes } from "../core/bytes.ts";
 import type { MemoryBudget } from "./memory-budget.ts";
 
 /**
@@ -43,14 +44,7 @@ export class BodyCapture {
 
   /** The captured bytes as one array. */
   bytes(): Uint8Array {
-    if (this.chunks.length === 1) return this.chunks[0]!;
-    const out = new Uint8Array(this.captured);
-    let offset = 0;
-    for (const chunk of this.chunks) {
-      out.set(chunk, offset);
-      offset += chunk.byteLength;
-    }
-    return out;
+    return concatBytes(this.chunks);
   }
 
   /** Returns the reserved bytes to the budget; the capture must not be read after. */

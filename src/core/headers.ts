@@ -105,3 +105,10 @@ export function headerValue(headers: RawHeaders, lowerName: string): string | un
   }
   return undefined;
 }
+
+/** The flat list as `[name, value]` pairs, the shape `Headers` and `Response` accept. */
+export function headerPairs(raw: RawHeaders): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (let i = 0; i < raw.length; i += 2) pairs.push([raw[i]!, raw[i + 1]!]);
+  return pairs;
+}

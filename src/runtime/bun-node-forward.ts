@@ -6,8 +6,9 @@
  */
 import http from "node:http";
 import https from "node:https";
+import { concatBytes } from "../core/bytes.ts";
 import type { Exchange } from "../core/exchange.ts";
-import { headerValue, type RawHeaders } from "../core/headers.ts";
+import { headerPairs, headerValue, type RawHeaders } from "../core/headers.ts";
 import type { UpstreamOptions } from "./types.ts";
 
 /** Whether Bun's fetch would add a header this request does not have. */
@@ -27,10 +28,12 @@ function headerObject(headers: RawHeaders): Record<string, string | string[]> {
   return out;
 }
 
-function pairs(raw: RawHeaders): [string, string][] {
-  const out: [string, string][] = [];
-  for (let i = 0; i < raw.length; i += 2) out.push([raw[i]!, raw[i + 1]!]);
-  return out;
+/** Bodies of known length up to this size, and typed (see bun.ts), are read whole. */
+const WHOLE_BODY_LIMIT = 64 * 1024;
+
+function readableWhole(headers: http.IncomingHttpHeaders): boolean {
+  const length = headers["content-length"];
+  return length !== undefined && Number(length) <= WHOLE_BODY_LIMIT && headers["content-type"] !== undefined;
 }
 
 /** Upstream connections kept alive per origin, like the fetch path's pool. */
@@ -73,12 +76,34 @@ export function forwardWithNodeHttp(
     outgoing.on("response", (incoming) => {
       answered = true;
       const head = exchange.responseHead(incoming.statusCode ?? 502, incoming.statusMessage ?? "", incoming.rawHeaders);
+      const init = { status: head.status, statusText: head.statusText, headers: headerPairs(head.headers) };
+      const failed = (error: Error) => exchange.finish(clientGone ? { clientGone } : { error });
+      const bodyless = request.method === "HEAD" || head.status === 204 || head.status === 304;
+      if (bodyless || readableWhole(incoming.headers)) {
+        // Small typed bodies are read whole, as on the fetch path: a stream per response costs throughput on Bun.
+        const chunks: Uint8Array[] = [];
+        incoming.on("data", (chunk: Uint8Array) => {
+          exchange.responseChunk(chunk);
+          chunks.push(chunk);
+        });
+        incoming.on("end", () => {
+          exchange.finish();
+          resolve(new Response(bodyless ? null : concatBytes(chunks) as Uint8Array<ArrayBuffer>, init));
+        });
+        incoming.on("error", (error: Error) => {
+          failed(error);
+          resolve(new Response(null, { status: 502, statusText: "Bad Gateway" }));
+        });
+        return;
+      }
       let ended = false;
       const stream = new ReadableStream<Uint8Array>({
         start(controller) {
           incoming.on("data", (chunk: Uint8Array) => {
             exchange.responseChunk(chunk);
             controller.enqueue(chunk);
+            // Stop reading the upstream while the client is slower than it.
+            if ((controller.desiredSize ?? 1) <= 0) incoming.pause();
           });
           incoming.on("end", () => {
             ended = true;
@@ -87,24 +112,19 @@ export function forwardWithNodeHttp(
           });
           incoming.on("error", (error: Error) => {
             ended = true;
-            exchange.finish(clientGone ? { clientGone } : { error });
+            failed(error);
             controller.error(error);
           });
+        },
+        pull() {
+          incoming.resume();
         },
         cancel() {
           if (!ended) exchange.finish({ clientGone: true });
           incoming.destroy();
         },
       });
-      const bodyless = request.method === "HEAD" || head.status === 204 || head.status === 304;
-      resolve(
-        new Response(bodyless ? null : stream, {
-          status: head.status,
-          statusText: head.statusText,
-          headers: pairs(head.headers),
-        }),
-      );
-      if (bodyless) incoming.resume();
+      resolve(new Response(stream, init));
     });
     outgoing.on("error", (error: Error) => {
       if (answered) return;
@@ -121,7 +141,7 @@ export function forwardWithNodeHttp(
         new Response(text as Uint8Array<ArrayBuffer>, {
           status: head.status,
           statusText: head.statusText,
-          headers: pairs(head.headers),
+          headers: headerPairs(head.headers),
         }),
       );
     });

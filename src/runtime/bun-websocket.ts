@@ -5,7 +5,7 @@
  * forwarded ping (`clientPongsItself`) and the client still sees one pong.
  */
 import type { Exchange } from "../core/exchange.ts";
-import { headerValue } from "../core/headers.ts";
+import { headerPairs, headerValue } from "../core/headers.ts";
 import type { WebSocketEnd, WebSocketRelay } from "../core/websocket-relay.ts";
 import type { UpstreamOptions } from "./types.ts";
 import {
@@ -92,12 +92,6 @@ function untypedSafeBody(body: Uint8Array, headers: string[]): BodyInit {
   });
 }
 
-function pairs(raw: string[]): [string, string][] {
-  const out: [string, string][] = [];
-  for (let i = 0; i < raw.length; i += 2) out.push([raw[i]!, raw[i + 1]!]);
-  return out;
-}
-
 /**
  * Connects the upstream for an upgrade request and, once it accepted,
  * upgrades the client; returns the response to send instead when the upstream
@@ -118,7 +112,7 @@ export async function upgradeToUpstream(
     return new Response(body as Uint8Array<ArrayBuffer>, {
       status: head.status,
       statusText: head.statusText,
-      headers: pairs(head.headers),
+      headers: headerPairs(head.headers),
     });
   }
   if (handshake.kind === "refused") {
@@ -128,10 +122,10 @@ export async function upgradeToUpstream(
     return new Response(untypedSafeBody(handshake.body, head.headers), {
       status: head.status,
       statusText: head.statusText,
-      headers: pairs(head.headers),
+      headers: headerPairs(head.headers),
     });
   }
-  const headers = pairs(extraHandshakeHeaders(handshake.headers));
+  const headers = headerPairs(extraHandshakeHeaders(handshake.headers));
   const protocol = handshake.socket.protocol;
   if (protocol) headers.push(["Sec-WebSocket-Protocol", protocol]);
   if (server.upgrade(request, { headers, data: { exchange, handshake, open: 2 } })) return undefined;

@@ -6,7 +6,7 @@
  */
 import type { ListenAddress } from "../config/types.ts";
 import type { Exchange } from "../core/exchange.ts";
-import type { RawHeaders } from "../core/headers.ts";
+import { headerPairs, type RawHeaders } from "../core/headers.ts";
 import type { Route } from "../core/route.ts";
 import { processOperations } from "./shared/process.ts";
 import { type BunUpgrader, bunWebSocketHandlers, upgradeToUpstream } from "./bun-websocket.ts";
@@ -68,12 +68,6 @@ function rawHeadersOf(headers: Headers): RawHeaders {
   });
   for (const cookie of headers.getSetCookie()) raw.push("set-cookie", cookie);
   return raw;
-}
-
-function headerPairs(raw: RawHeaders): [string, string][] {
-  const pairs: [string, string][] = [];
-  for (let i = 0; i < raw.length; i += 2) pairs.push([raw[i]!, raw[i + 1]!]);
-  return pairs;
 }
 
 /** Wraps a body stream so each chunk passes the tee on its way. */

@@ -6,6 +6,7 @@
 import type { IncomingMessage } from "node:http";
 import WebSocket from "ws";
 import { headerValue, type RawHeaders } from "../../core/headers.ts";
+import { concatBytes } from "../../core/bytes.ts";
 import type { Exchange } from "../../core/exchange.ts";
 import type { WebSocketEnd, WebSocketRelay } from "../../core/websocket-relay.ts";
 import type { FrameDirection } from "../../capture/record.ts";
@@ -137,7 +138,7 @@ export function connectUpstream(
           status: response.statusCode ?? 502,
           statusText: response.statusMessage ?? "",
           headers: rawHeadersOf(response),
-          body: concat(chunks),
+          body: concatBytes(chunks),
         });
       });
     });
@@ -145,17 +146,6 @@ export function connectUpstream(
     ws.on("error", (error: Error) => resolve({ kind: "failed", error }));
   });
   return { handshake, abort: () => socket?.terminate() };
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }
 
 /** The reading side of the other leg, paused while this leg cannot keep up. */
