@@ -25,4 +25,18 @@ export interface AppendFile {
 export interface SinkFileSystem {
   /** Opens `path` for appending, creating it and its parent directories. */
   openAppend(path: string): Promise<AppendFile>;
+  /**
+   * Replaces `path` with `bytes` atomically: written to a temporary file in
+   * the same directory, then renamed over it, so a crash leaves the old file
+   * or the new one, never half of one.
+   */
+  writeFileAtomic(path: string, bytes: Uint8Array): Promise<void>;
+  readFile(path: string): Promise<Uint8Array>;
+  rename(from: string, to: string): Promise<void>;
+  /** Removes a file; a missing file is not an error. */
+  remove(path: string): Promise<void>;
+  /** Names (not paths) of the entries of a directory; a missing directory is empty. */
+  list(dir: string): Promise<string[]>;
+  /** Size in bytes, or undefined when the file does not exist. */
+  size(path: string): Promise<number | undefined>;
 }

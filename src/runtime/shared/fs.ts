@@ -1,7 +1,8 @@
 /** File access for sinks and config through node:fs, shared by the three runtimes. */
 import { Buffer } from "node:buffer";
-import { mkdir, open, readFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import process from "node:process";
+import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import type { AppendFile, SinkFileSystem } from "../../sinks/types.ts";
 
 /** Opens files for appending, creating parent directories as needed. */
@@ -20,6 +21,47 @@ export const nodeFileSystem: SinkFileSystem = {
       },
       close: () => handle.close(),
     };
+  },
+  async writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+    await mkdir(dirname(path), { recursive: true });
+    const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+    const handle = await open(temp, "w");
+    try {
+      let offset = 0;
+      while (offset < bytes.byteLength) {
+        const { bytesWritten } = await handle.write(bytes, offset, bytes.byteLength - offset);
+        offset += bytesWritten;
+      }
+      // The data must be on disk before the rename makes it the file.
+      await handle.sync();
+    } catch (error) {
+      await handle.close();
+      await rm(temp, { force: true });
+      throw error;
+    }
+    await handle.close();
+    await rename(temp, path);
+  },
+  async readFile(path: string): Promise<Uint8Array> {
+    return new Uint8Array(await readFile(path));
+  },
+  rename: (from: string, to: string) => rename(from, to),
+  remove: (path: string) => rm(path, { force: true }),
+  async list(dir: string): Promise<string[]> {
+    try {
+      return await readdir(dir);
+    } catch (error) {
+      if ((error as { code?: string }).code === "ENOENT") return [];
+      throw error;
+    }
+  },
+  async size(path: string): Promise<number | undefined> {
+    try {
+      return (await stat(path)).size;
+    } catch (error) {
+      if ((error as { code?: string }).code === "ENOENT") return undefined;
+      throw error;
+    }
   },
 };
 
