@@ -129,6 +129,18 @@ export function renderPrometheus(metrics: Metrics, build: BuildInfo): string {
   out += "# HELP tapline_capture_memory_bytes Captured bytes held in memory awaiting the writer.\n";
   out += "# TYPE tapline_capture_memory_bytes gauge\n";
   out += `tapline_capture_memory_bytes ${metrics.captureMemoryUsed()}\n`;
+  if (metrics.s3) {
+    const s3 = metrics.s3;
+    const series: [string, string, "counter" | "gauge", number][] = [
+      ["tapline_s3_uploads_total", "Rotated files uploaded to S3.", "counter", s3.uploads],
+      ["tapline_s3_upload_failures_total", "Failed S3 upload attempts (retried).", "counter", s3.uploadFailures],
+      ["tapline_s3_uploaded_bytes_total", "Bytes uploaded to S3.", "counter", s3.bytesUploaded],
+      ["tapline_s3_files_pending", "Rotated files waiting for upload.", "gauge", s3.filesPending],
+    ];
+    for (const [name, help, type, value] of series) {
+      out += `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${name} ${value}\n`;
+    }
+  }
   out += "# HELP tapline_upstream_latency_seconds Time from request start to the upstream's response head.\n";
   out += "# TYPE tapline_upstream_latency_seconds histogram\n";
   for (const m of routes) {

@@ -11,6 +11,7 @@ const PROXY_KEY_HELP: readonly [string, string][] = [
   ["listen_http", "HTTP listener, e.g. :8080 or 127.0.0.1:8080"],
   ["listen_https", "HTTPS listener; needs --cert and --key, or --auto-cert"],
   ["log_jsonl", 'JSONL capture file; ending in "/" means directory mode: <dir>/<name>.jsonl'],
+  ["log_sqlite", 'SQLite capture file (same records); ending in "/" means <dir>/<name>.db'],
   ["include_path", "Capture only paths matching this regex (repeatable)"],
   ["exclude_path", "Never capture paths matching this regex (repeatable)"],
 ];
@@ -34,6 +35,7 @@ and captures each exchange as a JSONL record. Drop-in for http-tap-proxy.
 Usage:
   tapline --proxy "name=NAME,listen_http=ADDR,upstream=URL[,KEY=VALUE...]" [--proxy ...] [flags]
   tapline --config tapline.yaml [flags]
+  tapline reindex [--force] DB FILE.jsonl...   Rebuild a SQLite capture database from JSONL
   deno run -A src/cli/main.ts [flags]     (Deno, from source)
   bun src/cli/main.ts [flags]             (Bun, from source)
 
@@ -43,8 +45,8 @@ ${table(rows)}
 Flags may be written -flag or --flag, with the value as the next argument or
 after "=". Booleans: --auto-cert, --insecure-skip-verify=false.
 Sizes: 512, 64KB, 1.5MB, 10MiB, 1GB (1024-based). Durations: 100ms, 30s, 5m, 1h30m.
-Not available in this version yet: --rotate-size, --rotate-interval,
---retention, --s3-*, and the log_sqlite proxy key.
+S3 credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+AWS_SESSION_TOKEN; the region from --s3-region, AWS_REGION or AWS_DEFAULT_REGION.
 
 --proxy keys (comma-separated key=value; at least one of listen_http, listen_https):
 ${table(PROXY_KEY_HELP)}

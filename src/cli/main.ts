@@ -27,6 +27,12 @@ function fail(runtime: Runtime, error: unknown): never {
 export async function main(): Promise<void> {
   const runtime = await detectRuntime();
   try {
+    const args = runtime.args();
+    if (args[0] === "reindex") {
+      // Loaded only for this command: sql.js is large.
+      const { runReindexCommand } = await import("./reindex-command.ts");
+      runtime.exit(await runReindexCommand(args.slice(1), runtime));
+    }
     const command = await resolveCommandLine(runtime.args(), runtime.env(), runtime.readTextFile);
     switch (command.kind) {
       case "help":

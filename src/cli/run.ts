@@ -7,7 +7,9 @@ import type { Logger } from "../core/logger.ts";
 import { Metrics } from "../core/metrics.ts";
 import { Route } from "../core/route.ts";
 import type { Listener, ProxyServer, Runtime } from "../runtime/types.ts";
-import { JsonlSink } from "../sinks/jsonl.ts";
+import type { S3Uploader } from "../s3/uploader.ts";
+import { createArchive } from "./archive.ts";
+import { openSinks } from "./sinks.ts";
 import { VERSION } from "../version.ts";
 import { loadTlsMaterial } from "./tls-material.ts";
 
@@ -44,19 +46,18 @@ export async function startTapline(config: Config, runtime: Runtime, logger: Log
   metrics.queueDepth = () => pipeline.depth;
   metrics.captureMemoryUsed = () => budget.used;
 
-  const sinksByPath = new Map<string, JsonlSink>();
-  for (const proxy of config.proxies) {
-    if (proxy.logJsonl === undefined || sinksByPath.has(proxy.logJsonl)) continue;
-    const sink = new JsonlSink(proxy.logJsonl, runtime.fs);
-    try {
-      await sink.open();
-    } catch (error) {
-      throw new UnavailableError(
-        `Failed to open the JSONL log "${proxy.logJsonl}" of proxy "${proxy.name}": ${(error as Error).message}`,
-        "sink_unavailable",
-      );
-    }
-    sinksByPath.set(proxy.logJsonl, sink);
+  let uploader: S3Uploader | undefined;
+  const sinks = await openSinks(config, runtime, logger, () => uploader);
+  try {
+    uploader = createArchive(config, runtime, logger, () => sinks.paths);
+  } catch (error) {
+    await Promise.all(sinks.all.map((sink) => sink.close()));
+    throw error;
+  }
+  if (uploader) {
+    metrics.s3 = uploader.metrics;
+    await uploader.start();
+    logger.info("archiving", { bucket: config.s3Bucket, prefix: config.s3Prefix, endpoint: config.s3Endpoint });
   }
 
   const tls = await loadTlsMaterial(config, runtime.readTextFile);
@@ -67,15 +68,16 @@ export async function startTapline(config: Config, runtime: Runtime, logger: Log
     for (const listener of listeners) await listener.stop();
     for (const listener of listeners) listener.closeAll();
     await Promise.all(servers.map((server) => server.close()));
+    await Promise.all(sinks.all.map((sink) => sink.close().catch(() => {})));
+    await uploader?.close(0);
   };
   try {
     for (const proxy of config.proxies) {
-      const sink = proxy.logJsonl === undefined ? undefined : sinksByPath.get(proxy.logJsonl);
       const route = new Route(proxy, {
         maxBodySize: config.maxBodySize,
         budget,
         pipeline,
-        sinks: sink ? [sink] : [],
+        sinks: sinks.byProxy.get(proxy.name) ?? [],
         metrics: metrics.route(proxy.name),
         activity,
       });
@@ -99,6 +101,7 @@ export async function startTapline(config: Config, runtime: Runtime, logger: Log
           address: listener.address,
           upstream: route.upstreamText,
           log_jsonl: proxy.logJsonl,
+          log_sqlite: proxy.logSqlite,
         });
       }
     }
@@ -143,8 +146,15 @@ export async function startTapline(config: Config, runtime: Runtime, logger: Log
       }
       for (const listener of listeners) listener.closeAll();
       await pipeline.flush();
-      for (const sink of sinksByPath.values()) await sink.close();
+      for (const sink of sinks.all) {
+        await sink.close().catch((error) => logger.error("Failed to close a capture sink", { sink: sink.name, error }));
+      }
       await Promise.all(servers.map((server) => server.close()));
+      if (uploader && !(await uploader.close(config.shutdownTimeout))) {
+        logger.warn("uploads still in progress at shutdown; the files stay for the next start", {
+          pending: uploader.metrics.filesPending,
+        });
+      }
       let written = 0;
       let dropped = 0;
       for (const route of metrics.routes.values()) {

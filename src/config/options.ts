@@ -13,7 +13,17 @@ import type { Config, LogFormat, LogLevel } from "./types.ts";
 export type Globals = Omit<Config, "proxies">;
 export type GlobalKey = keyof Globals;
 
-export type OptionKind = "size" | "duration" | "int" | "bool" | "string" | "path" | "listen" | "enum";
+export type OptionKind =
+  | "size"
+  | "duration"
+  | "int"
+  | "count-or-unlimited"
+  | "bool"
+  | "string"
+  | "url"
+  | "path"
+  | "listen"
+  | "enum";
 
 export interface GlobalOption {
   key: GlobalKey;
@@ -132,22 +142,60 @@ export const GLOBAL_OPTIONS: readonly GlobalOption[] = [
     metavar: "DURATION",
     description: "How long shutdown waits for in-flight exchanges",
   },
+  {
+    key: "rotateSize",
+    flag: "rotate-size",
+    kind: "size",
+    defaultText: "100MB",
+    metavar: "SIZE",
+    description: "Rotate a JSONL or SQLite capture file once it reaches this size",
+  },
+  {
+    key: "rotateInterval",
+    flag: "rotate-interval",
+    kind: "duration",
+    defaultText: "1h",
+    metavar: "DURATION",
+    description: "Rotate capture files this often",
+  },
+  {
+    key: "retention",
+    flag: "retention",
+    kind: "count-or-unlimited",
+    defaultText: "-1",
+    metavar: "N",
+    description: "Rotated files kept per capture file when S3 is not configured (-1: all)",
+  },
+  {
+    key: "s3Bucket",
+    flag: "s3-bucket",
+    kind: "string",
+    metavar: "NAME",
+    description: "Upload rotated files to this S3 bucket, then delete them locally (credentials from AWS_*)",
+  },
+  { key: "s3Prefix", flag: "s3-prefix", kind: "string", metavar: "PREFIX", description: "Key prefix for uploads" },
+  {
+    key: "s3Endpoint",
+    flag: "s3-endpoint",
+    kind: "url",
+    metavar: "URL",
+    description: "S3-compatible endpoint, path-style (MinIO, R2, ...); AWS when absent",
+  },
+  {
+    key: "s3Region",
+    flag: "s3-region",
+    kind: "string",
+    metavar: "REGION",
+    description: "S3 region (else AWS_REGION or AWS_DEFAULT_REGION)",
+  },
 ];
 
 /** Flags and variables of the Go tool that tapline does not offer yet. */
-export const UNSUPPORTED_FLAGS: readonly string[] = [
-  "rotate-size",
-  "rotate-interval",
-  "retention",
-  "s3-bucket",
-  "s3-prefix",
-  "s3-endpoint",
-  "s3-region",
-];
+export const UNSUPPORTED_FLAGS: readonly string[] = [];
 
 /** True for a flag name (without dashes) tapline recognises but does not implement yet. */
 export function isUnsupportedFlag(name: string): boolean {
-  return UNSUPPORTED_FLAGS.includes(name) || name.startsWith("s3-");
+  return UNSUPPORTED_FLAGS.includes(name);
 }
 
 /** Environment variable for a flag: `max-body-size` → `TAPLINE_MAX_BODY_SIZE`. */
@@ -174,6 +222,9 @@ export function defaultGlobals(): Globals {
     insecureSkipVerify: true,
     logLevel: "info",
     logFormat: "json",
+    rotateSize: 100 * 1024 ** 2,
+    rotateInterval: 60 * 60 * 1000,
+    retention: -1,
   };
 }
 
@@ -198,7 +249,7 @@ export function parseOptionValue(option: GlobalOption, value: string | number | 
       return parseSize(String(value));
     case "duration": {
       const ms = parseDuration(String(value));
-      if (option.key === "flushInterval" && ms <= 0) {
+      if ((option.key === "flushInterval" || option.key === "rotateInterval") && ms <= 0) {
         throw new Error(`Invalid duration ${JSON.stringify(String(value))}: must be greater than 0`);
       }
       return ms;
@@ -209,6 +260,26 @@ export function parseOptionValue(option: GlobalOption, value: string | number | 
         throw new Error(`Invalid number ${JSON.stringify(String(value))}: expected a whole number of at least 1`);
       }
       return checkCount(Number(value), "number", 1);
+    }
+    case "count-or-unlimited": {
+      const text = String(value).trim();
+      if (!/^(-1|\d+)$/.test(text)) {
+        throw new Error(`Invalid number ${JSON.stringify(String(value))}: expected -1 (unlimited) or a whole number`);
+      }
+      return Number(text);
+    }
+    case "url": {
+      const text = String(value);
+      let url: URL;
+      try {
+        url = new URL(text);
+      } catch {
+        throw new Error(`Invalid URL ${JSON.stringify(text)}: must be an absolute http or https URL`);
+      }
+      if (url.protocol !== "http:" && url.protocol !== "https:") {
+        throw new Error(`Invalid URL ${JSON.stringify(text)}: must be an absolute http or https URL`);
+      }
+      return text.replace(/\/+$/, "");
     }
     case "bool":
       return typeof value === "boolean" ? value : parseBool(String(value));

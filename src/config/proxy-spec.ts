@@ -36,11 +36,6 @@ export function parseProxySpec(text: string, where: string): ProxyConfig {
       continue;
     }
     const value = piece.slice(eq + 1);
-    if (key === "log_sqlite") {
-      throw new UsageError(
-        `Unsupported key "log_sqlite" in ${where}: SQLite capture is not available in this version`,
-      );
-    }
     if (!(PROXY_KEYS as readonly string[]).includes(key)) {
       throw new UsageError(
         `Unknown key ${JSON.stringify(key)} in ${where}: valid keys are ${PROXY_KEYS.join(", ")}`,

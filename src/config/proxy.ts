@@ -13,6 +13,7 @@ export const PROXY_KEYS = [
   "listen_http",
   "listen_https",
   "log_jsonl",
+  "log_sqlite",
   "include_path",
   "exclude_path",
 ] as const;
@@ -26,6 +27,7 @@ export interface RawProxy {
   listen_http?: string;
   listen_https?: string;
   log_jsonl?: string;
+  log_sqlite?: string;
   include_path: string[];
   exclude_path: string[];
 }
@@ -41,7 +43,7 @@ export const NAME_RE = /^[a-zA-Z][a-zA-Z0-9_-]*$/;
 
 /**
  * Validate raw proxy fields. Directory mode: a `log_jsonl` ending in `/` or `\`
- * becomes `<dir>/<name>.jsonl`.
+ * becomes `<dir>/<name>.jsonl`, a `log_sqlite` one `<dir>/<name>.db`.
  */
 export function buildProxy(raw: RawProxy, fail: ProxyProblem): ProxyConfig {
   const name = raw.name;
@@ -77,6 +79,12 @@ export function buildProxy(raw: RawProxy, fail: ProxyProblem): ProxyConfig {
   if (raw.log_jsonl !== undefined) {
     if (raw.log_jsonl === "") fail("log_jsonl", "Empty log_jsonl", 'give a file path, or a directory ending in "/"');
     proxy.logJsonl = /[/\\]$/.test(raw.log_jsonl) ? `${raw.log_jsonl}${name}.jsonl` : raw.log_jsonl;
+  }
+  if (raw.log_sqlite !== undefined) {
+    if (raw.log_sqlite === "") {
+      fail("log_sqlite", "Empty log_sqlite", 'give a file path, or a directory ending in "/"');
+    }
+    proxy.logSqlite = /[/\\]$/.test(raw.log_sqlite) ? `${raw.log_sqlite}${name}.db` : raw.log_sqlite;
   }
   proxy.includePath = regexList(raw.include_path, "include_path", fail);
   proxy.excludePath = regexList(raw.exclude_path, "exclude_path", fail);

@@ -22,6 +22,8 @@ export interface ProxyConfig {
   listenHttps?: ListenAddress;
   /** Resolved JSONL file path (directory mode already expanded to `<dir>/<name>.jsonl`). */
   logJsonl?: string;
+  /** Resolved SQLite file path (directory mode expanded to `<dir>/<name>.db`). */
+  logSqlite?: string;
   /** Regex sources; capture only paths matching one (empty: all). Applied before `excludePath`. */
   includePath: string[];
   /** Regex sources; never capture paths matching one. */
@@ -57,4 +59,18 @@ export interface Config {
   insecureSkipVerify: boolean;
   logLevel: LogLevel;
   logFormat: LogFormat;
+  /** Rotate a capture file once it reaches this many bytes. Default 100MB. */
+  rotateSize: number;
+  /** Rotate a capture file this often (ms). Default 1 h. */
+  rotateInterval: number;
+  /** Rotated files kept per sink when S3 is not configured; -1 keeps all. Default -1. */
+  retention: number;
+  /** S3 archival of rotated files; off when absent. */
+  s3Bucket?: string;
+  /** Key prefix in the bucket, e.g. `tapline/`. */
+  s3Prefix?: string;
+  /** S3-compatible endpoint (path-style), e.g. `http://127.0.0.1:9000`; AWS when absent. */
+  s3Endpoint?: string;
+  /** Region; else AWS_REGION / AWS_DEFAULT_REGION. */
+  s3Region?: string;
 }

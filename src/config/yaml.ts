@@ -17,12 +17,8 @@ type PathSegment = string | number;
 const FUTURE_KEYS = new Set([
   "plugins",
   "rotation",
-  "rotate_size",
-  "rotate_interval",
-  "retention",
   "s3",
   "sqlite",
-  "log_sqlite",
 ]);
 
 /** Friendlier wording for type errors on keys whose values have a format. */

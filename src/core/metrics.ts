@@ -66,6 +66,14 @@ export class RouteMetrics {
   }
 }
 
+/** What the S3 uploader counts. */
+export interface S3Counters {
+  uploads: number;
+  uploadFailures: number;
+  bytesUploaded: number;
+  filesPending: number;
+}
+
 /** Process-wide metrics. */
 export class Metrics {
   readonly startedAt = Date.now();
@@ -74,6 +82,8 @@ export class Metrics {
   queueDepth: () => number = () => 0;
   /** Returns captured bytes held in memory; set by whoever owns the budget. */
   captureMemoryUsed: () => number = () => 0;
+  /** S3 archival counters, when S3 is configured. */
+  s3: S3Counters | undefined;
 
   /** The counters of a route, created on first use. */
   route(name: string): RouteMetrics {

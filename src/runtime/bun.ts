@@ -15,6 +15,7 @@ import { fetchWouldAddHeaders, forwardWithNodeHttp } from "./bun-node-forward.ts
 import { base64 } from "./shared/base64.ts";
 import { decompress } from "./shared/decompress.ts";
 import { nodeFileSystem } from "./shared/fs.ts";
+import { NodeSha256 } from "./shared/sha256.ts";
 import type { FetchHandler, Listener, ProxyServer, Runtime, TlsMaterial, UpstreamOptions } from "./types.ts";
 
 interface BunServer extends BunUpgrader {
@@ -258,5 +259,6 @@ export const bunRuntime: Runtime = {
   fs: nodeFileSystem,
   decompress,
   base64,
+  sha256: NodeSha256,
   ...processOperations,
 };

@@ -39,6 +39,22 @@ export interface ProxyServer {
   close(): Promise<void>;
 }
 
+/** What a SHA-256 accepts: text (UTF-8 unless told) or bytes. */
+export type Sha256Input = string | ArrayBuffer | ArrayBufferView;
+
+/** An incremental SHA-256 (HMAC-SHA-256 when made with a secret). */
+export interface Sha256Hash {
+  update(data: Sha256Input, encoding?: "utf8" | "ascii" | "latin1"): void;
+  /** The 32-byte digest; call once. */
+  digest(): Promise<Uint8Array>;
+}
+
+/**
+ * The hash constructor @smithy/signature-v4 takes as `sha256`: `new Sha256()`
+ * hashes, `new Sha256(secret)` computes an HMAC.
+ */
+export type Sha256Constructor = new (secret?: Sha256Input | null) => Sha256Hash;
+
 /** A Web-standard request handler (the admin app's `fetch`). */
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
 
@@ -54,6 +70,8 @@ export interface Runtime {
   readonly decompress: Decompressor;
   /** Native base64 of bytes, for binary bodies in records. */
   readonly base64: (bytes: Uint8Array) => string;
+  /** Native SHA-256 / HMAC-SHA-256 for SigV4 signing of S3 uploads. */
+  readonly sha256: Sha256Constructor;
   readTextFile(path: string): Promise<string>;
   /** Command-line arguments after the program (and script) name. */
   args(): string[];
@@ -65,5 +83,7 @@ export interface Runtime {
   onShutdownSignal(handler: (signal: string) => void): void;
   writeStdout(text: string): void;
   writeStderr(text: string): void;
+  /** Whether stderr is a terminal (progress bars are drawn only there). */
+  stderrIsTerminal(): boolean;
   exit(code: number): never;
 }

@@ -1,23 +1,54 @@
 import { recordJson } from "./record-json.ts";
+import { applyRetention } from "./retention.ts";
+import { baseName, directoryOf, rotatedPath } from "./rotated-name.ts";
+import { type RotationPolicy, Rotator } from "./rotator.ts";
+import { utf8Length } from "./utf8-length.ts";
 import type { CaptureRecord } from "../capture/record.ts";
 import type { AppendFile, RecordSink, SinkFileSystem } from "./types.ts";
 
+/** Rotation and retention of a JSONL sink; without `rotation` the file only grows. */
+export interface JsonlSinkOptions {
+  /** When the live file is renamed aside and a fresh one started. */
+  rotation?: RotationPolicy;
+  /** Rotated files to keep after each rotation (newest first); -1 or absent keeps all. */
+  retention?: number;
+  /** Called with the path of each rotated file once it is complete (the S3 uploader subscribes). */
+  onRotated?: (rotatedPath: string) => void | Promise<void>;
+  /** Failures that have no caller to reject: rotation, retention and onRotated errors. */
+  onError?: (error: Error) => void;
+  /** The clock for rotated names (tests inject one). */
+  now?: () => Date;
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
 /**
  * Appends records to a JSONL file, one JSON object per line and one write per
- * batch. JSONL is the source of truth, so the file is only ever appended to.
+ * batch. JSONL is the source of truth, so the file is only ever appended to;
+ * with rotation, a full file is closed and renamed to a timestamped name, and
+ * a fresh live file takes its place. A batch is never split across files.
  */
 export class JsonlSink implements RecordSink {
   readonly name: string;
   readonly path: string;
   readonly #fs: SinkFileSystem;
+  readonly #options: JsonlSinkOptions;
+  readonly #rotator: Rotator | undefined;
   #file: Promise<AppendFile> | undefined;
-  /** The last append issued; the next one starts after it. */
+  /** The last append or rotation issued; the next one starts after it. */
   #tail: Promise<void> = Promise.resolve();
 
-  constructor(path: string, fs: SinkFileSystem) {
+  constructor(path: string, fs: SinkFileSystem, options: JsonlSinkOptions = {}) {
     this.path = path;
     this.name = `jsonl ${path}`;
     this.#fs = fs;
+    this.#options = options;
+    if (options.retention !== undefined && !Number.isInteger(options.retention)) {
+      throw new RangeError(`Invalid retention ${options.retention} for ${path}: must be an integer`);
+    }
+    this.#rotator = options.rotation ? new Rotator(options.rotation, () => this.#enqueueIntervalRotation()) : undefined;
   }
 
   /** Opens the file now so a bad path fails at start-up, not at the first record. */
@@ -26,11 +57,26 @@ export class JsonlSink implements RecordSink {
   }
 
   #handle(): Promise<AppendFile> {
-    this.#file ??= this.#fs.openAppend(this.path).catch((error: unknown) => {
+    this.#file ??= this.#openLive().catch((error: unknown) => {
       this.#file = undefined;
       throw error;
     });
     return this.#file;
+  }
+
+  async #openLive(): Promise<AppendFile> {
+    const file = await this.#fs.openAppend(this.path);
+    try {
+      const size = (await this.#fs.size(this.path)) ?? 0;
+      // An existing live file keeps growing after a restart, so its bytes count.
+      this.#rotator?.opened(size);
+      // A crash can leave a half-written last line: end it, so the next record starts on a line of its own.
+      if (size > 0 && (await this.#fs.readRange(this.path, size - 1, 1))[0] !== 0x0a) await file.append("\n");
+    } catch (error) {
+      await file.close().catch(() => {});
+      throw error;
+    }
+    return file;
   }
 
   /** Encodes at once and appends after any earlier batch still being written, so lines keep their order. */
@@ -40,13 +86,95 @@ export class JsonlSink implements RecordSink {
     for (let i = 0; i < records.length; i++) lines[i] = recordJson(records[i]!);
     lines[records.length] = "";
     const text = lines.join("\n");
-    const append = this.#tail.catch(() => {}).then(async () => (await this.#handle()).append(text));
+    const rotator = this.#rotator;
+    const bytes = rotator === undefined ? 0 : utf8Length(text);
+    const append = this.#tail.catch(() => {}).then(async () => {
+      await (await this.#handle()).append(text);
+      // Rotating inside the chain means no other append can reach the file being renamed.
+      if (rotator !== undefined && rotator.appended(bytes)) await this.#rotate();
+    });
     this.#tail = append;
     return append;
   }
 
+  #enqueueIntervalRotation(): void {
+    this.#tail = this.#tail.catch(() => {}).then(async () => {
+      const rotator = this.#rotator!;
+      // Closed meanwhile, or already rotated by size since the timer fired.
+      if (this.#file === undefined || !rotator.due) return;
+      await this.#rotate();
+    });
+  }
+
+  /** Closes, renames aside, reopens, applies retention and notifies; reports instead of throwing. */
+  async #rotate(): Promise<void> {
+    const current = this.#file;
+    this.#file = undefined;
+    if (current !== undefined) {
+      try {
+        await (await current).close();
+      } catch (error) {
+        this.#report(
+          new Error(`Failed to close ${this.path} for rotation: ${asError(error).message}`, { cause: error }),
+        );
+      }
+    }
+    let rotated: string | undefined;
+    try {
+      const taken = new Set(await this.#fs.list(directoryOf(this.path)));
+      const target = rotatedPath(this.path, (this.#options.now ?? (() => new Date()))(), (p) => taken.has(baseName(p)));
+      await this.#fs.rename(this.path, target);
+      rotated = target;
+    } catch (error) {
+      // The live file stays as it is and keeps growing; the next append tries again.
+      this.#report(new Error(`Failed to rotate ${this.path}: ${asError(error).message}`, { cause: error }));
+    }
+    try {
+      await this.#handle();
+    } catch (error) {
+      this.#report(
+        new Error(`Failed to reopen ${this.path} after rotation: ${asError(error).message}`, { cause: error }),
+      );
+    }
+    if (rotated === undefined) return;
+    const keep = this.#options.retention;
+    if (keep !== undefined && keep >= 0) {
+      try {
+        await applyRetention(this.#fs, this.path, keep);
+      } catch (error) {
+        this.#report(asError(error));
+      }
+    }
+    this.#notify(rotated);
+  }
+
+  #notify(rotated: string): void {
+    const onRotated = this.#options.onRotated;
+    if (onRotated === undefined) return;
+    const fail = (error: unknown) =>
+      this.#report(new Error(`Rotation listener failed for ${rotated}: ${asError(error).message}`, { cause: error }));
+    try {
+      // Not awaited: an upload must not hold up the appends behind it.
+      Promise.resolve(onRotated(rotated)).catch(fail);
+    } catch (error) {
+      fail(error);
+    }
+  }
+
+  #report(error: Error): void {
+    try {
+      this.#options.onError?.(error);
+    } catch {
+      // A failing error handler must not break the append chain.
+    }
+  }
+
+  /** Waits for pending appends and rotations, stops the interval timer and closes the live file (no final rotation). */
   async close(): Promise<void> {
+    this.#rotator?.stop();
     await this.#tail.catch(() => {});
+    // A rotation that was already queued reopened the file and re-armed the timer.
+    this.#rotator?.stop();
     const file = this.#file;
     this.#file = undefined;
     if (file) await (await file).close();

@@ -32,6 +32,8 @@ export interface SinkFileSystem {
    */
   writeFileAtomic(path: string, bytes: Uint8Array): Promise<void>;
   readFile(path: string): Promise<Uint8Array>;
+  /** `length` bytes from `offset` (fewer at the end of the file), without reading the rest. */
+  readRange(path: string, offset: number, length: number): Promise<Uint8Array>;
   rename(from: string, to: string): Promise<void>;
   /** Removes a file; a missing file is not an error. */
   remove(path: string): Promise<void>;

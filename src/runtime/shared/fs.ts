@@ -45,6 +45,21 @@ export const nodeFileSystem: SinkFileSystem = {
   async readFile(path: string): Promise<Uint8Array> {
     return new Uint8Array(await readFile(path));
   },
+  async readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
+    const handle = await open(path, "r");
+    try {
+      const out = new Uint8Array(length);
+      let filled = 0;
+      while (filled < length) {
+        const { bytesRead } = await handle.read(out, filled, length - filled, offset + filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      return filled === length ? out : out.subarray(0, filled);
+    } finally {
+      await handle.close();
+    }
+  },
   rename: (from: string, to: string) => rename(from, to),
   remove: (path: string) => rm(path, { force: true }),
   async list(dir: string): Promise<string[]> {

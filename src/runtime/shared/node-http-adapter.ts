@@ -10,6 +10,7 @@ import { decompress } from "./decompress.ts";
 import { nodeFileSystem } from "./fs.ts";
 import { NodeProxyServer } from "./node-proxy.ts";
 import { processOperations } from "./process.ts";
+import { NodeSha256 } from "./sha256.ts";
 
 /** Everything of a Runtime except its name and version. */
 export const nodeHttpAdapter: Omit<Runtime, "name" | "version"> = {
@@ -20,5 +21,6 @@ export const nodeHttpAdapter: Omit<Runtime, "name" | "version"> = {
   fs: nodeFileSystem,
   decompress,
   base64,
+  sha256: NodeSha256,
   ...processOperations,
 };

@@ -50,7 +50,8 @@ test("errors name the variable and are config errors", () => {
       message: /^Invalid proxy name "9" in TAPLINE_PROXY #2/,
     },
   );
-  assert.throws(() => parseEnv({ TAPLINE_ROTATE_SIZE: "1MB" }), {
-    message: "TAPLINE_ROTATE_SIZE is not supported in this version of tapline yet",
+  assert.throws(() => parseEnv({ TAPLINE_RETENTION: "-2" }), {
+    name: "ConfigError",
+    message: /TAPLINE_RETENTION.*expected -1 \(unlimited\) or a whole number/,
   });
 });

@@ -95,18 +95,12 @@ test("unknown, unsupported and malformed flags are usage errors", () => {
     name: "UsageError",
     message: "Unknown flag --colour (see --help for the list of flags)",
   });
-  for (
-    const flag of [
-      "--rotate-size=10MB",
-      "--rotate-interval=1h",
-      "--retention=5",
-      "--s3-bucket=b",
-      "--s3-prefix=p",
-      "--s3-endpoint=e",
-    ]
-  ) {
-    assert.throws(() => parseFlags([flag]), { message: /is not supported in this version of tapline yet/ }, flag);
-  }
+  assert.throws(() => parseFlags(["--s3-endpoint=minio:9000"]), {
+    name: "UsageError",
+    message: /^Invalid --s3-endpoint "minio:9000": must be an absolute http or https URL/,
+  });
+  assert.throws(() => parseFlags(["--retention=all"]), { name: "UsageError", message: /--retention/ });
+  assert.throws(() => parseFlags(["--rotate-interval=0s"]), { name: "UsageError", message: /greater than 0/ });
   assert.throws(() => parseFlags(["--max-body-size"]), { message: "Flag --max-body-size needs a value (see --help)" });
   assert.throws(() => parseFlags(["--max-body-size", "12XB"]), {
     message: 'Invalid --max-body-size "12XB": expected a number with an optional unit B, KB, MB or GB',
@@ -118,4 +112,25 @@ test("unknown, unsupported and malformed flags are usage errors", () => {
   assert.throws(() => parseFlags(["--capture-queue", "0"]), { message: /Invalid --capture-queue "0"/ });
   assert.throws(() => parseFlags(["--flush-interval", "0"]), { message: /must be greater than 0/ });
   assert.throws(() => parseFlags(["stray"]), { message: /Unexpected argument "stray"/ });
+});
+
+test("rotation, retention and S3 flags are parsed", () => {
+  const { layer } = parseFlags([
+    "--rotate-size=10MB",
+    "--rotate-interval=15m",
+    "--retention=-1",
+    "--s3-bucket=captures",
+    "--s3-prefix=tapline/",
+    "--s3-endpoint=http://127.0.0.1:9000/",
+    "--s3-region=eu-west-1",
+  ]);
+  assert.deepEqual(layer.globals, {
+    rotateSize: 10 * 1024 * 1024,
+    rotateInterval: 15 * 60 * 1000,
+    retention: -1,
+    s3Bucket: "captures",
+    s3Prefix: "tapline/",
+    s3Endpoint: "http://127.0.0.1:9000",
+    s3Region: "eu-west-1",
+  });
 });

@@ -36,6 +36,9 @@ test("defaults fill every field", async () => {
     insecureSkipVerify: true,
     logLevel: "info",
     logFormat: "json",
+    rotateSize: 100 * 1024 * 1024,
+    rotateInterval: 60 * 60 * 1000,
+    retention: -1,
   });
   assert.equal(config.listenAdmin, undefined);
   assert.equal(config.proxies[0]?.name, "api");

@@ -54,10 +54,11 @@ test("unknown keys are named with the index and the valid keys", () => {
   });
 });
 
-test("log_sqlite is rejected as not available yet", () => {
-  assert.throws(() => parseProxySpec(`${BASE},listen_http=:1,log_sqlite=./a.db`, "--proxy #1"), {
-    message: 'Unsupported key "log_sqlite" in --proxy #1: SQLite capture is not available in this version',
-  });
+test("log_sqlite takes a file, or a directory that gets <name>.db", () => {
+  assert.equal(parseProxySpec(`${BASE},listen_http=:1,log_sqlite=./a.db`, "--proxy #1").logSqlite, "./a.db");
+  const dir = parseProxySpec(`${BASE},listen_http=:1,log_jsonl=./logs/,log_sqlite=./logs/`, "--proxy #1");
+  assert.equal(dir.logSqlite, `./logs/${dir.name}.db`);
+  assert.equal(dir.logJsonl, `./logs/${dir.name}.jsonl`);
 });
 
 test("duplicate keys, missing fields and bad values are errors", () => {

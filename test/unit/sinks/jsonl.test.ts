@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { HttpRecord } from "../../../src/capture/record.ts";
 import { nodeFileSystem } from "../../../src/runtime/shared/fs.ts";
 import { JsonlSink } from "../../../src/sinks/jsonl.ts";
+import { listRotated } from "../../../src/sinks/rotation.ts";
 
 let dir = "";
 before(async () => {
@@ -109,4 +110,217 @@ test("concurrent batches all land as whole lines", async () => {
   assert.equal(written.length, 10);
   assert.deepEqual(written.map((r) => r.request.url).sort(), Array.from({ length: 10 }, (_, i) => `/${i}`).sort());
   assert.ok(written.every((r) => r.request.body === big));
+});
+
+// Rotation and retention.
+
+/** A record tagged with its batch and position, so order and batch integrity can be checked. */
+function tagged(batch: number, index: number, bodyBytes: number): HttpRecord {
+  return record(`/${batch}/${index}`, "b".repeat(bodyBytes));
+}
+
+async function rotatedFiles(sub: string, live = "api.jsonl"): Promise<string[]> {
+  return (await listRotated(nodeFileSystem, join(sub, live)));
+}
+
+test("rotation by size keeps every record once, in order, whole batches per file", async () => {
+  const sub = join(dir, "rot-size");
+  const path = join(sub, "api.jsonl");
+  const notified: string[] = [];
+  const errors: Error[] = [];
+  const maxBytes = 4000;
+  const sink = new JsonlSink(path, nodeFileSystem, {
+    rotation: { maxBytes, intervalMs: 0 },
+    onRotated: (p) => void notified.push(p),
+    onError: (e) => void errors.push(e),
+  });
+  const sent: string[] = [];
+  const writes: Promise<void>[] = [];
+  for (let batch = 0; batch < 40; batch++) {
+    const records = Array.from({ length: 1 + (batch % 3) }, (_, i) => tagged(batch, i, 100 + ((batch * 37) % 700)));
+    for (const r of records) sent.push(r.request.url);
+    // Half the batches are issued without waiting, so rotations happen with appends queued behind them.
+    const write = sink.writeBatch(records);
+    if (batch % 2 === 0) writes.push(write);
+    else await write;
+  }
+  await Promise.all(writes);
+  await sink.close();
+  assert.deepEqual(errors, []);
+  const rotated = await rotatedFiles(sub);
+  assert.ok(rotated.length >= 5, `expected several rotations, got ${rotated.length}`);
+  assert.deepEqual(notified, rotated, "onRotated once per rotated file, in order");
+  const got: string[] = [];
+  for (const file of [...rotated, path]) {
+    const records = await lines(file);
+    const urls = records.map((r) => r.request.url);
+    got.push(...urls);
+    // A batch never spans two files.
+    const batches = new Set(urls.map((u) => u.split("/")[1]));
+    for (const b of batches) {
+      const size = 1 + (Number(b) % 3);
+      assert.equal(urls.filter((u) => u.split("/")[1] === b).length, size, `batch ${b} whole in ${file}`);
+    }
+    if (file !== path) {
+      const bytes = (await stat(file)).size;
+      assert.ok(bytes >= maxBytes, `${file} rotated only once full (${bytes})`);
+    }
+  }
+  assert.deepEqual(got, sent);
+});
+
+test("two rotations in the same millisecond produce distinct files", async () => {
+  const sub = join(dir, "rot-same-ms");
+  const path = join(sub, "api.jsonl");
+  const frozen = new Date("2026-11-21T10:15:02.123Z");
+  const notified: string[] = [];
+  const sink = new JsonlSink(path, nodeFileSystem, {
+    rotation: { maxBytes: 1, intervalMs: 0 },
+    now: () => frozen,
+    onRotated: (p) => void notified.push(p),
+  });
+  await sink.writeBatch([record("/a")]);
+  await sink.writeBatch([record("/b")]);
+  await sink.writeBatch([record("/c")]);
+  await sink.close();
+  const expected = ["", "-1", "-2"].map((c) => join(sub, `api-20261121T101502.123Z${c}.jsonl`));
+  assert.deepEqual(await rotatedFiles(sub), expected);
+  assert.deepEqual(notified, expected);
+  const urls = await Promise.all(expected.map(async (f) => (await lines(f)).map((r) => r.request.url)));
+  assert.deepEqual(urls, [["/a"], ["/b"], ["/c"]]);
+  assert.equal((await stat(path)).size, 0, "a fresh live file is open after the last rotation");
+});
+
+test("rotation by interval rotates a written file and leaves an empty one alone", async () => {
+  const sub = join(dir, "rot-interval");
+  const path = join(sub, "api.jsonl");
+  const notified: string[] = [];
+  let rotatedOnce: () => void = () => {};
+  const first = new Promise<void>((resolve) => (rotatedOnce = resolve));
+  const sink = new JsonlSink(path, nodeFileSystem, {
+    rotation: { maxBytes: 0, intervalMs: 50 },
+    onRotated: (p) => {
+      notified.push(p);
+      rotatedOnce();
+    },
+  });
+  const started = performance.now();
+  await sink.writeBatch([record("/before")]);
+  // A ref'd timer: the sink's own interval timer is unref'd and would let the test's event loop end.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("No rotation within 3 s")), 3000);
+  });
+  await Promise.race([first, timeout]).finally(() => clearTimeout(timer));
+  assert.ok(performance.now() - started >= 45, "not before the interval");
+  assert.equal(notified.length, 1);
+  // Several intervals with nothing written: the empty live file is not rotated.
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(notified.length, 1);
+  await sink.writeBatch([record("/after")]);
+  await sink.close();
+  // Closed: the timer is stopped and nothing rotates any more.
+  await new Promise((r) => setTimeout(r, 120));
+  assert.equal(notified.length, 1);
+  assert.deepEqual(await rotatedFiles(sub), notified);
+  assert.deepEqual((await lines(notified[0]!)).map((r) => r.request.url), ["/before"]);
+  assert.deepEqual((await lines(path)).map((r) => r.request.url), ["/after"]);
+});
+
+test("an existing live file's size counts toward rotation after a restart", async () => {
+  const sub = join(dir, "rot-restart");
+  const path = join(sub, "api.jsonl");
+  const one = new JsonlSink(path, nodeFileSystem);
+  await one.writeBatch([record("/old", "o".repeat(3000))]);
+  await one.close();
+  const two = new JsonlSink(path, nodeFileSystem, { rotation: { maxBytes: 3000, intervalMs: 0 } });
+  await two.writeBatch([record("/new")]);
+  await two.close();
+  const rotated = await rotatedFiles(sub);
+  assert.equal(rotated.length, 1);
+  assert.deepEqual((await lines(rotated[0]!)).map((r) => r.request.url), ["/old", "/new"]);
+});
+
+test("retention keeps the newest N rotated files and touches nothing else", async () => {
+  const sub = join(dir, "rot-retention");
+  await mkdir(sub, { recursive: true });
+  const bystanders = ["api-v2.jsonl", "api-v2-20200101T000000.000Z.jsonl", "api-20200101T000000.000Z.db", "notes.txt"];
+  for (const name of bystanders) await writeFile(join(sub, name), "keep me\n");
+  const path = join(sub, "api.jsonl");
+  let tick = Date.UTC(2026, 0, 1);
+  const notified: string[] = [];
+  const sink = new JsonlSink(path, nodeFileSystem, {
+    rotation: { maxBytes: 1, intervalMs: 0 },
+    retention: 2,
+    now: () => new Date(tick += 1000),
+    onRotated: (p) => void notified.push(p),
+  });
+  for (let i = 0; i < 5; i++) await sink.writeBatch([record(`/${i}`)]);
+  await sink.close();
+  const rotated = await rotatedFiles(sub);
+  assert.equal(rotated.length, 2);
+  assert.deepEqual(rotated, notified.slice(-2));
+  assert.deepEqual(await Promise.all(rotated.map(async (f) => (await lines(f))[0]!.request.url)), ["/3", "/4"]);
+  for (const name of bystanders) assert.equal(await readFile(join(sub, name), "utf8"), "keep me\n", name);
+  assert.equal(notified.length, 5, "onRotated once per rotation");
+  const names = (await readdir(sub)).sort();
+  assert.deepEqual(names, [...bystanders, "api.jsonl", ...rotated.map((f) => f.slice(sub.length + 1))].sort());
+});
+
+test("retention -1 keeps every rotated file", async () => {
+  const sub = join(dir, "rot-unlimited");
+  const path = join(sub, "api.jsonl");
+  const sink = new JsonlSink(path, nodeFileSystem, { rotation: { maxBytes: 1, intervalMs: 0 }, retention: -1 });
+  for (let i = 0; i < 4; i++) await sink.writeBatch([record(`/${i}`)]);
+  await sink.close();
+  assert.equal((await rotatedFiles(sub)).length, 4);
+  assert.throws(() => new JsonlSink(path, nodeFileSystem, { retention: 0.5 }), RangeError);
+});
+
+test("a failed rotation is reported, loses nothing, and is retried", async () => {
+  const sub = join(dir, "rot-fail");
+  const path = join(sub, "api.jsonl");
+  let failRenames = 1;
+  const fs = {
+    ...nodeFileSystem,
+    rename: (from: string, to: string) =>
+      failRenames-- > 0 ? Promise.reject(new Error("EBUSY: resource busy")) : nodeFileSystem.rename(from, to),
+  };
+  const errors: Error[] = [];
+  const notified: string[] = [];
+  const sink = new JsonlSink(path, fs, {
+    rotation: { maxBytes: 1, intervalMs: 0 },
+    onError: (e) => void errors.push(e),
+    onRotated: () => {
+      notified.push("x");
+      throw new Error("listener broke");
+    },
+  });
+  await sink.writeBatch([record("/1")]);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0]!.message, /^Failed to rotate .*api\.jsonl: EBUSY/);
+  await sink.writeBatch([record("/2")]);
+  await sink.close();
+  const rotated = await rotatedFiles(sub);
+  assert.equal(rotated.length, 1);
+  assert.deepEqual((await lines(rotated[0]!)).map((r) => r.request.url), ["/1", "/2"]);
+  assert.equal(notified.length, 1);
+  assert.equal(errors.length, 2);
+  assert.match(errors[1]!.message, /^Rotation listener failed for .*: listener broke/);
+});
+
+test("a half-written last line from a crash is ended before new records, so they stay readable", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "tapline-jsonl-crash-"));
+  try {
+    const path = join(dir, "api.jsonl");
+    await writeFile(path, '{"type":"http","id":"a"}\n{"type":"ht');
+    const sink = new JsonlSink(path, nodeFileSystem);
+    await sink.open();
+    await sink.writeBatch([{ type: "http", id: "b" } as unknown as HttpRecord]);
+    await sink.close();
+    const lines = (await readFile(path, "utf8")).split("\n");
+    assert.deepEqual(lines, ['{"type":"http","id":"a"}', '{"type":"ht', '{"type":"http","id":"b"}', ""]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -1,0 +1,167 @@
+/**
+ * `tapline reindex DB FILE.jsonl...`: rebuilds a SQLite capture database from
+ * JSONL capture files, so a lost or corrupt database can be recovered. A line
+ * that does not parse (typically the half-written last line after a crash) is
+ * skipped with a warning, never fatal.
+ */
+import type { CaptureRecord } from "../capture/record.ts";
+import { UsageError } from "../core/errors.ts";
+import type { SinkFileSystem } from "../sinks/types.ts";
+
+/** What `tapline reindex` was asked to do. */
+export interface ReindexArgs {
+  database: string;
+  files: string[];
+  /** Replace an existing database. */
+  force: boolean;
+}
+
+/** The sink reindex writes through (the SQLite sink). */
+export interface ReindexSink {
+  open(): Promise<void>;
+  writeBatch(records: readonly CaptureRecord[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A line that was skipped, and why. */
+export interface SkippedLine {
+  file: string;
+  line: number;
+  reason: string;
+}
+
+/** What a reindex did. */
+export interface ReindexSummary {
+  files: number;
+  records: number;
+  skipped: SkippedLine[];
+}
+
+const RECORD_TYPES = new Set(["http", "websocket_frame", "sse_event", "custom"]);
+const BATCH = 1000;
+const decoder = new TextDecoder();
+
+export const REINDEX_USAGE = "Usage: tapline reindex [--force] DATABASE.db FILE.jsonl...";
+
+/** Parses the arguments after `reindex`. @throws UsageError */
+export function parseReindexArgs(argv: readonly string[]): ReindexArgs {
+  let force = false;
+  const positional: string[] = [];
+  for (const arg of argv) {
+    if (arg === "--force" || arg === "-force") force = true;
+    else if (arg.startsWith("-") && arg !== "-") {
+      throw new UsageError(`Unknown flag ${arg} for reindex. ${REINDEX_USAGE}`);
+    } else positional.push(arg);
+  }
+  const [database, ...files] = positional;
+  if (database === undefined) throw new UsageError(`Missing the database to rebuild. ${REINDEX_USAGE}`);
+  if (files.length === 0) throw new UsageError(`Missing the JSONL files to read. ${REINDEX_USAGE}`);
+  if (files.includes(database)) throw new UsageError(`The database "${database}" is also given as a JSONL file`);
+  return { database, files, force };
+}
+
+/** Why a line is not a record, or undefined when it is one. */
+function problemOf(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return "not a JSON object";
+  const type = (value as { type?: unknown }).type;
+  if (typeof type !== "string" || !RECORD_TYPES.has(type)) return `unknown record type ${JSON.stringify(type)}`;
+  return undefined;
+}
+
+/** Options of a reindex run. */
+export interface ReindexOptions {
+  fs: SinkFileSystem;
+  /** Opens a sink writing a fresh database at `path`. */
+  createSink(path: string): ReindexSink;
+  /** Called after each file and batch, for progress bars. */
+  onProgress?(progress: { file: string; fileIndex: number; files: number; fraction: number; records: number }): void;
+  /** Called for every skipped line. */
+  onSkip?(skipped: SkippedLine): void;
+}
+
+/**
+ * Builds the database in a temporary file beside it and renames it into
+ * place at the end, so a failed run leaves the old database (if any) intact.
+ */
+export async function reindex(args: ReindexArgs, options: ReindexOptions): Promise<ReindexSummary> {
+  const { fs } = options;
+  if (!args.force && (await fs.size(args.database)) !== undefined) {
+    throw new UsageError(`Database "${args.database}" already exists: pass --force to replace it`);
+  }
+  for (const file of args.files) {
+    if ((await fs.size(file)) === undefined) throw new UsageError(`JSONL file "${file}" does not exist`);
+  }
+  const temporary = `${args.database}.reindex-${Date.now()}.tmp`;
+  await fs.remove(temporary);
+  const sink = options.createSink(temporary);
+  const summary: ReindexSummary = { files: args.files.length, records: 0, skipped: [] };
+  try {
+    await sink.open();
+    for (const [fileIndex, file] of args.files.entries()) {
+      const text = decoder.decode(await fs.readFile(file));
+      const lines = text.split("\n");
+      // A file ending in "\n" splits into a last empty string, which is not a line.
+      const complete = text.endsWith("\n");
+      if (complete) lines.pop();
+      let batch: CaptureRecord[] = [];
+      for (const [index, line] of lines.entries()) {
+        if (line.trim() === "") continue;
+        const isLast = index === lines.length - 1;
+        let problem: string | undefined;
+        let value: unknown;
+        try {
+          value = JSON.parse(line);
+          problem = problemOf(value);
+        } catch (error) {
+          problem = isLast && !complete
+            ? "partially written last line (the writer stopped mid-line)"
+            : `invalid JSON: ${(error as Error).message}`;
+        }
+        if (problem !== undefined) {
+          const skipped = { file, line: index + 1, reason: problem };
+          summary.skipped.push(skipped);
+          options.onSkip?.(skipped);
+          continue;
+        }
+        batch.push(value as CaptureRecord);
+        if (batch.length === BATCH) {
+          await sink.writeBatch(batch);
+          summary.records += batch.length;
+          batch = [];
+          options.onProgress?.({
+            file,
+            fileIndex,
+            files: args.files.length,
+            fraction: (index + 1) / lines.length,
+            records: summary.records,
+          });
+        }
+      }
+      if (batch.length > 0) {
+        await sink.writeBatch(batch);
+        summary.records += batch.length;
+      }
+      options.onProgress?.({ file, fileIndex, files: args.files.length, fraction: 1, records: summary.records });
+    }
+    await sink.close();
+  } catch (error) {
+    await sink.close().catch(() => {});
+    await fs.remove(temporary);
+    throw error;
+  }
+  await fs.rename(temporary, args.database);
+  return summary;
+}
+
+/** A one-line progress bar for a terminal: `[#####.....] 2/5 api.jsonl 12,345 records`. */
+export function progressBar(
+  progress: { file: string; fileIndex: number; files: number; fraction: number; records: number },
+  width = 30,
+): string {
+  const overall = (progress.fileIndex + progress.fraction) / progress.files;
+  const filled = Math.round(overall * width);
+  const name = progress.file.split(/[/\\]/).pop() ?? progress.file;
+  return `[${"#".repeat(filled)}${".".repeat(width - filled)}] ${progress.fileIndex + 1}/${progress.files} ${name} ${
+    progress.records.toLocaleString("en-US")
+  } records`;
+}

@@ -1,0 +1,87 @@
+/**
+ * Opens the capture sinks of every proxy: one JSONL and/or one SQLite sink
+ * per distinct file, shared by the proxies that name the same file, each
+ * rotating by size and interval and handing rotated files to S3 when set.
+ */
+import type { Config, ProxyConfig } from "../config/types.ts";
+import { UnavailableError } from "../core/errors.ts";
+import type { Logger } from "../core/logger.ts";
+import type { Runtime } from "../runtime/types.ts";
+import type { S3Uploader } from "../s3/uploader.ts";
+import { JsonlSink } from "../sinks/jsonl.ts";
+import { RotatingSqliteSink } from "../sinks/rotating-sqlite-sink.ts";
+import { SqliteSink } from "../sinks/sqlite-sink.ts";
+import type { RecordSink } from "../sinks/types.ts";
+
+/** The sinks of a process. */
+export interface OpenSinks {
+  /** The sinks each proxy writes to, by proxy name. */
+  byProxy: Map<string, RecordSink[]>;
+  /** Every sink once, in the order opened. */
+  all: RecordSink[];
+  /** Live file paths, for the S3 scan of rotated files. */
+  paths: string[];
+}
+
+/** Seconds between SQLite flushes to disk. */
+const SQLITE_FLUSH_INTERVAL_MS = 5_000;
+
+/** Opens every sink; a file that cannot be opened fails start-up with its path and proxy. */
+export async function openSinks(
+  config: Config,
+  runtime: Runtime,
+  logger: Logger,
+  uploader: () => S3Uploader | undefined,
+): Promise<OpenSinks> {
+  const rotation = { maxBytes: config.rotateSize, intervalMs: config.rotateInterval };
+  const archiving = config.s3Bucket !== undefined;
+  const common = {
+    // With S3, uploaded files are deleted after upload instead; retention must never delete unarchived ones.
+    retention: archiving ? undefined : config.retention,
+    onRotated: (path: string) => {
+      logger.info("rotated", { file: path });
+      uploader()?.enqueue(path);
+    },
+  };
+  const byPath = new Map<string, RecordSink>();
+  const open: OpenSinks = { byProxy: new Map(), all: [], paths: [] };
+
+  const sinkFor = async (proxy: ProxyConfig, path: string, kind: "JSONL" | "SQLite"): Promise<RecordSink> => {
+    const existing = byPath.get(path);
+    if (existing) return existing;
+    const onError = (error: unknown) => logger.error("Capture file rotation failed", { file: path, error });
+    let sink: RecordSink & { open(): Promise<void> };
+    if (kind === "JSONL") {
+      sink = new JsonlSink(path, runtime.fs, { rotation, ...common, onError });
+    } else {
+      const database = new SqliteSink(path, runtime.fs, { flushIntervalMs: SQLITE_FLUSH_INTERVAL_MS, onError });
+      sink = new RotatingSqliteSink(database, runtime.fs, { rotation, ...common, onError });
+    }
+    try {
+      await sink.open();
+    } catch (error) {
+      throw new UnavailableError(
+        `Failed to open the ${kind} log "${path}" of proxy "${proxy.name}": ${(error as Error).message}`,
+        "sink_unavailable",
+        { cause: error },
+      );
+    }
+    byPath.set(path, sink);
+    open.all.push(sink);
+    open.paths.push(path);
+    return sink;
+  };
+
+  try {
+    for (const proxy of config.proxies) {
+      const sinks: RecordSink[] = [];
+      if (proxy.logJsonl !== undefined) sinks.push(await sinkFor(proxy, proxy.logJsonl, "JSONL"));
+      if (proxy.logSqlite !== undefined) sinks.push(await sinkFor(proxy, proxy.logSqlite, "SQLite"));
+      open.byProxy.set(proxy.name, sinks);
+    }
+  } catch (error) {
+    await Promise.all(open.all.map((sink) => sink.close().catch(() => {})));
+    throw error;
+  }
+  return open;
+}

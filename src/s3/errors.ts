@@ -1,0 +1,31 @@
+/** The error an S3 request raises: S3's own code and message, and the HTTP status. */
+import { TaplineError } from "../core/errors.ts";
+
+/** A failed S3 request (an error response, or no response at all). */
+export class S3RequestError extends TaplineError {
+  /** The S3 operation, e.g. `PutObject`. */
+  readonly operation: string;
+  /** HTTP status, or 0 when the request got no response (connection refused, timeout). */
+  readonly status: number;
+  /** S3's error code from the XML body, e.g. `SignatureDoesNotMatch`; `NetworkError` without a response. */
+  readonly s3Code: string;
+  /** S3's error message from the XML body, or a description of the failure. */
+  readonly s3Message: string;
+
+  constructor(
+    operation: string,
+    status: number,
+    s3Code: string,
+    s3Message: string,
+    where: string,
+    options?: { cause?: unknown },
+  ) {
+    const what = status === 0 ? "no response" : `HTTP ${status} ${s3Code}`;
+    super("s3_request_failed", `S3 ${operation} of ${where} failed: ${what}: ${s3Message}`, 69, options);
+    this.name = "S3RequestError";
+    this.operation = operation;
+    this.status = status;
+    this.s3Code = s3Code;
+    this.s3Message = s3Message;
+  }
+}

@@ -1,0 +1,315 @@
+/**
+ * Archives rotated files to S3 one at a time: upload, and only once S3 has
+ * confirmed it, delete the local file. A failed file stays on disk and is
+ * retried with backoff; a scan at start-up and on an interval finds files
+ * left over from earlier runs.
+ */
+import type { Logger } from "../core/logger.ts";
+import type { Sha256Constructor } from "../runtime/types.ts";
+import { backoffDelay } from "./backoff.ts";
+import { S3Client, type S3ObjectStore } from "./client.ts";
+import { S3Metrics } from "./metrics.ts";
+import { objectKey, type RetryOptions, type S3Options } from "./options.ts";
+import { contentTypeFor, uploadFile, type UploadFileSystem } from "./upload-file.ts";
+
+/** Lists the local files waiting for upload (full paths). */
+export type PendingLister = () => Promise<string[]>;
+
+/** What an {@link S3Uploader} needs. */
+export interface S3UploaderOptions {
+  store: S3ObjectStore;
+  fs: UploadFileSystem;
+  /** Key prefix; see {@link objectKey}. */
+  prefix: string;
+  multipartThresholdBytes: number;
+  partSizeBytes: number;
+  retry: RetryOptions;
+  logger?: Logger;
+  /** Finds rotated files not uploaded yet (the rotation helper's lister), used by {@link S3Uploader.scan}. */
+  listPending?: PendingLister;
+  /** How often {@link S3Uploader.start} rescans, milliseconds (default 60 s; 0 disables). */
+  scanIntervalMs?: number;
+  /** Random source for jitter (tests). */
+  random?: () => number;
+  metrics?: S3Metrics;
+}
+
+interface PendingFile {
+  /** Failed attempts so far. */
+  attempts: number;
+  /** Not retried before this time (epoch ms). */
+  notBefore: number;
+}
+
+const quietLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+function fileName(path: string): string {
+  const parts = path.split(/[\\/]/);
+  return parts[parts.length - 1] ?? path;
+}
+
+/**
+ * The upload queue.
+ *
+ * @example
+ * const uploader = new S3Uploader({ store, fs: runtime.fs, prefix: "tapline/", ...S3_DEFAULTS, listPending });
+ * await uploader.start();            // scan for files left from before, then rescan every minute
+ * uploader.enqueue(rotatedPath);     // after each rotation
+ * await uploader.close(10_000);      // at shutdown
+ */
+export class S3Uploader {
+  readonly metrics: S3Metrics;
+  readonly #options: S3UploaderOptions;
+  readonly #log: Logger;
+  readonly #random: () => number;
+  /** Insertion-ordered: files are uploaded oldest first. */
+  readonly #pending = new Map<string, PendingFile>();
+  #running: Promise<void> | undefined;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #scanTimer: ReturnType<typeof setInterval> | undefined;
+  #closing = false;
+  /** Whether close() asked to go on with the files that are due. */
+  #drain = true;
+  /** Aborts the upload in progress when close() runs out of time. */
+  readonly #abort = new AbortController();
+
+  constructor(options: S3UploaderOptions) {
+    this.#options = options;
+    this.#log = options.logger ?? quietLogger;
+    this.#random = options.random ?? Math.random;
+    this.metrics = options.metrics ?? new S3Metrics();
+  }
+
+  /** The object key a local file is uploaded to. */
+  keyFor(path: string): string {
+    return objectKey(this.#options.prefix, fileName(path));
+  }
+
+  /** Paths waiting for upload (including the one in progress), oldest first. */
+  pending(): string[] {
+    return [...this.#pending.keys()];
+  }
+
+  /** Scans once (awaited) and then every `scanIntervalMs`. */
+  async start(): Promise<void> {
+    await this.scan();
+    const interval = this.#options.scanIntervalMs ?? 60_000;
+    if (interval > 0 && !this.#closing && this.#scanTimer === undefined) {
+      this.#scanTimer = setInterval(() => void this.scan(), interval);
+    }
+  }
+
+  /**
+   * Queues a rotated file for upload; a file already queued is not queued
+   * twice. The file must be complete: it is deleted after its upload.
+   */
+  enqueue(path: string): void {
+    if (this.#pending.has(path)) return;
+    this.#pending.set(path, { attempts: 0, notBefore: 0 });
+    this.metrics.filesPending = this.#pending.size;
+    this.#kick();
+  }
+
+  /**
+   * Queues the files a lister finds (default: the `listPending` option) or
+   * the paths given. A lister failure is logged, not thrown.
+   *
+   * @returns how many files were newly queued.
+   */
+  async scan(source: PendingLister | readonly string[] | undefined = this.#options.listPending): Promise<number> {
+    if (source === undefined) return 0;
+    let paths: readonly string[];
+    try {
+      paths = typeof source === "function" ? await source() : source;
+    } catch (error) {
+      this.#log.warn("S3 scan for pending files failed", { error });
+      return 0;
+    }
+    let added = 0;
+    for (const path of paths) {
+      if (this.#pending.has(path)) continue;
+      this.enqueue(path);
+      added++;
+    }
+    if (added > 0) this.#log.info("S3 scan found files to upload", { files: added });
+    return added;
+  }
+
+  /**
+   * Stops scanning and retrying, lets the upload in progress finish and, with
+   * `drain` (default), uploads the other files that are due now, all within
+   * `timeoutMs`. Past the deadline the upload in progress is aborted; its file
+   * stays on disk for the next start-up scan.
+   *
+   * @returns true when nothing was left unfinished (no upload cut short, no due file left).
+   */
+  async close(timeoutMs: number, options: { drain?: boolean } = {}): Promise<boolean> {
+    const drain = options.drain ?? true;
+    this.#closing = true;
+    this.#drain = drain;
+    clearInterval(this.#scanTimer);
+    clearTimeout(this.#retryTimer);
+    this.#scanTimer = undefined;
+    this.#retryTimer = undefined;
+    if (drain) this.#kick(true);
+    const running = this.#running;
+    if (running === undefined) return !drain || this.#nextDue() === undefined;
+
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = await Promise.race([
+      running.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (!timedOut) return !drain || this.#nextDue() === undefined;
+
+    this.#log.warn("S3 upload still running at shutdown: aborted, the file stays for the next start", {
+      timeoutMs,
+    });
+    this.#abort.abort();
+    // The abort settles fetch at once; file operations cannot be aborted, so bound the wait.
+    await Promise.race([running, new Promise((resolve) => (timer = setTimeout(resolve, 1_000)))]);
+    clearTimeout(timer);
+    return false;
+  }
+
+  #nextDue(now = Date.now()): string | undefined {
+    for (const [path, file] of this.#pending) {
+      if (file.notBefore <= now) return path;
+    }
+    return undefined;
+  }
+
+  #kick(closing = false): void {
+    if (this.#running !== undefined || (this.#closing && !closing)) return;
+    this.#running = this.#pump().finally(() => {
+      this.#running = undefined;
+      this.#scheduleRetry();
+    });
+  }
+
+  async #pump(): Promise<void> {
+    for (;;) {
+      if (this.#abort.signal.aborted || (this.#closing && !this.#drain)) return;
+      const path = this.#nextDue();
+      if (path === undefined) return;
+      await this.#uploadOne(path);
+    }
+  }
+
+  #scheduleRetry(): void {
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    if (this.#closing || this.#pending.size === 0) return;
+    let earliest = Infinity;
+    for (const file of this.#pending.values()) earliest = Math.min(earliest, file.notBefore);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.#kick();
+    }, Math.max(0, earliest - Date.now()));
+  }
+
+  async #uploadOne(path: string): Promise<void> {
+    const file = this.#pending.get(path)!;
+    const key = this.keyFor(path);
+    const where = this.#options.store.describe(key);
+    let size: number | undefined;
+    try {
+      size = await this.#options.fs.size(path);
+    } catch (error) {
+      this.#failed(path, file, where, error);
+      return;
+    }
+    if (size === undefined) {
+      // Uploaded and deleted already (e.g. found by a scan that raced the upload), or removed by someone else.
+      this.#log.debug("S3 upload skipped: the file no longer exists", { path });
+      this.#forget(path);
+      return;
+    }
+
+    const started = Date.now();
+    let bytes: number;
+    try {
+      const result = await uploadFile(this.#options.store, this.#options.fs, path, key, {
+        multipartThresholdBytes: this.#options.multipartThresholdBytes,
+        partSizeBytes: this.#options.partSizeBytes,
+        contentType: contentTypeFor(path),
+        signal: this.#abort.signal,
+        onAbortError: (error) => this.#log.debug("S3 multipart abort failed", { path, key, error }),
+      });
+      bytes = result.bytes;
+    } catch (error) {
+      this.#failed(path, file, where, error);
+      return;
+    }
+
+    // Only a confirmed upload reaches this point: now the local copy may go.
+    this.metrics.uploads++;
+    this.metrics.bytesUploaded += bytes;
+    this.#forget(path);
+    try {
+      await this.#options.fs.remove(path);
+    } catch (error) {
+      // Harmless: a later scan finds the file and uploads the same object again.
+      this.#log.error("S3 upload done but the local file could not be deleted", { path, error });
+    }
+    this.#log.info("S3 upload done", { path, object: where, bytes, ms: Date.now() - started });
+  }
+
+  #failed(path: string, file: PendingFile, where: string, error: unknown): void {
+    this.metrics.uploadFailures++;
+    file.attempts++;
+    const delay = backoffDelay(file.attempts, this.#options.retry, this.#random);
+    file.notBefore = Date.now() + delay;
+    this.#log.warn("S3 upload failed, file kept for retry", {
+      path,
+      object: where,
+      attempt: file.attempts,
+      retryInMs: delay,
+      error,
+    });
+  }
+
+  #forget(path: string): void {
+    this.#pending.delete(path);
+    this.metrics.filesPending = this.#pending.size;
+  }
+}
+
+/** Everything an uploader built from {@link S3Options} needs from the runtime and the sinks. */
+export interface S3UploaderDependencies {
+  fs: UploadFileSystem;
+  sha256: Sha256Constructor;
+  logger?: Logger;
+  listPending?: PendingLister;
+  scanIntervalMs?: number;
+  metrics?: S3Metrics;
+}
+
+/**
+ * Builds the client and the uploader from the S3 settings.
+ *
+ * @example
+ * const uploader = createS3Uploader(options, { fs: runtime.fs, sha256: runtime.sha256, logger, listPending });
+ */
+export function createS3Uploader(options: S3Options, deps: S3UploaderDependencies): S3Uploader {
+  const store = new S3Client({
+    bucket: options.bucket,
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    region: options.region,
+    credentials: options.credentials,
+    sha256: deps.sha256,
+  });
+  return new S3Uploader({
+    store,
+    fs: deps.fs,
+    prefix: options.prefix,
+    multipartThresholdBytes: options.multipartThresholdBytes,
+    partSizeBytes: options.partSizeBytes,
+    retry: options.retry,
+    ...(deps.logger === undefined ? {} : { logger: deps.logger }),
+    ...(deps.listPending === undefined ? {} : { listPending: deps.listPending }),
+    ...(deps.scanIntervalMs === undefined ? {} : { scanIntervalMs: deps.scanIntervalMs }),
+    ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
+  });
+}

@@ -1,0 +1,20 @@
+/**
+ * Loads sql.js (SQLite compiled to WebAssembly) once per process. The inline
+ * build embeds the WebAssembly, so it works the same under Node, Deno (no
+ * permissions needed), Bun and inside a `bun build --compile` binary.
+ */
+import initSqlJs from "sql.js/dist/sql-wasm-inline.js";
+import type { SqlJsStatic } from "sql.js";
+
+let loading: Promise<SqlJsStatic> | undefined;
+
+/** The sql.js module, compiled and instantiated on the first call and shared afterwards. */
+export function loadSqlJs(): Promise<SqlJsStatic> {
+  // tsc types the import through sql-wasm-inline.d.ts, Deno from the JavaScript itself.
+  const init = initSqlJs as () => Promise<SqlJsStatic>;
+  loading ??= init().catch((error: unknown) => {
+    loading = undefined;
+    throw error;
+  });
+  return loading;
+}
