@@ -8,7 +8,7 @@
  *     [--scenarios get1k,post1k,get1m,lat1] [--duration 10] [--warmup 3]
  *     [--connections 32] [--threads 1] [--upstream nginx|node]
  *     [--proxy-core 1] [--load-core 0] [--port 18280] [--out FILE] [--keep]
- *     [--quiet-wait 10] [--capture on|off] [--tapline-args="--max-body-size 64KB"]
+ *     [--quiet-wait 10] [--capture on|off|sqlite] [--tapline-args="--max-body-size 64KB"]
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpus, release, tmpdir } from "node:os";
@@ -61,6 +61,8 @@ interface Options {
   keep: boolean;
   quietWait: number;
   capture: boolean;
+  /** `--capture sqlite`: SQLite next to JSONL. */
+  sqlite: boolean;
   taplineArgs: string[];
 }
 
@@ -95,8 +97,8 @@ function parseOptions(root: string): Options {
   if (upstream !== "nginx" && upstream !== "node") {
     throw new Error(`Invalid --upstream "${upstream}": expected nginx or node`);
   }
-  if (values.capture !== "on" && values.capture !== "off") {
-    throw new Error(`Invalid --capture "${values.capture}": expected on or off`);
+  if (values.capture !== "on" && values.capture !== "off" && values.capture !== "sqlite") {
+    throw new Error(`Invalid --capture "${values.capture}": expected on, off or sqlite`);
   }
   const pin = cpus().length >= 2;
   if (!pin) process.stderr.write("Fewer than 2 CPUs: running everything unpinned\n");
@@ -115,6 +117,7 @@ function parseOptions(root: string): Options {
     keep: values.keep,
     quietWait: Number(values["quiet-wait"]),
     capture: values.capture !== "off",
+    sqlite: values.capture === "sqlite",
     taplineArgs: values["tapline-args"].split(/\s+/).filter(Boolean),
   };
 }
@@ -316,6 +319,7 @@ async function runTarget(
       upstreamPort,
       core: opts.proxyCore,
       capture: opts.capture,
+      sqlite: opts.sqlite,
       taplineArgs: opts.taplineArgs,
     });
     const pids = target.service ? processTree(target.service.pid) : [];
@@ -391,7 +395,7 @@ async function main(): Promise<void> {
       ].join(", "),
       settings: `wrk -t${opts.threads} -c${opts.connections} -d${opts.duration}s after a ${opts.warmup} s warm-up; ` +
         `proxy on CPU ${opts.proxyCore ?? "any"}, wrk + ${opts.upstream} upstream on CPU ${opts.loadCore ?? "any"}; ` +
-        `tapline with log_jsonl capture ${opts.capture ? "on" : "OFF"}` +
+        `tapline with log_jsonl capture ${opts.capture ? "on" : "OFF"}${opts.sqlite ? " and log_sqlite" : ""}` +
         (opts.taplineArgs.length > 0 ? ` and flags \`${opts.taplineArgs.join(" ")}\`` : "") +
         `; total run ${Math.round((Date.now() - started) / 1000)} s`,
     },

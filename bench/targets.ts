@@ -22,6 +22,8 @@ export interface TargetContext {
   core: string | undefined;
   /** false drops `log_jsonl` from the tapline spec, measuring forwarding alone. */
   capture: boolean;
+  /** Also capture to SQLite (`log_sqlite`) next to JSONL. */
+  sqlite?: boolean;
   /** Extra tapline flags, e.g. `["--max-body-size", "64KB"]`. */
   taplineArgs: string[];
 }
@@ -45,7 +47,7 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
   }
   const logDir = join(ctx.dir, "logs");
   const spec = `name=bench,listen_http=127.0.0.1:${ctx.port},upstream=http://127.0.0.1:${ctx.upstreamPort}` +
-    (ctx.capture ? `,log_jsonl=${logDir}/` : "");
+    (ctx.capture ? `,log_jsonl=${logDir}/` : "") + (ctx.capture && ctx.sqlite ? `,log_sqlite=${logDir}/` : "");
   const [cmd, args] = taplineCommand(name, ctx.root, spec);
   const service = startService(`tapline (${name})`, cmd, [...args, ...ctx.taplineArgs], {
     core: ctx.core,
