@@ -244,15 +244,17 @@ export class S3Uploader {
     }
 
     // Only a confirmed upload reaches this point: now the local copy may go.
-    this.metrics.uploads++;
-    this.metrics.bytesUploaded += bytes;
-    this.#forget(path);
+    // It is forgotten only once removed, so a scan meanwhile cannot queue it again,
+    // and the counters move once the whole upload, deletion included, is done.
     try {
       await this.#options.fs.remove(path);
     } catch (error) {
       // Harmless: a later scan finds the file and uploads the same object again.
       this.#log.error("S3 upload done but the local file could not be deleted", { path, error });
     }
+    this.#forget(path);
+    this.metrics.uploads++;
+    this.metrics.bytesUploaded += bytes;
     this.#log.info("S3 upload done", { path, object: where, bytes, ms: Date.now() - started });
   }
 

@@ -4,7 +4,8 @@
  * so names of one live file sort lexically in time order; it has no `:` (not
  * allowed on Windows, awkward on macOS), and the extension stays last so
  * tools still recognise `.jsonl` and `.db`. A second rotation in the same
- * millisecond gets a counter (`-1`, `-2`, ...) instead of overwriting.
+ * millisecond gets a counter (`_1`, `_2`, ...) instead of overwriting; `_`
+ * sorts after `.`, so `api-X.jsonl` still lists before `api-X_1.jsonl`.
  */
 
 /** A live file's path split into the directory prefix (with its trailing separator), stem and extension. */
@@ -62,7 +63,7 @@ export function rotatedPath(
   const { dir, stem, ext } = splitPath(path);
   const prefix = `${dir}${stem}-${rotationStamp(at)}`;
   let candidate = prefix + ext;
-  for (let counter = 1; isTaken(candidate); counter++) candidate = `${prefix}-${counter}${ext}`;
+  for (let counter = 1; isTaken(candidate); counter++) candidate = `${prefix}_${counter}${ext}`;
   return candidate;
 }
 
@@ -82,7 +83,7 @@ function escapeRegExp(text: string): string {
 export function parseRotatedName(base: string, name: string): RotatedKey | undefined {
   const { stem, ext } = splitPath(base);
   // Anchored on the exact stem and extension, so route `api` never claims `api-v2.jsonl` or its rotations.
-  const match = new RegExp(`^${escapeRegExp(stem)}-(${STAMP})(?:-([1-9]\\d*))?${escapeRegExp(ext)}$`).exec(name);
+  const match = new RegExp(`^${escapeRegExp(stem)}-(${STAMP})(?:_([1-9]\\d*))?${escapeRegExp(ext)}$`).exec(name);
   if (match === null) return undefined;
   return { stamp: match[1]!, counter: match[2] === undefined ? 0 : Number(match[2]) };
 }
@@ -92,7 +93,7 @@ export function isRotatedName(base: string, name: string): boolean {
   return parseRotatedName(base, name) !== undefined;
 }
 
-/** Orders rotated keys oldest first; the counter is compared as a number so `-10` follows `-9`. */
+/** Orders rotated keys oldest first; the counter is compared as a number so `_10` follows `_9`. */
 export function compareRotated(a: RotatedKey, b: RotatedKey): number {
   if (a.stamp !== b.stamp) return a.stamp < b.stamp ? -1 : 1;
   return a.counter - b.counter;

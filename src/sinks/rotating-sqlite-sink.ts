@@ -66,7 +66,11 @@ export class RotatingSqliteSink implements RecordSink {
     const bytes = this.#sink.approximateBytes;
     const grown = bytes - this.#measured;
     this.#measured = bytes;
-    if (this.#rotator.appended(grown > 0 ? grown : 0)) {
+    // Rows that fit in pages already allocated do not grow the file, but they
+    // are data: a batch with rows must not leave the segment looking empty,
+    // or an interval ending now would be skipped as idle.
+    const counted = grown > 0 ? grown : records.length > 0 ? 1 : 0;
+    if (this.#rotator.appended(counted)) {
       await this.#rotate().catch((error) => this.#options.onError?.(error as Error));
     }
   }

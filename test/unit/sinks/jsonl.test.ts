@@ -183,7 +183,7 @@ test("two rotations in the same millisecond produce distinct files", async () =>
   await sink.writeBatch([record("/b")]);
   await sink.writeBatch([record("/c")]);
   await sink.close();
-  const expected = ["", "-1", "-2"].map((c) => join(sub, `api-20261121T101502.123Z${c}.jsonl`));
+  const expected = ["", "_1", "_2"].map((c) => join(sub, `api-20261121T101502.123Z${c}.jsonl`));
   assert.deepEqual(await rotatedFiles(sub), expected);
   assert.deepEqual(notified, expected);
   const urls = await Promise.all(expected.map(async (f) => (await lines(f)).map((r) => r.request.url)));

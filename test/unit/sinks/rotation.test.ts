@@ -75,10 +75,10 @@ describe("rotatedPath", () => {
     const first = rotatedPath("logs/api.jsonl", AT);
     const taken = new Set([first]);
     const second = rotatedPath("logs/api.jsonl", AT, taken);
-    assert.equal(second, "logs/api-20261121T101502.123Z-1.jsonl");
+    assert.equal(second, "logs/api-20261121T101502.123Z_1.jsonl");
     taken.add(second);
     const third = rotatedPath("logs/api.jsonl", AT, (p) => taken.has(p));
-    assert.equal(third, "logs/api-20261121T101502.123Z-2.jsonl");
+    assert.equal(third, "logs/api-20261121T101502.123Z_2.jsonl");
     assert.equal(new Set([first, second, third]).size, 3);
   });
 
@@ -97,8 +97,8 @@ describe("rotated names", () => {
   test("isRotatedName matches this file's rotations only", () => {
     const yes = [
       "api-20261121T101502.123Z.jsonl",
-      "api-20261121T101502.123Z-1.jsonl",
-      "api-20261121T101502.123Z-12.jsonl",
+      "api-20261121T101502.123Z_1.jsonl",
+      "api-20261121T101502.123Z_12.jsonl",
     ];
     for (const name of yes) assert.equal(isRotatedName("api.jsonl", name), true, name);
     const no = [
@@ -108,7 +108,7 @@ describe("rotated names", () => {
       "api-20261121T101502.123Z.db",
       "api-20261121T101502.123Z.jsonl.tmp",
       ".api-20261121T101502.123Z.jsonl",
-      "api-20261121T101502.123Z-0.jsonl",
+      "api-20261121T101502.123Z_0.jsonl",
       "api-20261121T101502.123Z-x.jsonl",
       "api-2026-11-21T10:15:02.123Z.jsonl",
       "apix20261121T101502.123Z.jsonl",
@@ -118,7 +118,7 @@ describe("rotated names", () => {
     // Regex characters in a file name are taken literally.
     assert.equal(isRotatedName("a.b.jsonl", "axb-20261121T101502.123Z.jsonl"), false);
     assert.equal(isRotatedName("a.b.jsonl", "a.b-20261121T101502.123Z.jsonl"), true);
-    assert.deepEqual(parseRotatedName("api.jsonl", "api-20261121T101502.123Z-12.jsonl"), {
+    assert.deepEqual(parseRotatedName("api.jsonl", "api-20261121T101502.123Z_12.jsonl"), {
       stamp: "20261121T101502.123Z",
       counter: 12,
     });
@@ -141,9 +141,9 @@ describe("listRotated and applyRetention", () => {
   const rotations = [
     "api-20250101T000000.000Z.jsonl",
     "api-20250101T000000.001Z.jsonl",
-    "api-20250101T000000.001Z-1.jsonl",
-    "api-20250101T000000.001Z-2.jsonl",
-    "api-20250101T000000.001Z-10.jsonl",
+    "api-20250101T000000.001Z_1.jsonl",
+    "api-20250101T000000.001Z_2.jsonl",
+    "api-20250101T000000.001Z_10.jsonl",
     "api-20260101T000000.000Z.jsonl",
   ];
   async function fresh(name: string): Promise<string> {
