@@ -13,6 +13,38 @@ function jsonlFiles(dir: string): string[] {
 const HEAD_BYTES = 1024;
 const TIMESTAMP_RE = /"timestamp":"([^"]+)"/;
 
+/**
+ * Calls `onLine` with the first `headBytes` of every line of `file` (as
+ * latin1 text), reading in 4 MiB blocks: a 1 MiB record costs no more to
+ * count than a small one.
+ */
+export function forEachLineHead(file: string, headBytes: number, onLine: (head: string) => void): void {
+  const buf = Buffer.allocUnsafe(4 * 1024 * 1024);
+  const fd = openSync(file, "r");
+  let head = "";
+  try {
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n <= 0) break;
+      let pos = 0;
+      while (pos < n) {
+        const found = buf.indexOf(10, pos);
+        const nl = found >= n ? -1 : found;
+        const segEnd = nl < 0 ? n : nl;
+        if (head.length < headBytes && segEnd > pos) {
+          head += buf.toString("latin1", pos, Math.min(segEnd, pos + headBytes - head.length));
+        }
+        if (nl < 0) break;
+        onLine(head);
+        head = "";
+        pos = nl + 1;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Record counts and bytes of the JSONL files under a directory. */
 export interface RecordCounts {
   /** Every line. */
@@ -24,47 +56,18 @@ export interface RecordCounts {
 
 /**
  * Count the records in every `*.jsonl` under `dir`, and those whose request
- * started within [`sinceMs`, `untilMs`]. Only the first KiB of each line is
- * parsed, so 1 MiB records cost no more than small ones.
+ * started within [`sinceMs`, `untilMs`].
  */
 export function countRecords(dir: string, sinceMs = -Infinity, untilMs = Infinity): RecordCounts {
   const counts: RecordCounts = { records: 0, inWindow: 0, bytes: 0 };
-  const buf = Buffer.allocUnsafe(4 * 1024 * 1024);
   for (const file of jsonlFiles(dir)) {
     counts.bytes += statSync(file).size;
-    const fd = openSync(file, "r");
-    let head: Buffer[] = [];
-    let headLen = 0;
-    const endLine = () => {
+    forEachLineHead(file, HEAD_BYTES, (head) => {
       counts.records++;
-      const m = TIMESTAMP_RE.exec(Buffer.concat(head).toString("latin1"));
+      const m = TIMESTAMP_RE.exec(head);
       const t = m?.[1] === undefined ? NaN : Date.parse(m[1]);
       if (Number.isNaN(t) || (t >= sinceMs && t <= untilMs)) counts.inWindow++;
-      head = [];
-      headLen = 0;
-    };
-    try {
-      for (;;) {
-        const n = readSync(fd, buf, 0, buf.length, null);
-        if (n <= 0) break;
-        let pos = 0;
-        while (pos < n) {
-          let nl = buf.indexOf(10, pos);
-          if (nl >= n) nl = -1;
-          const segEnd = nl < 0 ? n : nl;
-          if (headLen < HEAD_BYTES && segEnd > pos) {
-            const take = Math.min(HEAD_BYTES - headLen, segEnd - pos);
-            head.push(Buffer.from(buf.subarray(pos, pos + take)));
-            headLen += take;
-          }
-          if (nl < 0) break;
-          endLine();
-          pos = nl + 1;
-        }
-      }
-    } finally {
-      closeSync(fd);
-    }
+    });
   }
   return counts;
 }

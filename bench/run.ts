@@ -18,14 +18,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { countRecords, truncateRecords, waitDrained } from "./jsonl-stats.ts";
 import { upstreamConfig } from "./nginx.ts";
-import {
-  busyTicksPerCpu,
-  clockTicks,
-  cpuSeconds,
-  memoryBytes,
-  processTree,
-  selfAndReapedChildrenSeconds,
-} from "./procstat.ts";
+import { cpuSeconds, memoryBytes, processTree, selfAndReapedChildrenSeconds } from "./procstat.ts";
 import {
   assertPortFree,
   onCleanup,
@@ -36,6 +29,8 @@ import {
   waitForPortFree,
   waitListening,
 } from "./procs.ts";
+import { totalBusySeconds, waitQuiet } from "./quiet.ts";
+import { stoppedCounters } from "./stopped.ts";
 import { renderReport, SCENARIO_NAMES, type ScenarioName, type ScenarioResult, type TargetResult } from "./report.ts";
 import { type RunningTarget, startTarget, TARGET_NAMES, type TargetName } from "./targets.ts";
 import { errorCount, runWrk, type WrkOptions } from "./wrk.ts";
@@ -186,33 +181,6 @@ async function checkServes(port: number, what: string): Promise<void> {
 const QUIET_WAIT_UNTIL_MS = 6 * 60 * 1000;
 const runStarted = Date.now();
 
-function totalBusySeconds(): number {
-  return busyTicksPerCpu().reduce((a, b) => a + (b ?? 0), 0) / clockTicks();
-}
-
-/**
- * Wait (up to `maxSeconds`) until the machine is idle apart from us, so other
- * work on a shared box does not land in a measurement. Returns the busy
- * percentage (of one core) seen in the last sample.
- */
-async function waitQuiet(maxSeconds: number): Promise<number> {
-  const deadline = Date.now() + maxSeconds * 1000;
-  let warned = false;
-  for (;;) {
-    const b0 = totalBusySeconds();
-    await sleep(500);
-    const busy = ((totalBusySeconds() - b0) / 0.5) * 100;
-    if (busy < 20 || Date.now() > deadline) {
-      if (busy >= 20) log(`other load still at ${busy.toFixed(0)}% of a core; measuring anyway`);
-      return busy;
-    }
-    if (!warned) {
-      log(`waiting for other load (${busy.toFixed(0)}% of a core) to settle`);
-      warned = true;
-    }
-  }
-}
-
 /** Warm up, then measure one scenario, sampling the proxy's CPU around the measured run. */
 async function runScenario(
   opts: Options,
@@ -234,7 +202,7 @@ async function runScenario(
   };
   // Waiting for a quiet machine is best effort: it stops once the run nears its time bound.
   const slack = Math.max(0, (QUIET_WAIT_UNTIL_MS - (Date.now() - runStarted)) / 1000);
-  await waitQuiet(Math.min(opts.quietWait, slack));
+  await waitQuiet(Math.min(opts.quietWait, slack), log);
   if (opts.warmup > 0) await runWrk(wrk);
   if (target.logDir) {
     // Let the writer drain the warm-up's records before emptying the files.
@@ -279,23 +247,6 @@ async function runScenario(
     truncateRecords(target.logDir);
   }
   return result;
-}
-
-/** tapline's own totals from its `{"msg":"stopped",...}` log line, if it printed one. */
-function stoppedCounters(output: string): { recordsWritten?: number; recordsDropped?: number } {
-  for (const line of output.split("\n").reverse()) {
-    if (!line.includes(`"msg":"stopped"`)) continue;
-    try {
-      const o = JSON.parse(line) as { records_written?: unknown; records_dropped?: unknown };
-      const out: { recordsWritten?: number; recordsDropped?: number } = {};
-      if (typeof o.records_written === "number") out.recordsWritten = o.records_written;
-      if (typeof o.records_dropped === "number") out.recordsDropped = o.records_dropped;
-      return out;
-    } catch {
-      return {};
-    }
-  }
-  return {};
 }
 
 async function runTarget(

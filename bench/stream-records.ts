@@ -3,8 +3,9 @@
  * type (inside a time window), and its own written/dropped counters from the
  * admin metrics endpoint.
  */
-import { closeSync, existsSync, openSync, readdirSync, readSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { forEachLineHead } from "./jsonl-stats.ts";
 
 /** Record counts per `type` ("http", "websocket_frame", "sse_event", ...). */
 export interface TypeCounts {
@@ -27,38 +28,14 @@ const TIMESTAMP_RE = /"timestamp":"([^"]+)"/;
 export function countByType(dir: string, sinceMs: number, untilMs: number): TypeCounts {
   const counts: TypeCounts = { total: {}, inWindow: {} };
   if (!existsSync(dir)) return counts;
-  const buf = Buffer.allocUnsafe(4 * 1024 * 1024);
   for (const name of readdirSync(dir).filter((f) => f.endsWith(".jsonl"))) {
-    const fd = openSync(join(dir, name), "r");
-    let head = "";
-    const endLine = () => {
+    forEachLineHead(join(dir, name), HEAD_BYTES, (head) => {
       const type = TYPE_RE.exec(head)?.[1] ?? "unknown";
       counts.total[type] = (counts.total[type] ?? 0) + 1;
       const ts = TIMESTAMP_RE.exec(head)?.[1];
       const t = ts === undefined ? NaN : Date.parse(ts);
       if (t >= sinceMs && t <= untilMs) counts.inWindow[type] = (counts.inWindow[type] ?? 0) + 1;
-      head = "";
-    };
-    try {
-      for (;;) {
-        const n = readSync(fd, buf, 0, buf.length, null);
-        if (n <= 0) break;
-        let pos = 0;
-        while (pos < n) {
-          const found = buf.indexOf(10, pos);
-          const nl = found >= n ? -1 : found;
-          const segEnd = nl < 0 ? n : nl;
-          if (head.length < HEAD_BYTES && segEnd > pos) {
-            head += buf.toString("latin1", pos, Math.min(segEnd, pos + HEAD_BYTES - head.length));
-          }
-          if (nl < 0) break;
-          endLine();
-          pos = nl + 1;
-        }
-      }
-    } finally {
-      closeSync(fd);
-    }
+    });
   }
   return counts;
 }

@@ -32,6 +32,7 @@ import {
   waitListening,
 } from "./procs.ts";
 import { totalBusySeconds, waitQuiet } from "./quiet.ts";
+import { stoppedCounters } from "./stopped.ts";
 import type { LoadResult } from "./stream-load.ts";
 import { captureCounters, countByType, counterDelta } from "./stream-records.ts";
 import {
@@ -308,23 +309,6 @@ function addCounts(target: Running, counts: Record<string, number>): void {
   const sum = linesByTarget.get(target) ?? {};
   for (const [type, n] of Object.entries(counts)) sum[type] = (sum[type] ?? 0) + n;
   linesByTarget.set(target, sum);
-}
-
-/** tapline's own totals from its `{"msg":"stopped",...}` log line, if it printed one. */
-function stoppedCounters(output: string): { recordsWritten?: number; recordsDropped?: number } {
-  for (const line of output.split("\n").reverse()) {
-    if (!line.includes(`"msg":"stopped"`)) continue;
-    try {
-      const o = JSON.parse(line) as { records_written?: unknown; records_dropped?: unknown };
-      const out: { recordsWritten?: number; recordsDropped?: number } = {};
-      if (typeof o.records_written === "number") out.recordsWritten = o.records_written;
-      if (typeof o.records_dropped === "number") out.recordsDropped = o.records_dropped;
-      return out;
-    } catch {
-      return {};
-    }
-  }
-  return {};
 }
 
 /** Summarise the node target's CPU profile into bench/results/stream-profile.md. */

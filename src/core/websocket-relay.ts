@@ -86,8 +86,7 @@ export class WebSocketRelay {
 
   /** A message arrived; `from` is the direction it travels. */
   message(from: FrameDirection, data: Uint8Array | string, binary: boolean): void {
-    const bytes = typeof data === "string" ? encoder.encode(data) : data;
-    this.#tap(from, binary ? "binary" : "text", bytes);
+    this.#tap(from, binary ? "binary" : "text", data);
     this.#ends[from].send(data, binary);
   }
 
@@ -149,7 +148,13 @@ export class WebSocketRelay {
     }
   }
 
-  #tap(direction: FrameDirection, opcode: OpcodeName, payload: Uint8Array, closeCode?: number, reason?: string) {
+  #tap(
+    direction: FrameDirection,
+    opcode: OpcodeName,
+    payload: Uint8Array | string,
+    closeCode?: number,
+    reason?: string,
+  ) {
     const { metrics, sinks, pipeline, maxBodySize, budget } = this.route.deps;
     metrics.websocketFrames[direction]++;
     const connectionId = this.connectionId;
@@ -159,7 +164,9 @@ export class WebSocketRelay {
       start.closeCode = closeCode;
       start.closeReason = reason;
     }
-    const capture = new FrameCapture(start, opcode === "close" ? EMPTY : payload, maxBodySize, budget);
+    // Bun hands text messages over as strings; only a captured one is encoded back to bytes.
+    const bytes = opcode === "close" ? EMPTY : typeof payload === "string" ? encoder.encode(payload) : payload;
+    const capture = new FrameCapture(start, bytes, maxBodySize, budget);
     if (capture.budgetExhausted(maxBodySize)) metrics.captureBudgetTruncations++;
     pipeline.submit({ capture, sinks, metrics });
   }

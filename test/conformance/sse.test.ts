@@ -8,10 +8,10 @@ import assert from "node:assert/strict";
 import { type IncomingHttpHeaders, request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import type { CaptureRecord, HttpRecord, SseEventRecord } from "../../src/capture/record.ts";
+import type { SseEventRecord } from "../../src/capture/record.ts";
 import { request } from "./harness/client.ts";
 import { marker, proxySpec, RFC3339_RE, sleep, tearDown, tempDir, UUID_RE } from "./harness/fixture.ts";
-import { assertAllValid, bodyBytes, readRecords, recordFor, waitForRecords } from "./harness/records.ts";
+import { asCapture, assertAllValid, bodyBytes, connectionRecords, readRecords, recordFor } from "./harness/records.ts";
 import { runtimes } from "./harness/runtimes.ts";
 import { startTapline, type Tapline } from "./harness/tapline.ts";
 import {
@@ -74,20 +74,9 @@ function arrivalOf(streamed: Streamed, n: number): number {
   throw new Error(`The client never received ${n} bytes (got ${total})`);
 }
 
-const asCapture = (r: HttpRecord): CaptureRecord => r as unknown as CaptureRecord;
-
-/** The sse_event records of one exchange, in file order, once at least `count` are there. */
-async function eventsOf(file: string, connectionId: string, count: number): Promise<SseEventRecord[]> {
-  const found = await waitForRecords(
-    file,
-    (r) => {
-      const c = asCapture(r);
-      return c.type === "sse_event" && c.connection_id === connectionId;
-    },
-    count,
-    WAIT_MS,
-  );
-  return found.map(asCapture) as SseEventRecord[];
+/** The sse_event records of one connection, in file order, once at least `count` are there. */
+function eventsOf(file: string, connectionId: string, count: number): Promise<SseEventRecord[]> {
+  return connectionRecords<SseEventRecord>(file, "sse_event", connectionId, count, WAIT_MS);
 }
 
 /** Line index (0-based) of each record id in the file. */

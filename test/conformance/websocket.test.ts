@@ -9,10 +9,18 @@ import type { IncomingHttpHeaders } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { WebSocket } from "ws";
-import type { CaptureRecord, HttpRecord, WebSocketFrameRecord } from "../../src/capture/record.ts";
+import type { HttpRecord, WebSocketFrameRecord } from "../../src/capture/record.ts";
 import { request } from "./harness/client.ts";
 import { marker, proxySpec, RFC3339_RE, sleep, tearDown, tempDir, UUID_RE } from "./harness/fixture.ts";
-import { assertAllValid, bodyBytes, headerValues, readRecords, recordFor, waitForRecords } from "./harness/records.ts";
+import {
+  asCapture,
+  assertAllValid,
+  bodyBytes,
+  connectionRecords,
+  headerValues,
+  readRecords,
+  recordFor,
+} from "./harness/records.ts";
 import { runtimes } from "./harness/runtimes.ts";
 import { startTapline, type Tapline } from "./harness/tapline.ts";
 import { sha256 } from "./harness/upstream.ts";
@@ -144,20 +152,9 @@ async function within<T>(promise: Promise<T>, what: string, timeoutMs = WAIT_MS)
   }
 }
 
-const asCapture = (r: HttpRecord): CaptureRecord => r as unknown as CaptureRecord;
-
-/** Frame records of one connection, in file order, once at least `count` are there. */
-async function framesOf(file: string, connectionId: string, count: number): Promise<WebSocketFrameRecord[]> {
-  const found = await waitForRecords(
-    file,
-    (r) => {
-      const c = asCapture(r);
-      return c.type === "websocket_frame" && c.connection_id === connectionId;
-    },
-    count,
-    WAIT_MS,
-  );
-  return found.map(asCapture) as WebSocketFrameRecord[];
+/** The websocket_frame records of one connection, in file order, once at least `count` are there. */
+function framesOf(file: string, connectionId: string, count: number): Promise<WebSocketFrameRecord[]> {
+  return connectionRecords<WebSocketFrameRecord>(file, "websocket_frame", connectionId, count, WAIT_MS);
 }
 
 /** All frame records of a connection now (no waiting). */

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
-import type { HttpRecord } from "../../../src/capture/record.ts";
+import type { CaptureRecord, HttpRecord, SseEventRecord, WebSocketFrameRecord } from "../../../src/capture/record.ts";
 import { repoRoot } from "./runtimes.ts";
 
 export type { HttpRecord };
@@ -80,6 +80,32 @@ export async function waitForRecords(
     }
     await sleep(50);
   }
+}
+
+/** A line read as whatever record type it is (readRecords types lines as http records). */
+export const asCapture = (r: HttpRecord): CaptureRecord => r as unknown as CaptureRecord;
+
+/**
+ * The `websocket_frame` or `sse_event` records of one connection, in file
+ * order, once at least `count` of them are there.
+ */
+export async function connectionRecords<T extends WebSocketFrameRecord | SseEventRecord>(
+  file: string,
+  type: T["type"],
+  connectionId: string,
+  count: number,
+  timeoutMs = 5_000,
+): Promise<T[]> {
+  const found = await waitForRecords(
+    file,
+    (r) => {
+      const c = asCapture(r);
+      return c.type === type && c.connection_id === connectionId;
+    },
+    count,
+    timeoutMs,
+  );
+  return found.map(asCapture) as T[];
 }
 
 /** The one record whose request URL contains `marker`. */
