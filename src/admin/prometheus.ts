@@ -1,4 +1,6 @@
 import type { Histogram, Metrics, RouteMetrics } from "../core/metrics.ts";
+import type { PluginMetrics } from "../plugins/metrics.ts";
+import { HOOK_NAMES } from "../plugins/types.ts";
 
 /** Build facts shown as `tapline_build_info` labels. */
 export interface BuildInfo {
@@ -82,6 +84,85 @@ const ROUTE_SERIES: RouteCounter[] = [
   },
 ];
 
+type PluginSeries = { name: string; help: string; type: "counter" | "gauge"; value: (m: PluginMetrics) => number };
+
+/** Per-plugin series after `tapline_plugin_calls_total`, which has a `hook` label too. */
+const PLUGIN_SERIES: PluginSeries[] = [
+  {
+    name: "tapline_plugin_errors_total",
+    help: "Plugin hook calls that threw or returned something unusable.",
+    type: "counter",
+    value: (m) => m.errors,
+  },
+  {
+    name: "tapline_plugin_timeouts_total",
+    help: "Plugin hook calls stopped at their deadline.",
+    type: "counter",
+    value: (m) => m.timeouts,
+  },
+  {
+    name: "tapline_plugin_oom_total",
+    help: "Plugin hook calls that ran out of memory (the sandbox is rebuilt).",
+    type: "counter",
+    value: (m) => m.outOfMemory,
+  },
+  {
+    name: "tapline_plugin_seconds_total",
+    help: "Seconds spent inside the plugin's sandbox.",
+    type: "counter",
+    value: (m) => m.seconds,
+  },
+  {
+    name: "tapline_plugin_records_dropped_total",
+    help: "Records the plugin dropped, by returning null or by failing closed.",
+    type: "counter",
+    value: (m) => m.recordsDropped,
+  },
+  {
+    name: "tapline_plugin_requests_refused_total",
+    help: "Requests answered 502 because the plugin failed closed on a request hook.",
+    type: "counter",
+    value: (m) => m.requestsRefused,
+  },
+  {
+    name: "tapline_plugin_bodies_skipped_total",
+    help: "Bodies the plugin's body hooks skipped: over its body limit, encoded or not text.",
+    type: "counter",
+    value: (m) => m.bodiesSkipped,
+  },
+  {
+    name: "tapline_plugin_emitted_total",
+    help: "Custom records the plugin emitted.",
+    type: "counter",
+    value: (m) => m.emitted,
+  },
+  {
+    name: "tapline_plugin_disabled",
+    help: "1 when the plugin was disabled after repeated failures.",
+    type: "gauge",
+    value: (m) => m.disabled,
+  },
+];
+
+function pluginLines(plugins: readonly PluginMetrics[]): string {
+  if (plugins.length === 0) return "";
+  let out = "# HELP tapline_plugin_calls_total Plugin hook calls, by hook.\n";
+  out += "# TYPE tapline_plugin_calls_total counter\n";
+  for (const m of plugins) {
+    const plugin = escapeLabel(m.plugin);
+    // Hooks in the order an exchange meets them; only hooks called so far.
+    for (const hook of HOOK_NAMES) {
+      const count = m.calls[hook];
+      if (count !== undefined) out += `tapline_plugin_calls_total{plugin="${plugin}",hook="${hook}"} ${count}\n`;
+    }
+  }
+  for (const series of PLUGIN_SERIES) {
+    out += `# HELP ${series.name} ${series.help}\n# TYPE ${series.name} ${series.type}\n`;
+    for (const m of plugins) out += `${series.name}{plugin="${escapeLabel(m.plugin)}"} ${series.value(m)}\n`;
+  }
+  return out;
+}
+
 function histogramLines(name: string, labels: string, histogram: Histogram): string {
   let out = "";
   let cumulative = 0;
@@ -141,6 +222,7 @@ export function renderPrometheus(metrics: Metrics, build: BuildInfo): string {
       out += `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${name} ${value}\n`;
     }
   }
+  out += pluginLines([...metrics.plugins.values()]);
   out += "# HELP tapline_upstream_latency_seconds Time from request start to the upstream's response head.\n";
   out += "# TYPE tapline_upstream_latency_seconds histogram\n";
   for (const m of routes) {

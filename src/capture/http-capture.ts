@@ -24,7 +24,7 @@ export interface HttpCaptureStart {
  */
 export class HttpCapture implements Capture {
   /** The exchange id (a WebSocket's frames carry it as `connection_id`). */
-  readonly id = crypto.randomUUID();
+  readonly id: string;
   readonly start: HttpCaptureStart;
   /** Wall-clock start, epoch ms. */
   readonly startedAt = Date.now();
@@ -43,7 +43,8 @@ export class HttpCapture implements Capture {
   /** Events of an event-stream response; -1 when the response is not one. */
   sseEvents = -1;
 
-  constructor(start: HttpCaptureStart, maxBodySize: number, budget: MemoryBudget) {
+  constructor(start: HttpCaptureStart, maxBodySize: number, budget: MemoryBudget, id: string = crypto.randomUUID()) {
+    this.id = id;
     this.start = start;
     this.request = new BodyCapture(maxBodySize, budget);
     this.response = new BodyCapture(maxBodySize, budget);

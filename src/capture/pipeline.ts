@@ -1,5 +1,6 @@
 import type { Logger } from "../core/logger.ts";
 import type { RouteMetrics } from "../core/metrics.ts";
+import type { PluginChain } from "../plugins/chain.ts";
 import type { RecordSink } from "../sinks/types.ts";
 import type { Capture, RecordContext } from "./capture.ts";
 import { BoundedQueue } from "./queue.ts";
@@ -10,6 +11,8 @@ export interface PendingCapture {
   capture: Capture;
   sinks: readonly RecordSink[];
   metrics: RouteMetrics;
+  /** The route's plugins, whose onCapture hooks see the record before the sinks. */
+  plugins?: PluginChain | undefined;
 }
 
 /** Captured body bytes encoded together at most (one record may exceed it). */
@@ -151,9 +154,14 @@ export class CapturePipeline {
   /** The record of a capture, or undefined (counted and logged) when it cannot be built. */
   async #build(item: PendingCapture): Promise<CaptureRecord | undefined> {
     try {
-      const record = item.capture.toRecord(this.#options.recordContext);
+      const built = item.capture.toRecord(this.#options.recordContext);
       // Frames and events build synchronously; only exchanges may need to decompress.
-      return record instanceof Promise ? await record : record;
+      const record = built instanceof Promise ? await built : built;
+      const plugins = item.plugins;
+      if (plugins === undefined || plugins.hooks.onCapture.length === 0 || record.type === "custom") return record;
+      const result = await plugins.runCapture(record);
+      if (result.record === null) item.metrics.captureDropped.plugin++;
+      return result.record ?? undefined;
     } catch (error) {
       item.metrics.captureDropped.write_error++;
       this.#options.logger.error("Failed to build a capture record", { route: item.metrics.route, error });

@@ -121,4 +121,20 @@ export interface SseEventRecord {
   tags?: Record<string, unknown>;
 }
 
-export type CaptureRecord = HttpRecord | WebSocketFrameRecord | SseEventRecord;
+/** A record a plugin wrote with `emit(data)` (custom capture scripts). */
+export interface CustomRecord {
+  type: "custom";
+  v: number;
+  id: string;
+  route_name: string;
+  /** RFC 3339 time of the emit call. */
+  timestamp: string;
+  /** The id of the plugin instance that emitted it. */
+  plugin: string;
+  /** The `id` of the exchange (or WebSocket connection) the plugin was handling, when there was one. */
+  connection_id?: string;
+  /** What the plugin passed to `emit`, as JSON data. */
+  data: unknown;
+}
+
+export type CaptureRecord = HttpRecord | WebSocketFrameRecord | SseEventRecord | CustomRecord;

@@ -1,3 +1,4 @@
+import { CustomCapture } from "../capture/custom-capture.ts";
 import { MemoryBudget } from "../capture/memory-budget.ts";
 import { CapturePipeline } from "../capture/pipeline.ts";
 import type { Config, ListenAddress } from "../config/types.ts";
@@ -6,6 +7,9 @@ import { UnavailableError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import { Metrics } from "../core/metrics.ts";
 import { Route } from "../core/route.ts";
+import { PluginChain } from "../plugins/chain.ts";
+import type { EmitHandler, PluginInstance } from "../plugins/instance.ts";
+import { loadPlugins } from "../plugins/loader.ts";
 import type { Listener, ProxyServer, Runtime } from "../runtime/types.ts";
 import type { S3Uploader } from "../s3/uploader.ts";
 import { createArchive } from "./archive.ts";
@@ -46,12 +50,52 @@ export async function startTapline(config: Config, runtime: Runtime, logger: Log
   metrics.queueDepth = () => pipeline.depth;
   metrics.captureMemoryUsed = () => budget.used;
 
+  // Plugins load first: a plugin that does not compile or is misconfigured stops start-up before any file opens.
+  const routesByName = new Map<string, Route>();
+  const onEmit: EmitHandler = (plugin, data, context) => {
+    const route = routesByName.get(context.routeName);
+    if (!route || route.deps.sinks.length === 0) return;
+    const capture = new CustomCapture({
+      routeName: route.name,
+      plugin: plugin.id,
+      connectionId: context.connectionId,
+      data,
+    });
+    pipeline.submit({ capture, sinks: route.deps.sinks, metrics: route.deps.metrics });
+  };
+  const plugins: PluginInstance[] = await loadPlugins(config.plugins, {
+    readTextFile: runtime.readTextFile,
+    logger,
+    onEmit,
+  });
+  const disposePlugins = () => {
+    for (const plugin of plugins) plugin.dispose();
+  };
+  for (const plugin of plugins) {
+    metrics.plugins.set(plugin.id, plugin.metrics);
+    logger.info("plugin loaded", {
+      plugin: plugin.id,
+      name: plugin.manifest.name,
+      version: plugin.manifest.version,
+      hooks: [...plugin.hooks],
+      fail: plugin.fail,
+      routes: plugin.routes ?? "all",
+    });
+  }
+
   let uploader: S3Uploader | undefined;
-  const sinks = await openSinks(config, runtime, logger, () => uploader);
+  let sinks: Awaited<ReturnType<typeof openSinks>>;
+  try {
+    sinks = await openSinks(config, runtime, logger, () => uploader);
+  } catch (error) {
+    disposePlugins();
+    throw error;
+  }
   try {
     uploader = createArchive(config, runtime, logger, () => sinks.paths);
   } catch (error) {
     await Promise.all(sinks.all.map((sink) => sink.close()));
+    disposePlugins();
     throw error;
   }
   if (uploader) {
@@ -70,9 +114,11 @@ export async function startTapline(config: Config, runtime: Runtime, logger: Log
     await Promise.all(servers.map((server) => server.close()));
     await Promise.all(sinks.all.map((sink) => sink.close().catch(() => {})));
     await uploader?.close(0);
+    disposePlugins();
   };
   try {
     for (const proxy of config.proxies) {
+      const own = plugins.filter((plugin) => plugin.appliesTo(proxy.name));
       const route = new Route(proxy, {
         maxBodySize: config.maxBodySize,
         budget,
@@ -80,8 +126,9 @@ export async function startTapline(config: Config, runtime: Runtime, logger: Log
         sinks: sinks.byProxy.get(proxy.name) ?? [],
         metrics: metrics.route(proxy.name),
         activity,
-      });
+      }, own.length > 0 ? new PluginChain(proxy.name, own) : undefined);
       routes.push(route);
+      routesByName.set(proxy.name, route);
       const server = runtime.createProxyServer(route, { insecureSkipVerify: config.insecureSkipVerify });
       servers.push(server);
       const endpoints: Array<["http" | "https", ListenAddress]> = [];
@@ -146,6 +193,8 @@ export async function startTapline(config: Config, runtime: Runtime, logger: Log
       }
       for (const listener of listeners) listener.closeAll();
       await pipeline.flush();
+      // Records emitted by onCapture hooks during that flush.
+      await pipeline.flush();
       for (const sink of sinks.all) {
         await sink.close().catch((error) => logger.error("Failed to close a capture sink", { sink: sink.name, error }));
       }
@@ -161,6 +210,7 @@ export async function startTapline(config: Config, runtime: Runtime, logger: Log
         written += route.recordsWritten;
         for (const count of Object.values(route.captureDropped)) dropped += count;
       }
+      disposePlugins();
       logger.info("stopped", { records_written: written, records_dropped: dropped });
     })();
 

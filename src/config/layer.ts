@@ -5,6 +5,7 @@
 import { ConfigError, type ConfigLocation, UsageError } from "../core/errors.ts";
 import type { GlobalKey, Globals } from "./options.ts";
 import type { ProxyKey } from "./proxy.ts";
+import type { PluginDeclaration } from "../plugins/types.ts";
 import type { ProxyConfig } from "./types.ts";
 
 /** Where a value was written. */
@@ -23,10 +24,19 @@ export interface ProxyEntry {
   fieldOrigin(key: ProxyKey): Origin;
 }
 
+/** One YAML `plugins:` entry with where its `routes` items were written. */
+export interface PluginEntry {
+  plugin: PluginDeclaration;
+  /** Where `routes[index]` was written, so an unknown proxy name points at it. */
+  routeOrigin(index: number): Origin;
+}
+
 export interface ConfigLayer {
   globals: Partial<Globals>;
   origins: Partial<Record<GlobalKey, Origin>>;
   proxies: ProxyEntry[];
+  /** Only the YAML layer sets plugins; a layer that sets them replaces the whole list. */
+  plugins?: PluginEntry[];
 }
 
 /** A layer with nothing set. */

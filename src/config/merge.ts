@@ -3,7 +3,7 @@
  * whole picture: a proxy exists, listeners do not collide, TLS is complete.
  */
 import { UsageError } from "../core/errors.ts";
-import { type ConfigLayer, failAt, type Origin, type ProxyEntry } from "./layer.ts";
+import { type ConfigLayer, failAt, type Origin, type PluginEntry, type ProxyEntry } from "./layer.ts";
 import { formatListen } from "./listen.ts";
 import { defaultGlobals, type GlobalKey } from "./options.ts";
 import type { Config, ListenAddress } from "./types.ts";
@@ -13,6 +13,7 @@ export interface MergedConfig {
   config: Config;
   entries: ProxyEntry[];
   origins: Partial<Record<GlobalKey, Origin>>;
+  plugins: PluginEntry[];
 }
 
 /**
@@ -23,16 +24,23 @@ export function mergeLayers(layers: readonly ConfigLayer[]): MergedConfig {
   const globals = defaultGlobals();
   const origins: Partial<Record<GlobalKey, Origin>> = {};
   const entries: ProxyEntry[] = [];
+  let plugins: PluginEntry[] = [];
   for (const layer of layers) {
     Object.assign(globals, layer.globals);
     Object.assign(origins, layer.origins);
+    if (layer.plugins) plugins = layer.plugins;
     for (const entry of layer.proxies) {
       const at = entries.findIndex((e) => e.proxy.name === entry.proxy.name);
       if (at >= 0) entries[at] = entry;
       else entries.push(entry);
     }
   }
-  return { config: { ...globals, proxies: entries.map((e) => e.proxy) }, entries, origins };
+  return {
+    config: { ...globals, proxies: entries.map((e) => e.proxy), plugins: plugins.map((e) => e.plugin) },
+    entries,
+    origins,
+    plugins,
+  };
 }
 
 const WILDCARDS = new Set(["", "0.0.0.0", "::"]);
@@ -48,7 +56,7 @@ export function listenersOverlap(a: ListenAddress, b: ListenAddress): boolean {
  *
  * @throws UsageError or ConfigError pointing at the value that is wrong.
  */
-export function checkMerged({ config, entries, origins }: MergedConfig): void {
+export function checkMerged({ config, entries, origins, plugins }: MergedConfig): void {
   if (entries.length === 0) {
     throw new UsageError(
       "No proxy configured: give at least one --proxy, a TAPLINE_PROXY variable or proxies in --config (see --help)",
@@ -88,6 +96,16 @@ export function checkMerged({ config, entries, origins }: MergedConfig): void {
         `proxy "${proxy.name}" listens for HTTPS but has no certificate: give --cert and --key, or --auto-cert`,
       );
     }
+  }
+
+  // Checked here, not in the YAML layer, because flags and TAPLINE_PROXY can add proxies.
+  const names = entries.map((e) => e.proxy.name);
+  for (const { plugin, routeOrigin } of plugins) {
+    plugin.routes?.forEach((route, index) => {
+      if (!names.includes(route)) {
+        failAt(routeOrigin(index), `unknown proxy "${route}"; the proxies are ${names.join(", ")}`);
+      }
+    });
   }
 
   if (config.healthPath === config.metricsPath) {

@@ -9,8 +9,8 @@ import { parseListen } from "./listen.ts";
 import { parseSize } from "./size.ts";
 import type { Config, LogFormat, LogLevel } from "./types.ts";
 
-/** Every Config field except the proxy list. */
-export type Globals = Omit<Config, "proxies">;
+/** Every Config field except the proxy and plugin lists. */
+export type Globals = Omit<Config, "proxies" | "plugins">;
 export type GlobalKey = keyof Globals;
 
 export type OptionKind =

@@ -2,6 +2,7 @@
  * The validated configuration every other layer reads. Built by `loadConfig`
  * from defaults < YAML (`--config`) < `TAPLINE_*` environment < flags.
  */
+import type { PluginDeclaration } from "../plugins/types.ts";
 
 /** A listen address split into host and port; `:8080` listens on every interface. */
 export interface ListenAddress {
@@ -73,4 +74,6 @@ export interface Config {
   s3Endpoint?: string;
   /** Region; else AWS_REGION / AWS_DEFAULT_REGION. */
   s3Region?: string;
+  /** The YAML `plugins:` list in chain order (YAML only); `[]` when none. */
+  plugins: PluginDeclaration[];
 }

@@ -9,13 +9,13 @@ import schema from "../../schemas/config.schema.json" with { type: "json" };
 import { ConfigError } from "../core/errors.ts";
 import { addProxy, type ConfigLayer, emptyLayer, type Origin, setGlobal } from "./layer.ts";
 import { GLOBAL_OPTIONS, isUnsupportedFlag, parseOptionValue, yamlKey } from "./options.ts";
+import { parsePlugins } from "./plugins.ts";
 import { buildProxy, type ProxyKey, type RawProxy } from "./proxy.ts";
 
 type PathSegment = string | number;
 
 /** Top-level keys later versions add; named so the error says so. */
 const FUTURE_KEYS = new Set([
-  "plugins",
   "rotation",
   "s3",
   "sqlite",
@@ -30,6 +30,8 @@ const TYPE_HINTS: Record<string, string> = {
   listen_https: 'a quoted address such as ":8443" or "127.0.0.1:8443"',
   max_body_size: 'a size such as "100MB" or a number of bytes',
   capture_memory: 'a size such as "256MB" or a number of bytes',
+  memory: 'a size such as "64MB" or a number of bytes',
+  body: 'a size such as "1MB" or a number of bytes',
 };
 
 let validator: ValidateFunction | undefined;
@@ -127,6 +129,10 @@ export function parseYamlConfig(text: string, file: string): ConfigLayer {
     });
     addProxy(layer, { proxy, origin: originOf(base), fieldOrigin: (key) => fieldOrigin(key) });
   });
+
+  if (Array.isArray(config.plugins)) {
+    layer.plugins = parsePlugins(config.plugins as Record<string, unknown>[], { file, originOf, fail });
+  }
   return layer;
 }
 
@@ -190,6 +196,15 @@ function describeSchemaError(errors: ErrorObject[]): { path: PathSegment[]; onKe
       return { path, onKey: false, message: `must be ${branches.join(" or ")}` };
     }
     case "pattern":
+      if (path[0] === "plugins" && path.length === 3 && path[2] === "id") {
+        return {
+          path,
+          onKey: false,
+          message: `invalid plugin id ${
+            JSON.stringify(error.data)
+          }: must start with a letter and contain only letters, digits, "_" and "-"`,
+        };
+      }
       if (path[path.length - 1] === "name") {
         return {
           path,
@@ -205,6 +220,10 @@ function describeSchemaError(errors: ErrorObject[]): { path: PathSegment[]; onKe
       return { path, onKey: false, message: "must not be empty" };
     case "minimum":
       return { path, onKey: false, message: `must be at least ${String(params.limit)}` };
+    case "exclusiveMinimum":
+      return { path, onKey: false, message: `must be greater than ${String(params.limit)}` };
+    case "minItems":
+      return { path, onKey: false, message: "must not be empty" };
     default:
       return { path, onKey: false, message: error.message ?? "is invalid" };
   }

@@ -1,3 +1,5 @@
+import type { PluginMetrics } from "../plugins/metrics.ts";
+
 /**
  * Counters the forwarding path updates with plain field increments (no label
  * lookups per request); the admin port renders them as Prometheus text.
@@ -32,7 +34,7 @@ export class Histogram {
 }
 
 /** Why a capture did not fully reach a sink. */
-export type DropReason = "queue_full" | "write_error" | "shutdown";
+export type DropReason = "queue_full" | "write_error" | "shutdown" | "plugin";
 
 /** Per-route counters. */
 export class RouteMetrics {
@@ -47,7 +49,7 @@ export class RouteMetrics {
   clientDisconnects = 0;
   /** Captures cut short because the global memory budget was used up. */
   captureBudgetTruncations = 0;
-  readonly captureDropped: Record<DropReason, number> = { queue_full: 0, write_error: 0, shutdown: 0 };
+  readonly captureDropped: Record<DropReason, number> = { queue_full: 0, write_error: 0, shutdown: 0, plugin: 0 };
   recordsWritten = 0;
   /** WebSocket connections relayed, and those open now. */
   websocketsTotal = 0;
@@ -84,6 +86,8 @@ export class Metrics {
   captureMemoryUsed: () => number = () => 0;
   /** S3 archival counters, when S3 is configured. */
   s3: S3Counters | undefined;
+  /** Counters of every loaded plugin instance, by id. */
+  readonly plugins = new Map<string, PluginMetrics>();
 
   /** The counters of a route, created on first use. */
   route(name: string): RouteMetrics {

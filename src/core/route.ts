@@ -2,10 +2,12 @@ import { HttpCapture } from "../capture/http-capture.ts";
 import type { MemoryBudget } from "../capture/memory-budget.ts";
 import type { CapturePipeline } from "../capture/pipeline.ts";
 import type { ProxyConfig } from "../config/types.ts";
+import type { PluginChain, RequestDecision } from "../plugins/chain.ts";
+import type { RequestView } from "../plugins/types.ts";
 import type { RecordSink } from "../sinks/types.ts";
 import type { ActivityTracker } from "./activity.ts";
 import { formatAddress } from "./address.ts";
-import { Exchange } from "./exchange.ts";
+import { Exchange, requestView } from "./exchange.ts";
 import type { RawHeaders } from "./headers.ts";
 import type { RouteMetrics } from "./metrics.ts";
 import type { WebSocketRelay } from "./websocket-relay.ts";
@@ -46,11 +48,17 @@ export class Route {
   readonly deps: RouteDependencies;
   /** WebSocket connections being relayed, so shutdown can close them. */
   readonly websockets = new Set<WebSocketRelay>();
+  /**
+   * This proxy's plugins, undefined when it has none. An exchange reads it
+   * as it goes, so a swapped chain applies to new hook calls.
+   */
+  plugins: PluginChain | undefined;
   readonly #basePath: string;
   readonly #include: RegExp[];
   readonly #exclude: RegExp[];
 
-  constructor(config: ProxyConfig, deps: RouteDependencies) {
+  constructor(config: ProxyConfig, deps: RouteDependencies, plugins?: PluginChain) {
+    this.plugins = plugins;
     this.name = config.name;
     this.upstream = config.upstream;
     this.upstreamText = config.upstream.href.replace(/\/$/, "");
@@ -90,23 +98,38 @@ export class Route {
 
   /** Starts an exchange for a request that has just arrived. */
   begin(request: InboundRequest): Exchange {
-    const queryAt = request.target.indexOf("?");
-    const path = queryAt === -1 ? request.target : request.target.slice(0, queryAt);
+    const chain = this.plugins;
+    let plugins: { id: string; view: RequestView | undefined; decision: RequestDecision | undefined } | undefined;
+    if (chain !== undefined) {
+      const id = crypto.randomUUID();
+      let view: RequestView | undefined;
+      let decision: RequestDecision | undefined;
+      if (chain.hooks.onRequest.length > 0) {
+        view = requestView(id, this.name, request);
+        decision = chain.runRequest(view, request.headers, { routeName: this.name, connectionId: id });
+      }
+      plugins = { id, view, decision };
+    }
+    const decision = plugins?.decision;
+    const url = decision?.url ?? request.target;
+    const queryAt = url.indexOf("?");
+    const path = queryAt === -1 ? url : url.slice(0, queryAt);
     let capture: HttpCapture | undefined;
-    if (this.shouldCapture(path)) {
+    if (decision?.capture !== false && this.shouldCapture(path)) {
       capture = new HttpCapture(
         {
           routeName: this.name,
           upstream: this.upstreamText,
-          method: request.method,
-          url: request.target,
-          requestHeaders: request.headers,
+          method: decision?.method ?? request.method,
+          url,
+          requestHeaders: decision?.headers ?? request.headers,
           clientAddress: formatAddress(request.clientIp, request.clientPort),
         },
         this.deps.maxBodySize,
         this.deps.budget,
+        plugins?.id,
       );
     }
-    return new Exchange(this, request, capture);
+    return new Exchange(this, request, capture, plugins);
   }
 }

@@ -102,6 +102,6 @@ export class SseTap {
     );
     this.#retry = undefined;
     if (eventCapture.budgetExhausted) metrics.captureBudgetTruncations++;
-    pipeline.submit({ capture: eventCapture, sinks, metrics });
+    pipeline.submit({ capture: eventCapture, sinks, metrics, plugins: this.#route.plugins });
   }
 }

@@ -28,6 +28,7 @@ export interface RelayOptions {
 /** Close codes that must never be sent in a close frame (RFC 6455 §7.4.1). */
 const RESERVED_CLOSE_CODES = new Set([1005, 1006, 1015]);
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 const EMPTY = new Uint8Array(0);
 /** Pings remembered per connection while their pong is awaited (Bun). */
 const MAX_PENDING_PINGS = 16;
@@ -52,6 +53,8 @@ export class WebSocketRelay {
   readonly route: Route;
   /** The upgrade exchange's record id, or undefined when the exchange is not captured. */
   readonly connectionId: string | undefined;
+  /** Path and query of the upgrade, as plugins see the connection. */
+  url = "";
   readonly #ends: Record<FrameDirection, WebSocketEnd>;
   readonly #options: RelayOptions;
   readonly #pendingPings: Uint8Array[] = [];
@@ -86,6 +89,16 @@ export class WebSocketRelay {
 
   /** A message arrived; `from` is the direction it travels. */
   message(from: FrameDirection, data: Uint8Array | string, binary: boolean): void {
+    const chain = this.route.plugins;
+    if (!binary && chain !== undefined && chain.hooks.onWsMessage.length > 0) {
+      const text = typeof data === "string" ? data : decoder.decode(data);
+      const connection = { id: this.connectionId ?? "", route: this.route.name, url: this.url };
+      const context = { routeName: this.route.name, connectionId: this.connectionId };
+      const result = chain.runWsMessage({ direction: from, data: text }, connection, context);
+      // A dropped message is neither forwarded nor recorded.
+      if (result === null) return;
+      if (result !== undefined) data = result;
+    }
     this.#tap(from, binary ? "binary" : "text", data);
     this.#ends[from].send(data, binary);
   }
@@ -168,6 +181,6 @@ export class WebSocketRelay {
     const bytes = opcode === "close" ? EMPTY : typeof payload === "string" ? encoder.encode(payload) : payload;
     const capture = new FrameCapture(start, bytes, maxBodySize, budget);
     if (capture.budgetExhausted(maxBodySize)) metrics.captureBudgetTruncations++;
-    pipeline.submit({ capture, sinks, metrics });
+    pipeline.submit({ capture, sinks, metrics, plugins: this.route.plugins });
   }
 }

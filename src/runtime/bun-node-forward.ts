@@ -10,6 +10,7 @@ import { concatBytes } from "../core/bytes.ts";
 import type { Exchange } from "../core/exchange.ts";
 import { headerPairs, headerValue, type RawHeaders } from "../core/headers.ts";
 import type { UpstreamOptions } from "./types.ts";
+import { heldResponse } from "./bun-hooked-response.ts";
 
 /** Whether Bun's fetch would add a header this request does not have. */
 export function fetchWouldAddHeaders(headers: RawHeaders): boolean {
@@ -67,7 +68,7 @@ export function forwardWithNodeHttp(
       protocol: upstream.protocol,
       hostname: upstream.hostname.replace(/^\[|\]$/g, ""),
       port: upstream.port || undefined,
-      method: request.method,
+      method: exchange.upstreamMethod,
       path: exchange.upstreamTarget,
       headers: headerObject(exchange.upstreamHeaders),
       agent: agentFor(upstream, options),
@@ -78,15 +79,23 @@ export function forwardWithNodeHttp(
       const head = exchange.responseHead(incoming.statusCode ?? 502, incoming.statusMessage ?? "", incoming.rawHeaders);
       const init = { status: head.status, statusText: head.statusText, headers: headerPairs(head.headers) };
       const failed = (error: Error) => exchange.finish(clientGone ? { clientGone } : { error });
-      const bodyless = request.method === "HEAD" || head.status === 204 || head.status === 304;
+      const bodyless = exchange.upstreamMethod === "HEAD" || head.status === 204 || head.status === 304;
+      if (!bodyless && exchange.holdsResponseBody) {
+        heldResponse(exchange, incoming, () => incoming.destroy()).then(resolve, () => {
+          resolve(new Response(null, { status: 502, statusText: "Bad Gateway" }));
+        });
+        return;
+      }
       if (bodyless || readableWhole(incoming.headers)) {
         // Small typed bodies are read whole, as on the fetch path: a stream per response costs throughput on Bun.
         const chunks: Uint8Array[] = [];
         incoming.on("data", (chunk: Uint8Array) => {
-          exchange.responseChunk(chunk);
-          chunks.push(chunk);
+          const out = exchange.responseChunk(chunk);
+          if (out !== undefined) chunks.push(out);
         });
         incoming.on("end", () => {
+          const tail = exchange.responseEnd();
+          if (tail !== undefined) chunks.push(tail);
           exchange.finish();
           resolve(new Response(bodyless ? null : concatBytes(chunks) as Uint8Array<ArrayBuffer>, init));
         });
@@ -100,13 +109,15 @@ export function forwardWithNodeHttp(
       const stream = new ReadableStream<Uint8Array>({
         start(controller) {
           incoming.on("data", (chunk: Uint8Array) => {
-            exchange.responseChunk(chunk);
-            controller.enqueue(chunk);
+            const out = exchange.responseChunk(chunk);
+            if (out !== undefined) controller.enqueue(out);
             // Stop reading the upstream while the client is slower than it.
             if ((controller.desiredSize ?? 1) <= 0) incoming.pause();
           });
           incoming.on("end", () => {
             ended = true;
+            const tail = exchange.responseEnd();
+            if (tail !== undefined) controller.enqueue(tail);
             exchange.finish();
             controller.close();
           });

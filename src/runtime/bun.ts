@@ -12,6 +12,8 @@ import { processOperations } from "./shared/process.ts";
 import { type BunUpgrader, bunWebSocketHandlers, upgradeToUpstream } from "./bun-websocket.ts";
 import { isWebSocketUpgrade } from "./shared/websocket-upstream.ts";
 import { fetchWouldAddHeaders, forwardWithNodeHttp } from "./bun-node-forward.ts";
+import { directResponse, heldResponse } from "./bun-hooked-response.ts";
+import { concatBytes } from "../core/bytes.ts";
 import { base64 } from "./shared/base64.ts";
 import { decompress } from "./shared/decompress.ts";
 import { nodeFileSystem } from "./shared/fs.ts";
@@ -74,8 +76,8 @@ function rawHeadersOf(headers: Headers): RawHeaders {
 /** Wraps a body stream so each chunk passes the tee on its way. */
 function teeStream(
   source: ReadableStream<Uint8Array>,
-  onChunk: (chunk: Uint8Array) => void,
-  onEnd: () => void,
+  onChunk: (chunk: Uint8Array) => Uint8Array | undefined,
+  onEnd: () => Uint8Array | undefined,
   onCancel: () => void,
 ): ReadableStream<Uint8Array> {
   const reader = source.getReader();
@@ -83,12 +85,13 @@ function teeStream(
     async pull(controller) {
       const { done, value } = await reader.read();
       if (done) {
-        onEnd();
+        const tail = onEnd();
+        if (tail !== undefined) controller.enqueue(tail);
         controller.close();
         return;
       }
-      onChunk(value);
-      controller.enqueue(value);
+      const out = onChunk(value);
+      if (out !== undefined) controller.enqueue(out);
     },
     cancel(reason) {
       onCancel();
@@ -107,10 +110,13 @@ class BunProxyServer implements ProxyServer {
     this.#options = options;
   }
 
-  async #requestBody(request: Request, exchange: Exchange): Promise<BodyInit | null> {
+  async #requestBody(request: Request, exchange: Exchange): Promise<BodyInit | null | undefined> {
     if (request.body === null) {
       exchange.requestEnd();
       return null;
+    }
+    if (exchange.holdsRequestBody) {
+      return await exchange.hookRequestBody(request.body) as BodyInit | undefined;
     }
     if (readableWhole(request.headers)) {
       const bytes = new Uint8Array(await request.arrayBuffer());
@@ -118,7 +124,13 @@ class BunProxyServer implements ProxyServer {
       exchange.requestEnd();
       return bytes;
     }
-    return teeStream(request.body, (c) => exchange.requestChunk(c), () => exchange.requestEnd(), () => {});
+    return teeStream(request.body, (c) => {
+      exchange.requestChunk(c);
+      return c;
+    }, () => {
+      exchange.requestEnd();
+      return undefined;
+    }, () => {});
   }
 
   async #handle(request: Request, server: BunServer, secure: boolean): Promise<Response | undefined> {
@@ -134,9 +146,11 @@ class BunProxyServer implements ProxyServer {
       clientPort: client?.port ?? 0,
       secure,
     });
+    if (exchange.direct) return directResponse(exchange);
     if (isWebSocketUpgrade(headers)) return upgradeToUpstream(request, server, exchange, this.#options);
     if (fetchWouldAddHeaders(headers)) {
       const body = await this.#requestBody(request, exchange);
+      if (body === undefined) return directResponse(exchange);
       return forwardWithNodeHttp(
         request,
         exchange,
@@ -146,10 +160,12 @@ class BunProxyServer implements ProxyServer {
     }
     let upstream: Response;
     try {
+      const body = await this.#requestBody(request, exchange);
+      if (body === undefined) return directResponse(exchange);
       const init: BunFetchInit = {
-        method: request.method,
+        method: exchange.upstreamMethod,
         headers: headerPairs(exchange.upstreamHeaders),
-        body: await this.#requestBody(request, exchange),
+        body,
         redirect: "manual",
         decompress: false,
         tls: { rejectUnauthorized: !this.#options.insecureSkipVerify },
@@ -174,15 +190,19 @@ class BunProxyServer implements ProxyServer {
     const init = { status: head.status, statusText: head.statusText, headers: headerPairs(head.headers) };
     const body = upstream.body;
     if (body === null) {
+      const tail = exchange.responseEnd();
       exchange.finish();
-      return new Response(null, init);
+      return new Response(tail as Uint8Array<ArrayBuffer> | undefined ?? null, init);
     }
+    if (exchange.holdsResponseBody) return heldResponse(exchange, body, () => void body.cancel());
     if (readableWhole(upstream.headers)) {
       try {
         const bytes = new Uint8Array(await upstream.arrayBuffer());
-        exchange.responseChunk(bytes);
+        const out = exchange.responseChunk(bytes);
+        const tail = exchange.responseEnd();
         exchange.finish();
-        return new Response(bytes, init);
+        const send = tail === undefined ? out : concatBytes(out === undefined ? [tail] : [out, tail]);
+        return new Response(send as Uint8Array<ArrayBuffer> | undefined ?? null, init);
       } catch (error) {
         exchange.finish({ error, clientGone: request.signal.aborted });
         throw error;
@@ -194,7 +214,9 @@ class BunProxyServer implements ProxyServer {
       (chunk) => exchange.responseChunk(chunk),
       () => {
         ended = true;
+        const tail = exchange.responseEnd();
         exchange.finish();
+        return tail;
       },
       () => {
         if (!ended) exchange.finish({ clientGone: true });

@@ -9,7 +9,7 @@ import type { CaptureRecord } from "../capture/record.ts";
 import type { Database, SqlValue, Statement } from "sql.js";
 
 /** Bumped when the layout changes; stored in `PRAGMA user_version`. */
-export const SQLITE_SCHEMA_VERSION = 1;
+export const SQLITE_SCHEMA_VERSION = 2;
 
 /** A column: name and declared type (with constraints). */
 type Column = readonly [name: string, type: string];
@@ -124,6 +124,8 @@ export const CUSTOM_COLUMNS: readonly Column[] = [
   ["data", "TEXT"],
   ["v", "INTEGER"],
   ["tags", "TEXT"],
+  // Layout 2: the exchange a plugin's custom record belongs to.
+  ["connection_id", "TEXT"],
 ];
 
 /** Every table with its columns and indexes (index name, indexed column). */
@@ -435,6 +437,7 @@ interface LooseRecord {
   data?: unknown;
   v?: unknown;
   tags?: unknown;
+  connection_id?: unknown;
 }
 
 const textOrNull = (value: unknown): string | null => (typeof value === "string" ? value : null);
@@ -456,5 +459,6 @@ export function customRow(record: unknown): SqlValue[] {
     custom ? json(r.data) : JSON.stringify(record),
     typeof r.v === "number" ? r.v : null,
     json(r.tags),
+    textOrNull(r.connection_id),
   ];
 }

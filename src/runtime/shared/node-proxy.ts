@@ -11,7 +11,8 @@ import type { AddressInfo, Socket } from "node:net";
 import { Pool } from "undici";
 import type { Dispatcher } from "undici";
 import type { ListenAddress } from "../../config/types.ts";
-import type { Exchange } from "../../core/exchange.ts";
+import { concatBytes } from "../../core/bytes.ts";
+import type { Exchange, ResponseHead } from "../../core/exchange.ts";
 import type { RawHeaders } from "../../core/headers.ts";
 import type { Route } from "../../core/route.ts";
 import type { Listener, ProxyServer, TlsMaterial, UpstreamOptions } from "../types.ts";
@@ -26,6 +27,9 @@ class UpstreamToClient implements Dispatcher.DispatchHandler {
   #abort: ((reason?: Error) => void) | undefined;
   #headSent = false;
   #done = false;
+  /** Body chunks held for onResponseBody hooks, and their size. */
+  #held: Buffer[] | undefined;
+  #heldSize = 0;
 
   constructor(exchange: Exchange, res: http.ServerResponse) {
     this.#exchange = exchange;
@@ -49,22 +53,52 @@ class UpstreamToClient implements Dispatcher.DispatchHandler {
     const headers: RawHeaders = new Array<string>(rawHeaders.length);
     for (let i = 0; i < rawHeaders.length; i++) headers[i] = rawHeaders[i]!.toString("latin1");
     const head = this.#exchange.responseHead(status, statusText, headers);
-    this.#res.writeHead(head.status, head.statusText, head.headers);
-    this.#headSent = true;
     this.#res.on("drain", resume);
+    if (this.#exchange.holdsResponseBody) this.#held = [];
+    else this.#writeHead(head);
     return true;
+  }
+
+  #writeHead(head: ResponseHead): void {
+    this.#res.writeHead(head.status, head.statusText || undefined, head.headers);
+    this.#headSent = true;
   }
 
   onData(chunk: Buffer): boolean {
     if (this.#done) return false;
-    this.#exchange.responseChunk(chunk);
-    return this.#res.write(chunk);
+    const held = this.#held;
+    if (held !== undefined) {
+      held.push(chunk);
+      this.#heldSize += chunk.byteLength;
+      if (this.#heldSize <= this.#exchange.holdLimit) return true;
+      // Too large for the body hooks: send what is held and stream the rest.
+      this.#held = undefined;
+      this.#writeHead(this.#exchange.abandonHold());
+      let ready = true;
+      for (const part of held) {
+        const out = this.#exchange.responseChunk(part);
+        if (out !== undefined) ready = this.#res.write(out);
+      }
+      return ready;
+    }
+    const out = this.#exchange.responseChunk(chunk);
+    return out === undefined || this.#res.write(out);
   }
 
   onComplete(): void {
     if (this.#done) return;
     this.#done = true;
-    this.#res.end();
+    const held = this.#held;
+    if (held !== undefined) {
+      this.#held = undefined;
+      const reply = this.#exchange.releaseHeldResponse(concatBytes(held));
+      this.#writeHead(reply.head);
+      this.#res.end(reply.body);
+    } else {
+      const tail = this.#exchange.responseEnd();
+      if (tail !== undefined) this.#res.end(tail);
+      else this.#res.end();
+    }
     this.#exchange.finish();
   }
 
@@ -77,12 +111,23 @@ class UpstreamToClient implements Dispatcher.DispatchHandler {
       this.#exchange.finish({ error });
       return;
     }
+    this.#held = undefined;
     const { head, body } = this.#exchange.badGateway(error);
     this.#res.writeHead(head.status, head.statusText, head.headers);
     this.#exchange.responseChunk(body);
     this.#res.end(body);
     this.#exchange.finish();
   }
+}
+
+/** Sends the exchange's direct response (a plugin answered, or failed closed). */
+function sendDirect(exchange: Exchange, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const { head, body } = exchange.sendDirect();
+  res.writeHead(head.status, head.statusText || undefined, head.headers);
+  res.end(body);
+  // The request body, if any, is not wanted: read it away so the connection can be reused.
+  req.resume();
+  exchange.finish();
 }
 
 /** Tees the request body through the exchange while undici reads it. */
@@ -154,15 +199,37 @@ export class NodeProxyServer implements ProxyServer {
     const exchange = this.#begin(req, secure);
     res.sendDate = false;
     if (this.#draining) res.shouldKeepAlive = false;
+    if (exchange.direct) return sendDirect(exchange, req, res);
+    if (exchange.holdsRequestBody) {
+      void this.#forwardHooked(exchange, req, res);
+      return;
+    }
     let body: AsyncGenerator<Buffer> | null = null;
     if (hasRequestBody(req)) body = teeRequestBody(req, exchange);
     else exchange.requestEnd();
+    this.#dispatch(exchange, res, body);
+  }
+
+  /** Forwards a request whose body the onRequestBody hooks read first. */
+  async #forwardHooked(exchange: Exchange, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    let body: Uint8Array | AsyncIterable<Uint8Array> | undefined;
+    try {
+      body = await exchange.hookRequestBody(req);
+    } catch (error) {
+      exchange.finish({ clientGone: true, error });
+      return;
+    }
+    if (body === undefined) return sendDirect(exchange, req, res);
+    this.#dispatch(exchange, res, body);
+  }
+
+  #dispatch(exchange: Exchange, res: http.ServerResponse, body: Uint8Array | AsyncIterable<Uint8Array> | null): void {
     const handler = new UpstreamToClient(exchange, res);
     this.#pool.dispatch(
       {
         origin: this.#route.upstream.origin,
         path: exchange.upstreamTarget,
-        method: (req.method ?? "GET") as Dispatcher.HttpMethod,
+        method: exchange.upstreamMethod as Dispatcher.HttpMethod,
         headers: exchange.upstreamHeaders,
         // undici streams async iterables although its types only list Readable.
         body: body as unknown as Dispatcher.DispatchOptions["body"],

@@ -61,6 +61,12 @@ export class NodeWebSocketUpgrades {
 
   /** Handles an upgrade request whose exchange has begun. */
   async handle(exchange: Exchange, request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    if (exchange.direct) {
+      const reply = exchange.sendDirect();
+      writeRawResponse(socket, reply.head, reply.body);
+      exchange.finish();
+      return;
+    }
     exchange.requestEnd();
     const upstream = connectUpstream(exchange, this.#options);
     let clientGone = false;

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { renderPrometheus } from "../../../src/admin/prometheus.ts";
 import { LATENCY_BUCKETS, Metrics } from "../../../src/core/metrics.ts";
+import { PluginMetrics } from "../../../src/plugins/metrics.ts";
 
 const BUILD = { version: "0.1.0", runtime: "node", runtimeVersion: "v20.0.0" };
 
@@ -159,4 +160,83 @@ test("a process without routes still renders the global metrics", () => {
   assert.equal(sample(text, "tapline_capture_queue_depth"), "0");
   assert.equal(sample(text, "tapline_capture_memory_bytes"), "0");
   assert.equal(samples(text).filter(([name]) => name.includes("route=")).length, 0);
+});
+
+test("plugin counters render with a plugin label, calls by hook, in this exact text", () => {
+  const metrics = new Metrics();
+  const redact = new PluginMetrics("redact");
+  redact.calls.onCapture = 40;
+  redact.calls.onRequest = 41;
+  redact.errors = 2;
+  redact.timeouts = 3;
+  redact.outOfMemory = 1;
+  redact.seconds = 0.125;
+  redact.recordsDropped = 4;
+  redact.requestsRefused = 5;
+  redact.bodiesSkipped = 6;
+  redact.emitted = 7;
+  redact.disabled = 1;
+  metrics.plugins.set("redact", redact);
+  const text = renderPrometheus(metrics, BUILD);
+  const start = text.indexOf("# HELP tapline_plugin_calls_total");
+  const end = text.indexOf("# HELP tapline_upstream_latency_seconds");
+  assert.ok(start >= 0 && end > start, "plugin series sit before the latency histogram");
+  assert.equal(
+    text.slice(start, end),
+    `# HELP tapline_plugin_calls_total Plugin hook calls, by hook.
+# TYPE tapline_plugin_calls_total counter
+tapline_plugin_calls_total{plugin="redact",hook="onRequest"} 41
+tapline_plugin_calls_total{plugin="redact",hook="onCapture"} 40
+# HELP tapline_plugin_errors_total Plugin hook calls that threw or returned something unusable.
+# TYPE tapline_plugin_errors_total counter
+tapline_plugin_errors_total{plugin="redact"} 2
+# HELP tapline_plugin_timeouts_total Plugin hook calls stopped at their deadline.
+# TYPE tapline_plugin_timeouts_total counter
+tapline_plugin_timeouts_total{plugin="redact"} 3
+# HELP tapline_plugin_oom_total Plugin hook calls that ran out of memory (the sandbox is rebuilt).
+# TYPE tapline_plugin_oom_total counter
+tapline_plugin_oom_total{plugin="redact"} 1
+# HELP tapline_plugin_seconds_total Seconds spent inside the plugin's sandbox.
+# TYPE tapline_plugin_seconds_total counter
+tapline_plugin_seconds_total{plugin="redact"} 0.125
+# HELP tapline_plugin_records_dropped_total Records the plugin dropped, by returning null or by failing closed.
+# TYPE tapline_plugin_records_dropped_total counter
+tapline_plugin_records_dropped_total{plugin="redact"} 4
+# HELP tapline_plugin_requests_refused_total Requests answered 502 because the plugin failed closed on a request hook.
+# TYPE tapline_plugin_requests_refused_total counter
+tapline_plugin_requests_refused_total{plugin="redact"} 5
+# HELP tapline_plugin_bodies_skipped_total Bodies the plugin's body hooks skipped: over its body limit, encoded or not text.
+# TYPE tapline_plugin_bodies_skipped_total counter
+tapline_plugin_bodies_skipped_total{plugin="redact"} 6
+# HELP tapline_plugin_emitted_total Custom records the plugin emitted.
+# TYPE tapline_plugin_emitted_total counter
+tapline_plugin_emitted_total{plugin="redact"} 7
+# HELP tapline_plugin_disabled 1 when the plugin was disabled after repeated failures.
+# TYPE tapline_plugin_disabled gauge
+tapline_plugin_disabled{plugin="redact"} 1
+`,
+  );
+});
+
+test("every plugin gets every series (zeroes included); no plugins, no plugin series", () => {
+  const metrics = new Metrics();
+  metrics.plugins.set("a", new PluginMetrics("a"));
+  const b = new PluginMetrics("b");
+  b.calls.onSseEvent = 9;
+  metrics.plugins.set("b", b);
+  const text = renderPrometheus(metrics, BUILD);
+  assert.equal(sample(text, 'tapline_plugin_errors_total{plugin="a"}'), "0");
+  assert.equal(sample(text, 'tapline_plugin_disabled{plugin="a"}'), "0");
+  assert.equal(sample(text, 'tapline_plugin_calls_total{plugin="b",hook="onSseEvent"}'), "9");
+  assert.equal(samples(text).filter(([name]) => name.startsWith("tapline_plugin_calls_total{")).length, 1);
+  assert.equal(samples(text).filter(([name]) => name.startsWith("tapline_plugin_emitted_total{")).length, 2);
+  assert.doesNotMatch(renderPrometheus(new Metrics(), BUILD), /tapline_plugin_/);
+});
+
+test("records dropped by a plugin show in the dropped series with reason plugin", () => {
+  const metrics = new Metrics();
+  metrics.route("api").captureDropped.plugin = 3;
+  const text = renderPrometheus(metrics, BUILD);
+  assert.equal(sample(text, 'tapline_capture_dropped_total{route="api",reason="plugin"}'), "3");
+  assert.equal(sample(text, 'tapline_capture_dropped_total{route="api",reason="queue_full"}'), "0");
 });

@@ -25,6 +25,7 @@ test("defaults fill every field", async () => {
   const { config } = await run(["--proxy", API]);
   assert.deepEqual({ ...config, proxies: undefined }, {
     proxies: undefined,
+    plugins: [],
     healthPath: "/_health",
     metricsPath: "/_metrics",
     maxBodySize: 100 * 1024 * 1024,

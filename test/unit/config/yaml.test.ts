@@ -94,7 +94,7 @@ test("unknown keys are named, at the key", () => {
   );
   assertYamlError("s3:\n  bucket: b\n", 1, 1, "s3", /^"s3" is not supported in this version of tapline yet/);
   assertYamlError("retention: -3\n", 1, 12, "retention", /-1/);
-  assertYamlError("plugins: []\n", 1, 1, "plugins", /not supported in this version/);
+  assertYamlError("sqlite: {}\n", 1, 1, "sqlite", /not supported in this version/);
 });
 
 test("schema errors point at the value", () => {

@@ -42,5 +42,5 @@ test("Metrics.route creates a route's counters once and keeps routes apart", () 
   assert.equal(metrics.route("api"), api);
   assert.equal(metrics.route("web").requestsTotal, 0);
   assert.deepEqual([...metrics.routes.keys()], ["api", "web"]);
-  assert.deepEqual(api.captureDropped, { queue_full: 0, write_error: 0, shutdown: 0 });
+  assert.deepEqual(api.captureDropped, { queue_full: 0, write_error: 0, shutdown: 0, plugin: 0 });
 });

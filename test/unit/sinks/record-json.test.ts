@@ -2,10 +2,11 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import type { RecordContext } from "../../../src/capture/capture.ts";
 import { FrameCapture } from "../../../src/capture/frame-capture.ts";
 import { MemoryBudget } from "../../../src/capture/memory-budget.ts";
-import type { CaptureRecord, SseEventRecord, WebSocketFrameRecord } from "../../../src/capture/record.ts";
+import type { CaptureRecord, CustomRecord, SseEventRecord, WebSocketFrameRecord } from "../../../src/capture/record.ts";
 import { SseEventCapture } from "../../../src/capture/sse-event-capture.ts";
 import { decompress } from "../../../src/runtime/shared/decompress.ts";
 import { recordJson } from "../../../src/sinks/record-json.ts";
@@ -109,4 +110,44 @@ test("every schema property of frame and event records is written", () => {
     assert.deepEqual(Object.keys(record).sort(), schemaProperties(type).sort(), `test record of ${type} is complete`);
     assert.deepEqual(JSON.parse(recordJson(record as unknown as CaptureRecord)), record, type);
   }
+});
+
+/** A custom record using every field, as src/capture/record.ts types it. */
+function customRecord(): CustomRecord {
+  return {
+    type: "custom",
+    v: 1,
+    id: "3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b0c",
+    route_name: "llm",
+    timestamp: "2025-01-31T12:00:03.250Z",
+    plugin: "usage",
+    connection_id: CONNECTION,
+    data: { model: "gpt-x", usage: { input: 12, output: 340 }, note: 'a "quoted"\nline', none: null },
+  };
+}
+
+test("custom records are written with JSON.stringify, every schema property included", () => {
+  const record = customRecord();
+  assert.equal(recordJson(record), JSON.stringify(record));
+  assert.deepEqual(Object.keys(record).sort(), schemaProperties("custom").sort());
+  const scalar: CustomRecord = { ...record, data: 42 };
+  assert.equal(recordJson(scalar), JSON.stringify(scalar));
+});
+
+test("the record schema accepts a custom record and rejects one without plugin or with extra fields", () => {
+  const schema = JSON.parse(readFileSync(join(repoRoot, "schemas/record.schema.json"), "utf8")) as object;
+  const validate = new Ajv2020({ strict: true, allErrors: true }).compile(schema);
+  const record = customRecord();
+  assert.ok(validate(JSON.parse(recordJson(record))), JSON.stringify(validate.errors));
+  const { connection_id: _, ...bare } = record;
+  for (const data of [bare.data, "text", 7, [1, "two"], null, false]) {
+    assert.ok(validate({ ...bare, data }), `data ${JSON.stringify(data)}: ${JSON.stringify(validate.errors)}`);
+  }
+  const { plugin: __, ...noPlugin } = record;
+  assert.equal(validate(noPlugin), false, "a custom record without plugin is rejected");
+  assert.ok(validate.errors?.some((e) => e.keyword === "required" && e.params.missingProperty === "plugin"));
+  const { data: ___, ...noData } = record;
+  assert.equal(validate(noData), false, "a custom record without data is rejected");
+  assert.equal(validate({ ...record, tags: { a: 1 } }), false, "unknown fields are rejected");
+  assert.equal(validate({ ...record, plugin: "1bad" }), false, "plugin ids follow the id pattern");
 });

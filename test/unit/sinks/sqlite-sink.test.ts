@@ -8,8 +8,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, test } from "node:test";
 import type { Database } from "sql.js";
 import { nodeFileSystem } from "../../../src/runtime/shared/fs.ts";
+import type { CustomRecord } from "../../../src/capture/record.ts";
 import { loadSqlJs } from "../../../src/sinks/sql-js.ts";
-import { HTTP_COLUMNS } from "../../../src/sinks/sqlite-schema.ts";
+import { CUSTOM_COLUMNS, HTTP_COLUMNS } from "../../../src/sinks/sqlite-schema.ts";
 import { SqliteSink } from "../../../src/sinks/sqlite-sink.ts";
 import { repoRoot } from "../core/fixture.ts";
 import { BINARY_BODY, closeFrameRecord, frameRecord, httpRecord, sseRecord } from "./sqlite-records.ts";
@@ -256,6 +257,69 @@ test("records of other types go to custom_records without loss", async () => {
     assert.deepEqual(rows[1]!.slice(0, 4), ["f-1", null, "future_kind", null]);
     assert.deepEqual(JSON.parse(String(rows[1]![4])), unknown);
   });
+});
+
+test("a plugin's custom record lands in custom_records with plugin, data as JSON and connection_id", async () => {
+  const path = join(dir, "custom-plugin.db");
+  const sink = new SqliteSink(path, nodeFileSystem, { flushIntervalMs: 0 });
+  const record: CustomRecord = {
+    type: "custom",
+    v: 1,
+    id: "3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b0c",
+    route_name: "llm",
+    timestamp: "2025-01-31T12:00:03.250Z",
+    plugin: "usage",
+    connection_id: "0b6f1a52-1c1e-4a8e-9d0e-3c1d7b2f9a10",
+    data: { model: "m", tokens: [1, 2], text: 'é "q"' },
+  };
+  const bare: CustomRecord = { ...record, id: "4f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b0c", data: "just text" };
+  delete bare.connection_id;
+  await sink.writeBatch([record, bare]);
+  await sink.close();
+  const rows = JSON.parse(
+    sqlite3(
+      path,
+      "select json_group_array(json_array(id, route_name, timestamp, type, plugin, data, v, tags, connection_id)) from (select * from custom_records order by id)",
+    ),
+  ) as unknown[][];
+  assert.deepEqual(rows, [
+    [record.id, "llm", record.timestamp, "custom", "usage", JSON.stringify(record.data), 1, null, record.connection_id],
+    [bare.id, "llm", bare.timestamp, "custom", "usage", '"just text"', 1, null, null],
+  ]);
+  assert.deepEqual(JSON.parse(String(rows[0]![5])), record.data);
+});
+
+test("a custom_records table without connection_id (layout 1) gains it and takes new rows", async () => {
+  const path = join(dir, "custom-v1.db");
+  sqlite3(
+    path,
+    "CREATE TABLE custom_records (id TEXT PRIMARY KEY, route_name TEXT, timestamp TEXT, type TEXT, plugin TEXT, data TEXT, v INTEGER, tags TEXT); INSERT INTO custom_records VALUES ('old', 'api', '2024-01-01T00:00:00Z', 'custom', 'p', '1', 1, NULL); PRAGMA user_version = 1;",
+  );
+  const sink = new SqliteSink(path, nodeFileSystem, { flushIntervalMs: 0 });
+  const record: CustomRecord = {
+    type: "custom",
+    v: 1,
+    id: "new",
+    route_name: "api",
+    timestamp: "2025-01-01T00:00:00Z",
+    plugin: "p",
+    connection_id: "conn",
+    data: 2,
+  };
+  await sink.writeBatch([record]);
+  await sink.close();
+  assert.equal(
+    sqlite3(
+      path,
+      "select group_concat(id || ':' || data || ':' || ifnull(connection_id, '-'), ',') from custom_records",
+    ),
+    "old:1:-,new:2:conn",
+  );
+  assert.equal(
+    Number(sqlite3(path, "select count(*) from pragma_table_info('custom_records')")),
+    CUSTOM_COLUMNS.length,
+  );
+  assert.equal(sqlite3(path, "PRAGMA user_version"), "2");
 });
 
 test("flushes replace the file atomically and leave no temporary files; statements survive the export", async () => {

@@ -1,0 +1,170 @@
+/**
+ * text-replace: replaces text in whole request and response bodies, in
+ * Server-Sent Events and in WebSocket text messages. Streams are handled one
+ * parsed event or message at a time, so a match split across network chunks
+ * is still found. Rules apply in order, each to the previous rule's output.
+ */
+
+const TARGETS = ["request.body", "response.body", "sse", "ws"];
+
+/** The host's default body media types (TEXT_BODY_TYPES in src/plugins/types.ts). */
+const TEXT_TYPES = [
+  "text/*",
+  "application/json",
+  "application/*+json",
+  "application/xml",
+  "application/*+xml",
+  "application/x-www-form-urlencoded",
+  "application/javascript",
+];
+
+export const manifest = {
+  name: "text-replace",
+  version: "1.0.0",
+  description: "Replaces literal text or regular expression matches in bodies, SSE events and WebSocket messages",
+  hooks: ["onRequestBody", "onResponseBody", "onSseEvent", "onWsMessage"],
+  config_schema: {
+    type: "object",
+    additionalProperties: false,
+    required: ["rules"],
+    properties: {
+      rules: {
+        description: "Replacements, applied in order",
+        type: "array",
+        items: {
+          type: "object",
+          additionalProperties: false,
+          required: ["match", "replace"],
+          properties: {
+            match: {
+              description:
+                'Literal text, or a regular expression written "/source/flags" (always applied globally; $1 etc. work in replace)',
+              type: "string",
+              minLength: 1,
+            },
+            replace: {
+              description: "Replacement text; for literal matches it is inserted as is",
+              type: "string",
+            },
+            in: {
+              description: "Where the rule applies; default all four",
+              type: "array",
+              minItems: 1,
+              uniqueItems: true,
+              items: { enum: TARGETS },
+            },
+            content_types: {
+              description:
+                'Body media types the rule applies to, such as "application/json", "text/*", "application/*+json" or "*/*"; default text-like types. Ignored for sse and ws',
+              type: "array",
+              minItems: 1,
+              items: { type: "string", pattern: "^[A-Za-z0-9*][A-Za-z0-9!#$&^_.+*-]*/[A-Za-z0-9!#$&^_.+*-]+$" },
+            },
+          },
+        },
+      },
+    },
+  },
+  fail: "open",
+};
+
+/** Rules per target: {apply(text) -> text, accepts(mediaType) -> boolean}. */
+let byTarget = { "request.body": [], "response.body": [], sse: [], ws: [] };
+
+/** "/source/flags" when the text has that shape with valid flag letters, else null. */
+function regexParts(match) {
+  if (match.length < 2 || match[0] !== "/") return null;
+  const end = match.lastIndexOf("/");
+  if (end <= 0) return null;
+  const flags = match.slice(end + 1);
+  if (!/^[dgimsuvy]*$/.test(flags)) return null;
+  return { source: match.slice(1, end), flags: flags.includes("g") ? flags : flags + "g" };
+}
+
+function compileRule(rule, i) {
+  const parts = regexParts(rule.match);
+  const replace = rule.replace;
+  if (parts === null) {
+    const literal = rule.match;
+    return (text) => text.includes(literal) ? text.split(literal).join(replace) : text;
+  }
+  let re;
+  try {
+    re = new RegExp(parts.source, [...new Set(parts.flags)].join(""));
+  } catch (error) {
+    throw new Error(`rules[${i}].match: invalid regular expression: ${error.message}`);
+  }
+  return (text) => text.replace(re, replace);
+}
+
+/** `text/*`, `application/*+json`, `*\/*` or an exact media type, as a test on a lower-case media type. */
+function typeMatcher(pattern) {
+  const p = pattern.toLowerCase();
+  if (p === "*/*") return () => true;
+  const [type, sub] = p.split("/");
+  if (sub === "*") return (t) => t.startsWith(type + "/");
+  if (sub.startsWith("*")) {
+    const suffix = sub.slice(1);
+    return (t) => t.startsWith(type + "/") && t.endsWith(suffix);
+  }
+  return (t) => t === p;
+}
+
+/** Sets up the rules and asks only for the hooks and body types they use. */
+export function setup(config) {
+  const rules = (config ?? {}).rules ?? [];
+  byTarget = { "request.body": [], "response.body": [], sse: [], ws: [] };
+  const bodyTypes = new Set();
+  rules.forEach((rule, i) => {
+    const apply = compileRule(rule, i);
+    const types = rule.content_types ?? TEXT_TYPES;
+    const matchers = types.map(typeMatcher);
+    const accepts = (mediaType) => matchers.some((m) => m(mediaType));
+    for (const target of rule.in ?? TARGETS) {
+      byTarget[target].push({ apply, accepts });
+      if (target === "request.body" || target === "response.body") types.forEach((t) => bodyTypes.add(t.toLowerCase()));
+    }
+  });
+  const hooks = [];
+  if (byTarget["request.body"].length > 0) hooks.push("onRequestBody");
+  if (byTarget["response.body"].length > 0) hooks.push("onResponseBody");
+  if (byTarget.sse.length > 0) hooks.push("onSseEvent");
+  if (byTarget.ws.length > 0) hooks.push("onWsMessage");
+  const result = { hooks };
+  if (bodyTypes.size > 0) result.body_content_types = [...bodyTypes];
+  return result;
+}
+
+function mediaType(headers) {
+  const value = headers && headers["content-type"];
+  if (!value) return "";
+  const semi = value.indexOf(";");
+  return (semi < 0 ? value : value.slice(0, semi)).trim().toLowerCase();
+}
+
+/** Applies rules to text; `type` undefined skips the content type check. Returns undefined when unchanged. */
+function run(rules, text, type) {
+  if (rules.length === 0 || typeof text !== "string" || text === "") return undefined;
+  let out = text;
+  for (const rule of rules) {
+    if (type === undefined || rule.accepts(type)) out = rule.apply(out);
+  }
+  return out === text ? undefined : out;
+}
+
+export function onRequestBody(body, req) {
+  return run(byTarget["request.body"], body, mediaType(req && req.headers));
+}
+
+export function onResponseBody(body, res) {
+  return run(byTarget["response.body"], body, mediaType(res && res.headers));
+}
+
+export function onSseEvent(event) {
+  const data = run(byTarget.sse, event.data, undefined);
+  return data === undefined ? undefined : { ...event, data };
+}
+
+export function onWsMessage(msg) {
+  return run(byTarget.ws, msg.data, undefined);
+}

@@ -1,0 +1,350 @@
+/**
+ * The plugins of one proxy in chain order, and the dispatch of each hook
+ * through them: a change made by one plugin is what the next one sees. The
+ * core holds a chain only when the proxy has plugins, and asks
+ * `hooks.<name>.length` before building any payload, so a hook nobody
+ * exports costs nothing.
+ */
+import type { CaptureRecord } from "../capture/record.ts";
+import type { RawHeaders } from "../core/headers.ts";
+import { patchHeaders } from "./headers.ts";
+import type { HookContext, PluginInstance } from "./instance.ts";
+import { isValidRecord } from "./record-check.ts";
+import type {
+  DirectResponse,
+  HookName,
+  RequestPatch,
+  RequestView,
+  ResponsePatch,
+  ResponseView,
+  SseEventView,
+  WsConnectionView,
+  WsMessageView,
+} from "./types.ts";
+
+/** The request as forwarded after every onRequest hook. */
+export interface RequestDecision {
+  method: string;
+  url: string;
+  headers: RawHeaders;
+  /** Answer without the upstream (a plugin's `respond`, or 502 from a closed failure). */
+  respond?: DirectResponse;
+  /** False when a plugin asked not to capture this exchange. */
+  capture: boolean;
+}
+
+/** A closed failure: the exchange is answered 502 by the host. */
+export interface Refusal {
+  refusedBy: string;
+}
+
+type Hooked = Record<HookName, PluginInstance[]>;
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** The 502 a closed failure answers with. */
+export function refusalResponse(plugin: string): DirectResponse {
+  return {
+    status: 502,
+    headers: { "content-type": "text/plain; charset=utf-8" },
+    body: `Bad Gateway: plugin ${plugin} failed\n`,
+  };
+}
+
+/** The plugins of one proxy, grouped by the hooks they use. */
+export class PluginChain {
+  readonly routeName: string;
+  readonly plugins: readonly PluginInstance[];
+  /** The instances using each hook, in chain order. */
+  readonly hooks: Readonly<Hooked>;
+  /** The largest body any body hook accepts. */
+  readonly bodyLimit: number;
+
+  constructor(routeName: string, plugins: readonly PluginInstance[]) {
+    this.routeName = routeName;
+    this.plugins = plugins;
+    const hooks: Hooked = {
+      onRequest: [],
+      onRequestBody: [],
+      onResponse: [],
+      onResponseBody: [],
+      onSseEvent: [],
+      onWsMessage: [],
+      onCapture: [],
+    };
+    for (const plugin of plugins) for (const hook of plugin.hooks) hooks[hook].push(plugin);
+    this.hooks = hooks;
+    this.bodyLimit = Math.max(0, ...[...hooks.onRequestBody, ...hooks.onResponseBody].map((p) => p.limits.body));
+  }
+
+  /** Whether some body hook of `hook` wants a body of this type and size. */
+  wantsBody(hook: "onRequestBody" | "onResponseBody", contentType: string | undefined, size: number): boolean {
+    return this.hooks[hook].some((plugin) => size <= plugin.limits.body && plugin.wantsBody(contentType));
+  }
+
+  /** Runs onRequest through the chain. */
+  runRequest(view: RequestView, headers: RawHeaders, context: HookContext): RequestDecision {
+    const decision: RequestDecision = { method: view.method, url: view.url, headers, capture: true };
+    for (const plugin of this.hooks.onRequest) {
+      const outcome = plugin.invoke("onRequest", `[${JSON.stringify(view)}]`, context);
+      if (!outcome.ok) {
+        if (plugin.fail === "closed") return this.#refuse(decision, plugin);
+        continue;
+      }
+      const patch = outcome.value as RequestPatch | undefined | null;
+      if (patch === undefined || patch === null) continue;
+      try {
+        if (!isObject(patch)) throw new Error("onRequest must return an object or undefined");
+        // Applied to copies first, so an invalid patch changes nothing (not half of it).
+        const next = { ...decision };
+        const nextView = { ...view, headers: { ...view.headers } };
+        applyRequestPatch(next, nextView, patch);
+        Object.assign(decision, next);
+        Object.assign(view, nextView);
+      } catch (error) {
+        plugin.failed("onRequest", "invalid", (error as Error).message);
+        if (plugin.fail === "closed") return this.#refuse(decision, plugin);
+        continue;
+      }
+      if (decision.respond) break;
+    }
+    return decision;
+  }
+
+  #refuse(decision: RequestDecision, plugin: PluginInstance): RequestDecision {
+    plugin.metrics.requestsRefused++;
+    decision.respond = refusalResponse(plugin.id);
+    return decision;
+  }
+
+  /**
+   * Runs a body hook through the chain. Returns the new text (undefined when
+   * unchanged) or a refusal when a closed plugin failed.
+   */
+  runBody(
+    hook: "onRequestBody" | "onResponseBody",
+    text: string,
+    size: number,
+    contentType: string | undefined,
+    rest: string,
+    context: HookContext,
+  ): { text: string | undefined } | Refusal {
+    let changed: string | undefined;
+    for (const plugin of this.hooks[hook]) {
+      if (size > plugin.limits.body || !plugin.wantsBody(contentType)) {
+        plugin.metrics.bodiesSkipped++;
+        continue;
+      }
+      const outcome = plugin.invoke(hook, `[${JSON.stringify(changed ?? text)},${rest}]`, context);
+      if (!outcome.ok) {
+        if (plugin.fail === "closed") return this.#refused(plugin);
+        continue;
+      }
+      if (outcome.value === undefined || outcome.value === null) continue;
+      if (typeof outcome.value !== "string") {
+        plugin.failed(hook, "invalid", `${hook} must return a string or undefined`);
+        if (plugin.fail === "closed") return this.#refused(plugin);
+        continue;
+      }
+      changed = outcome.value;
+    }
+    return { text: changed };
+  }
+
+  #refused(plugin: PluginInstance): Refusal {
+    plugin.metrics.requestsRefused++;
+    return { refusedBy: plugin.id };
+  }
+
+  /** Runs onResponse through the chain; returns the patched head or a refusal. */
+  runResponse(
+    head: { status: number; statusText: string; headers: RawHeaders },
+    view: ResponseView,
+    requestJson: string,
+    context: HookContext,
+  ): { status: number; statusText: string; headers: RawHeaders } | Refusal {
+    const result = { ...head };
+    for (const plugin of this.hooks.onResponse) {
+      const outcome = plugin.invoke("onResponse", `[${JSON.stringify(view)},${requestJson}]`, context);
+      if (!outcome.ok) {
+        if (plugin.fail === "closed") return this.#refused(plugin);
+        continue;
+      }
+      const patch = outcome.value as ResponsePatch | undefined | null;
+      if (patch === undefined || patch === null) continue;
+      try {
+        if (!isObject(patch)) throw new Error("onResponse must return an object or undefined");
+        // Applied to copies first, so an invalid patch changes nothing (not half of it).
+        const next = { ...result };
+        const nextView = { ...view, headers: { ...view.headers } };
+        const status: unknown = patch.status;
+        if (status !== undefined) {
+          if (typeof status !== "number" || !Number.isInteger(status) || status < 200 || status > 599) {
+            throw new Error(`invalid status ${JSON.stringify(status)}`);
+          }
+          next.status = status;
+          nextView.status = status;
+        }
+        if (patch.status_text !== undefined) {
+          next.statusText = String(patch.status_text).replace(/[\r\n]/g, " ");
+          nextView.status_text = next.statusText;
+        }
+        if (patch.headers !== undefined) {
+          if (!isObject(patch.headers)) throw new Error("headers must be an object");
+          next.headers = patchHeaders(next.headers, patch.headers as Record<string, string | null>);
+          for (const [name, value] of Object.entries(patch.headers)) {
+            if (value === null) delete nextView.headers[name.toLowerCase()];
+            else nextView.headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : String(value);
+          }
+        }
+        Object.assign(result, next);
+        Object.assign(view, nextView);
+      } catch (error) {
+        plugin.failed("onResponse", "invalid", (error as Error).message);
+        if (plugin.fail === "closed") return this.#refused(plugin);
+      }
+    }
+    return result;
+  }
+
+  /** Runs onSseEvent: the event to send (undefined when unchanged) or null to drop it. */
+  runSseEvent(event: SseEventView, requestJson: string, context: HookContext): SseEventView | null | undefined {
+    let current: SseEventView | undefined;
+    for (const plugin of this.hooks.onSseEvent) {
+      const outcome = plugin.invoke("onSseEvent", `[${JSON.stringify(current ?? event)},${requestJson}]`, context);
+      if (!outcome.ok) {
+        if (plugin.fail === "closed") return null;
+        continue;
+      }
+      const value = outcome.value;
+      if (value === undefined) continue;
+      if (value === null) return null;
+      if (!isObject(value) || typeof value.data !== "string") {
+        plugin.failed("onSseEvent", "invalid", "onSseEvent must return an event with string data, null or undefined");
+        if (plugin.fail === "closed") return null;
+        continue;
+      }
+      current = {
+        event: typeof value.event === "string" && value.event !== "" ? value.event : "message",
+        data: value.data,
+        ...(typeof value.id === "string" ? { id: value.id } : {}),
+        ...(Number.isInteger(value.retry) ? { retry: value.retry as number } : {}),
+      };
+    }
+    return current;
+  }
+
+  /** Runs onWsMessage on a text message: the new text (undefined when unchanged) or null to drop it. */
+  runWsMessage(message: WsMessageView, connection: WsConnectionView, context: HookContext): string | null | undefined {
+    let current: string | undefined;
+    const connectionJson = JSON.stringify(connection);
+    for (const plugin of this.hooks.onWsMessage) {
+      const view = current === undefined ? message : { ...message, data: current };
+      const outcome = plugin.invoke("onWsMessage", `[${JSON.stringify(view)},${connectionJson}]`, context);
+      if (!outcome.ok) {
+        if (plugin.fail === "closed") return null;
+        continue;
+      }
+      const value = outcome.value;
+      if (value === undefined) continue;
+      if (value === null) return null;
+      if (typeof value === "string") current = value;
+      else if (isObject(value) && typeof value.data === "string") current = value.data;
+      else {
+        plugin.failed("onWsMessage", "invalid", "onWsMessage must return a string, {data}, null or undefined");
+        if (plugin.fail === "closed") return null;
+      }
+    }
+    return current;
+  }
+
+  /**
+   * Runs onCapture: the record to write, or null when a plugin dropped it
+   * (or failed closed). Waits for a sandbox being rebuilt, since records are
+   * off the forwarding path.
+   */
+  async runCapture(record: CaptureRecord): Promise<{ record: CaptureRecord | null; droppedBy?: string }> {
+    let current = record;
+    let json: string | undefined;
+    for (const plugin of this.hooks.onCapture) {
+      await plugin.whenReady();
+      json ??= JSON.stringify(current);
+      const context: HookContext = { routeName: this.routeName, connectionId: connectionOf(current) };
+      const outcome = plugin.invoke("onCapture", `[${json}]`, context);
+      if (!outcome.ok) {
+        if (plugin.fail === "closed") return this.#dropped(plugin);
+        continue;
+      }
+      const value = outcome.value;
+      if (value === undefined) continue;
+      if (value === null) return this.#dropped(plugin);
+      if (!isObject(value) || value.type !== current.type || value.id !== current.id || !isValidRecord(value)) {
+        plugin.failed(
+          "onCapture",
+          "invalid",
+          "onCapture must return the record (same type and id, valid), null or undefined",
+        );
+        if (plugin.fail === "closed") return this.#dropped(plugin);
+        continue;
+      }
+      current = value as unknown as CaptureRecord;
+      json = undefined;
+    }
+    return { record: current };
+  }
+
+  #dropped(plugin: PluginInstance): { record: null; droppedBy: string } {
+    plugin.metrics.recordsDropped++;
+    return { record: null, droppedBy: plugin.id };
+  }
+}
+
+function connectionOf(record: CaptureRecord): string | undefined {
+  if (record.type === "http") return record.id;
+  if (record.type === "custom") return record.connection_id;
+  return record.connection_id;
+}
+
+/** Applies one onRequest patch to the decision and to the view the next plugin sees. */
+function applyRequestPatch(decision: RequestDecision, view: RequestView, patch: RequestPatch): void {
+  if (patch.respond !== undefined) {
+    const respond = patch.respond;
+    if (!isObject(respond) || !Number.isInteger(respond.status) || respond.status < 200 || respond.status > 599) {
+      throw new Error("respond must be {status (200-599), headers?, body?}");
+    }
+    if (respond.body !== undefined && typeof respond.body !== "string") {
+      throw new Error("respond.body must be a string");
+    }
+    if (respond.headers !== undefined && !isObject(respond.headers)) {
+      throw new Error("respond.headers must be an object");
+    }
+    // Validates names and values (no CR/LF injection) before the host writes them.
+    if (respond.headers !== undefined) patchHeaders([], respond.headers as Record<string, string | string[]>);
+    decision.respond = respond;
+  }
+  if (patch.capture === false) decision.capture = false;
+  if (patch.method !== undefined) {
+    if (typeof patch.method !== "string" || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(patch.method)) {
+      throw new Error(`invalid method ${JSON.stringify(patch.method)}`);
+    }
+    decision.method = view.method = patch.method;
+  }
+  if (patch.url !== undefined) {
+    if (typeof patch.url !== "string" || !patch.url.startsWith("/") || /[\s\0]/.test(patch.url)) {
+      throw new Error(`invalid url ${JSON.stringify(patch.url)}: must be a path starting with /`);
+    }
+    decision.url = view.url = patch.url;
+    const queryAt = patch.url.indexOf("?");
+    view.path = queryAt === -1 ? patch.url : patch.url.slice(0, queryAt);
+    view.query = queryAt === -1 ? "" : patch.url.slice(queryAt + 1);
+  }
+  if (patch.headers !== undefined) {
+    if (!isObject(patch.headers)) throw new Error("headers must be an object");
+    decision.headers = patchHeaders(decision.headers, patch.headers as Record<string, string | null>);
+    for (const [name, value] of Object.entries(patch.headers)) {
+      if (value === null) delete view.headers[name.toLowerCase()];
+      else view.headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : String(value);
+    }
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * Turns the YAML `plugins:` declarations into running instances: reads each
+ * plugin's source (bundled or a file), evaluates it in its sandbox, checks its
+ * manifest, validates the instance config against the manifest's schema and
+ * runs `setup`. Every failure is a ConfigError naming the plugin and where.
+ */
+import { Ajv, type ErrorObject } from "ajv";
+import manifestSchema from "../../schemas/plugin-manifest.schema.json" with { type: "json" };
+import { ConfigError, type ConfigLocation } from "../core/errors.ts";
+import type { Logger } from "../core/logger.ts";
+import { BUNDLED_PLUGINS } from "./bundled.ts";
+import { type EmitHandler, PluginInstance } from "./instance.ts";
+import { PluginMetrics } from "./metrics.ts";
+import { PluginSandbox } from "./sandbox.ts";
+import { HOOK_NAMES, type HookName, type PluginDeclaration, type PluginManifest, type SetupResult } from "./types.ts";
+
+/** What loading needs from the rest of the process. */
+export interface LoadOptions {
+  readTextFile: (path: string) => Promise<string>;
+  logger: Logger;
+  /** Where custom records go. */
+  onEmit?: EmitHandler;
+}
+
+const ajv = new Ajv({ allErrors: false, strict: false });
+const checkManifest = ajv.compile(manifestSchema);
+
+/** `plugins[2]` style label of a declaration, with its id. */
+function label(declaration: PluginDeclaration): string {
+  return `plugin "${declaration.id}" (${declaration.file ?? declaration.use})`;
+}
+
+function fail(declaration: PluginDeclaration, message: string, location?: ConfigLocation): never {
+  const where = location ?? declaration.location ?? {};
+  const prefix = where.file && where.line ? `${where.file}:${where.line}:${where.column ?? 1}: ` : "";
+  const field = where.field ? `${where.field}: ` : "";
+  throw new ConfigError(`${prefix}${field}${message}`, where, "plugin_invalid");
+}
+
+/** The JSON pointer of an ajv error as path segments (`/rules/0/match` -> ["rules", 0, "match"]). */
+function pathOf(error: ErrorObject): (string | number)[] {
+  const segments: (string | number)[] = error.instancePath.split("/").slice(1).map((part) => {
+    const text = part.replace(/~1/g, "/").replace(/~0/g, "~");
+    return /^\d+$/.test(text) ? Number(text) : text;
+  });
+  const extra = error.params as { additionalProperty?: string; missingProperty?: string };
+  if (extra.additionalProperty) segments.push(extra.additionalProperty);
+  return segments;
+}
+
+function describe(error: ErrorObject): string {
+  const extra = error.params as { additionalProperty?: string; allowedValues?: unknown[] };
+  if (extra.additionalProperty) return `unknown key "${extra.additionalProperty}"`;
+  if (extra.allowedValues) return `${error.message}: ${extra.allowedValues.map((v) => JSON.stringify(v)).join(", ")}`;
+  return error.message ?? "is invalid";
+}
+
+/** Reads the source of a declared plugin: bundled by name, or the file. */
+async function sourceOf(
+  declaration: PluginDeclaration,
+  options: LoadOptions,
+): Promise<{ source: string; file: string }> {
+  if (declaration.file) {
+    try {
+      return { source: await options.readTextFile(declaration.file), file: declaration.file };
+    } catch (error) {
+      return fail(declaration, `cannot read plugin file ${declaration.file}: ${(error as Error).message}`);
+    }
+  }
+  const source = BUNDLED_PLUGINS[declaration.use];
+  if (source === undefined) {
+    const known = Object.keys(BUNDLED_PLUGINS).join(", ");
+    return fail(
+      declaration,
+      `unknown bundled plugin "${declaration.use}": use one of ${known}, or a path to a .js file`,
+    );
+  }
+  return { source, file: `plugins/${declaration.use}/plugin.js` };
+}
+
+/** Loads one declared plugin. */
+export async function loadPlugin(declaration: PluginDeclaration, options: LoadOptions): Promise<PluginInstance> {
+  const { source, file } = await sourceOf(declaration, options);
+  // The instance exists before its sandbox so the sandbox's host functions can reach it.
+  let instance: PluginInstance | undefined;
+  const sandbox = await PluginSandbox.load({
+    source,
+    fileName: file,
+    memory: declaration.limits.memory,
+    loadMs: declaration.limits.setupMs,
+    host: {
+      emit: (json) => instance?.emit(json),
+      log: (level, message) =>
+        instance
+          ? instance.log(level, message)
+          : options.logger.info("plugin log", { plugin: declaration.id, level, message }),
+    },
+  });
+  try {
+    const manifest = sandbox.manifest;
+    if (!checkManifest(manifest)) {
+      const error = checkManifest.errors![0]!;
+      fail(
+        declaration,
+        `invalid manifest in ${file}: manifest${error.instancePath.replace(/\//g, ".")}: ${describe(error)}`,
+      );
+    }
+    const typed = manifest as unknown as PluginManifest;
+    const exported = sandbox.exportedHooks;
+    const declared = [...typed.hooks].sort();
+    if (declared.join() !== [...exported].sort().join()) {
+      fail(
+        declaration,
+        `manifest of ${file} lists hooks [${typed.hooks.join(", ")}] but the module exports [${exported.join(", ")}]`,
+      );
+    }
+    if (typed.config_schema) {
+      let validate;
+      try {
+        validate = new Ajv({ allErrors: false, strict: false }).compile(typed.config_schema);
+      } catch (error) {
+        fail(declaration, `invalid config_schema in the manifest of ${file}: ${(error as Error).message}`);
+      }
+      if (!validate(declaration.config)) {
+        const error = validate.errors![0]!;
+        const path = pathOf(error);
+        const location = declaration.locateConfig?.(path);
+        fail(declaration, `invalid config for ${label(declaration)}: ${describe(error)}`, location);
+      }
+    }
+    const setup = sandbox.setup(JSON.stringify(declaration.config), declaration.limits.setupMs);
+    if (!setup.ok) fail(declaration, `setup of ${label(declaration)} failed: ${setup.message}`);
+    const narrowed = narrow(declaration, exported, setup.value);
+    const id = declaration.id;
+    instance = new PluginInstance({
+      id,
+      manifest: typed,
+      fail: declaration.fail ?? typed.fail ?? "open",
+      limits: declaration.limits,
+      routes: declaration.routes,
+      hooks: narrowed.hooks,
+      bodyContentTypes: narrowed.bodyContentTypes,
+      metrics: new PluginMetrics(id),
+      logger: options.logger,
+    });
+    instance.attach(sandbox, options.onEmit);
+    return instance;
+  } catch (error) {
+    sandbox.dispose();
+    throw error;
+  }
+}
+
+/** Applies what setup returned to the hooks the host calls. */
+function narrow(
+  declaration: PluginDeclaration,
+  exported: HookName[],
+  value: unknown,
+): { hooks: HookName[]; bodyContentTypes: string[] | undefined } {
+  if (value === undefined || value === null) return { hooks: exported, bodyContentTypes: undefined };
+  const result = value as SetupResult;
+  if (typeof result !== "object" || Array.isArray(result)) {
+    fail(declaration, `setup of ${label(declaration)} must return undefined or {hooks?, body_content_types?}`);
+  }
+  let hooks = exported;
+  if (result.hooks !== undefined) {
+    const unknown = Array.isArray(result.hooks)
+      ? result.hooks.filter((hook) => !HOOK_NAMES.includes(hook) || !exported.includes(hook))
+      : ["(not a list)"];
+    if (unknown.length > 0) {
+      fail(declaration, `setup of ${label(declaration)} returned hooks it does not export: ${unknown.join(", ")}`);
+    }
+    hooks = exported.filter((hook) => result.hooks!.includes(hook));
+  }
+  const types = result.body_content_types;
+  if (
+    types !== undefined &&
+    (!Array.isArray(types) || types.some((type) => typeof type !== "string" || !type.includes("/")))
+  ) {
+    fail(
+      declaration,
+      `setup of ${label(declaration)} returned invalid body_content_types: media types such as "text/*"`,
+    );
+  }
+  return { hooks, bodyContentTypes: types };
+}
+
+/** Loads every declared plugin in order; on a failure the ones loaded are freed. */
+export async function loadPlugins(
+  declarations: readonly PluginDeclaration[],
+  options: LoadOptions,
+): Promise<PluginInstance[]> {
+  const loaded: PluginInstance[] = [];
+  try {
+    for (const declaration of declarations) loaded.push(await loadPlugin(declaration, options));
+  } catch (error) {
+    for (const instance of loaded) instance.dispose();
+    throw error;
+  }
+  return loaded;
+}

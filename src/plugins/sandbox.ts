@@ -1,0 +1,418 @@
+/**
+ * One plugin's QuickJS sandbox: its module evaluated in a context of its own,
+ * on a WebAssembly module of its own with capped memory, a 256 KiB stack and
+ * a deadline per call enforced by the interrupt handler (which also stops
+ * regular expressions mid-match). Values cross as JSON text. The only host
+ * functions inside are `emit`, `log` and `now` (plus `console`, which logs).
+ *
+ * After a timeout the context is rebuilt at once on the same module; after
+ * running out of memory the module is unusable (QuickJS aborts on cleanup), so
+ * a new module is loaded in the background and calls fail as `oom` meanwhile.
+ */
+import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from "quickjs-emscripten-core";
+import { ConfigError } from "../core/errors.ts";
+import { type Engine, loadEngine } from "./engine.ts";
+import { HOOK_NAMES, type HookName } from "./types.ts";
+
+/** QuickJS stack limit: deeper recursion is a catchable stack overflow, not a host crash. */
+const STACK_BYTES = 256 * 1024;
+/** Memory within this much of the cap after a failure means the plugin ran out of it. */
+const OOM_MARGIN = 2 * 1024 * 1024;
+
+/** What the sandbox's host functions reach. */
+export interface SandboxHost {
+  /** `emit(data)`: the data as JSON text. */
+  emit(json: string): void;
+  log(level: string, message: string): void;
+}
+
+/** The outcome of one call into the sandbox. */
+export type CallOutcome =
+  | { ok: true; value: unknown }
+  | { ok: false; kind: "error" | "timeout" | "oom"; message: string };
+
+export interface SandboxOptions {
+  /** The plugin's ES module source. */
+  source: string;
+  /** Shown in stack traces and load errors. */
+  fileName: string;
+  /** WebAssembly memory cap in bytes. */
+  memory: number;
+  /** Deadline of module evaluation. */
+  loadMs: number;
+  host: SandboxHost;
+}
+
+/**
+ * Built-ins whose cost grows with their input and that never call back into
+ * JavaScript. QuickJS checks the interrupt handler only between JavaScript
+ * steps, counting a call to one of these as one step however long it runs, so
+ * a loop over them (`for (;;) JSON.stringify(big)`) would overrun a deadline
+ * ten-thousandfold. Wrapped, they spend a budget weighted by the size of what
+ * they work on (`this` or the first argument; the costliest always spend it
+ * all), and each time the budget is spent the host is asked whether the
+ * deadline has passed (a host call costs microseconds, so not on every call).
+ * Once it has, every call throws.
+ */
+const GUARDED_BUILTINS = `[
+  [JSON, "always", ["stringify", "parse"]],
+  [Object, "argument", ["keys", "values", "entries", "assign", "fromEntries"]],
+  [Array, "argument", ["from"]],
+  [Array.prototype, "always", ["sort", "toSorted"]],
+  [Array.prototype, "this", ["join", "slice", "splice", "concat", "indexOf", "lastIndexOf", "includes", "fill",
+    "reverse", "flat", "copyWithin", "toString", "toReversed"]],
+  [String.prototype, "this", ["repeat", "split", "replace", "replaceAll", "indexOf", "lastIndexOf", "includes",
+    "padStart", "padEnd", "normalize", "toUpperCase", "toLowerCase", "match", "matchAll", "search", "localeCompare",
+    "concat"]],
+]`;
+
+/** Runs before the plugin: keeps private copies of what the dispatcher needs, then installs the globals. */
+const BOOTSTRAP = `(() => {
+  const parse = JSON.parse, stringify = JSON.stringify, apply = Reflect.apply, define = Object.defineProperty;
+  const hostEmit = globalThis.__tapline_emit, hostLog = globalThis.__tapline_log, hostNow = globalThis.__tapline_now;
+  const overdue = globalThis.__tapline_overdue;
+  delete globalThis.__tapline_emit; delete globalThis.__tapline_log; delete globalThis.__tapline_now;
+  delete globalThis.__tapline_overdue;
+  const BUDGET = 64;
+  let budget = BUDGET, expired = false;
+  const spend = (weight) => {
+    if (expired || ((budget -= weight) <= 0 && (budget = BUDGET, expired = overdue()))) {
+      throw new Error("interrupted: deadline exceeded");
+    }
+  };
+  const sizeOf = (value) => (value !== null && value !== undefined && typeof value.length === "number" ? value.length : 0);
+  for (const [owner, mode, names] of ${GUARDED_BUILTINS}) {
+    for (const name of names) {
+      const original = owner[name];
+      if (typeof original !== "function") continue;
+      const guarded = mode === "always"
+        ? { [name](...args) { spend(BUDGET); return apply(original, this, args); } }[name]
+        : mode === "this"
+        ? { [name](...args) { spend(1 + (sizeOf(this) >>> 8)); return apply(original, this, args); } }[name]
+        : { [name](...args) { spend(1 + (sizeOf(args[0]) >>> 8)); return apply(original, this, args); } }[name];
+      define(owner, name, { value: guarded, writable: true, configurable: true, enumerable: false });
+    }
+  }
+  const text = (args) => args.map((a) => typeof a === "string" ? a : stringify(a)).join(" ");
+  globalThis.emit = (data) => { hostEmit(stringify(data === undefined ? null : data)); };
+  globalThis.log = (level, message) => { hostLog(String(level), typeof message === "string" ? message : stringify(message)); };
+  globalThis.now = () => { spend(BUDGET); return hostNow(); };
+  globalThis.console = {
+    log: (...a) => hostLog("info", text(a)), info: (...a) => hostLog("info", text(a)),
+    debug: (...a) => hostLog("debug", text(a)), warn: (...a) => hostLog("warn", text(a)),
+    error: (...a) => hostLog("error", text(a)),
+  };
+  return (fn, json) => {
+    budget = BUDGET;
+    expired = false;
+    const r = apply(fn, undefined, parse(json));
+    if (r instanceof Promise) throw new TypeError("hooks must be synchronous: this one returned a Promise");
+    return r === undefined ? undefined : stringify(r);
+  };
+})()`;
+
+/** A live context and the handles the host keeps into it. */
+interface Live {
+  runtime: QuickJSRuntime;
+  context: QuickJSContext;
+  dispatch: QuickJSHandle;
+  hooks: Map<HookName | "setup", QuickJSHandle>;
+  manifest: unknown;
+}
+
+/** A location `file:line:column` from a QuickJS stack or error. */
+function locate(error: Record<string, unknown>, fileName: string): { line?: number; column?: number } {
+  const stack = typeof error.stack === "string" ? error.stack : "";
+  const escaped = fileName.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const match = new RegExp(`${escaped}:(\\d+):(\\d+)`).exec(stack);
+  if (match) return { line: Number(match[1]), column: Number(match[2]) };
+  return typeof error.lineNumber === "number" ? { line: error.lineNumber } : {};
+}
+
+/** A QuickJS sandbox running one plugin module. Create with `PluginSandbox.load`. */
+export class PluginSandbox {
+  readonly #options: SandboxOptions;
+  #engine: Engine;
+  #live: Live | undefined;
+  #deadline = Infinity;
+  #interrupted = false;
+  /** Calls `setup` again with this after a rebuild. */
+  #setupJson: string | undefined;
+  #setupMs = 0;
+  #rebuilding: Promise<void> | undefined;
+  #disposed = false;
+
+  private constructor(options: SandboxOptions, engine: Engine) {
+    this.#options = options;
+    this.#engine = engine;
+  }
+
+  /**
+   * Loads and evaluates a plugin module.
+   *
+   * @throws ConfigError naming the file, line and column when it does not compile or throws.
+   */
+  static async load(options: SandboxOptions): Promise<PluginSandbox> {
+    const sandbox = new PluginSandbox(options, await loadEngine(options.memory));
+    sandbox.#live = sandbox.#evaluate();
+    return sandbox;
+  }
+
+  /** The module's `manifest` export, as plain data (undefined when absent). */
+  get manifest(): unknown {
+    return this.#live?.manifest;
+  }
+
+  /** Hook functions the module exports. */
+  get exportedHooks(): HookName[] {
+    return HOOK_NAMES.filter((name) => this.#live?.hooks.has(name));
+  }
+
+  get hasSetup(): boolean {
+    return this.#live?.hooks.has("setup") ?? false;
+  }
+
+  /** False while a new module loads after running out of memory. */
+  get ready(): boolean {
+    return this.#live !== undefined;
+  }
+
+  /** Resolves when the sandbox is usable again (at once when it is). */
+  whenReady(): Promise<void> {
+    return this.#rebuilding ?? Promise.resolve();
+  }
+
+  /** Bytes of WebAssembly memory in use now (it never shrinks). */
+  get memoryBytes(): number {
+    return this.#engine.memory.buffer.byteLength;
+  }
+
+  /**
+   * Calls `setup(config)` (when exported) and remembers the config, so a
+   * rebuilt sandbox is set up the same way. Returns setup's result.
+   */
+  setup(configJson: string, timeoutMs: number): CallOutcome {
+    this.#setupJson = configJson;
+    this.#setupMs = timeoutMs;
+    if (!this.hasSetup) return { ok: true, value: undefined };
+    return this.call("setup", `[${configJson}]`, timeoutMs);
+  }
+
+  /**
+   * Calls an exported function with `argsJson` (a JSON array) and returns its
+   * result parsed. Never throws: failures come back classified.
+   */
+  call(name: HookName | "setup", argsJson: string, timeoutMs: number): CallOutcome {
+    const live = this.#live;
+    if (!live) return { ok: false, kind: "oom", message: "sandbox is being rebuilt after running out of memory" };
+    const fn = live.hooks.get(name);
+    if (!fn) return { ok: true, value: undefined };
+    const { context } = live;
+    this.#interrupted = false;
+    this.#deadline = performance.now() + timeoutMs;
+    let outcome: CallOutcome;
+    try {
+      const arg = context.newString(argsJson);
+      const result = context.callFunction(live.dispatch, context.undefined, fn, arg);
+      arg.dispose();
+      if (result.error) {
+        outcome = this.#failure(context, result.error);
+        result.error.dispose();
+      } else {
+        const value = result.value;
+        const json = context.typeof(value) === "string" ? context.getString(value) : undefined;
+        value.dispose();
+        // A plugin that caught the deadline error and returned anyway still overran.
+        outcome = this.#interrupted
+          ? { ok: false, kind: "timeout", message: "deadline exceeded" }
+          : { ok: true, value: json === undefined ? undefined : JSON.parse(json) };
+      }
+    } catch (error) {
+      // The module itself failed (an abort from exhausted memory): it cannot be used again.
+      outcome = { ok: false, kind: "oom", message: (error as Error).message };
+    } finally {
+      this.#deadline = Infinity;
+    }
+    if (!outcome.ok && outcome.kind !== "error") this.#recover(outcome.kind);
+    return outcome;
+  }
+
+  #failure(context: QuickJSContext, handle: QuickJSHandle): CallOutcome {
+    if (this.#interrupted) return { ok: false, kind: "timeout", message: "deadline exceeded" };
+    let message = "";
+    /** Whether the thrown value could be read: when memory ran out, it comes back as null or not at all. */
+    let readable = false;
+    try {
+      const error = context.dump(handle) as Record<string, unknown> | string | null | undefined;
+      readable = error !== null && error !== undefined;
+      message = typeof error === "object" && error !== null
+        ? `${error.name ?? "Error"}: ${error.message ?? ""}`
+        : String(error);
+    } catch {
+      // Dumping needs memory too.
+    }
+    // The WebAssembly memory never shrinks, so being near the cap alone does
+    // not mean this call ran out: an ordinary error after an earlier call grew
+    // the memory must stay an error.
+    const nearCap = this.memoryBytes >= this.#engine.limit - OOM_MARGIN;
+    if (message.includes("out of memory") || (nearCap && !readable)) {
+      return { ok: false, kind: "oom", message: "out of memory" };
+    }
+    return { ok: false, kind: "error", message: message || "unknown error" };
+  }
+
+  /** After a timeout: a fresh context on the same module. After out of memory: a fresh module. */
+  #recover(kind: "timeout" | "oom"): void {
+    const live = this.#live;
+    this.#live = undefined;
+    if (kind === "timeout" && live) {
+      try {
+        this.#release(live);
+        this.#live = this.#evaluate();
+        this.#replaySetup();
+        return;
+      } catch {
+        // Fall through to a new module.
+      }
+    }
+    // Do not dispose: QuickJS aborts freeing a runtime whose allocations failed.
+    this.#rebuilding ??= (async () => {
+      try {
+        this.#engine = await loadEngine(this.#options.memory);
+        if (this.#disposed) return;
+        this.#live = this.#evaluate();
+        this.#replaySetup();
+      } catch {
+        // Left without a context: calls fail as oom and the instance's failure count disables it.
+      } finally {
+        this.#rebuilding = undefined;
+      }
+    })();
+  }
+
+  #replaySetup(): void {
+    if (this.#setupJson === undefined || !this.hasSetup) return;
+    const outcome = this.call("setup", `[${this.#setupJson}]`, this.#setupMs);
+    if (!outcome.ok) throw new Error(`setup failed after rebuild: ${outcome.message}`);
+  }
+
+  /** Evaluates the plugin in a fresh runtime on the current module. */
+  #evaluate(): Live {
+    const { source, fileName, host, loadMs } = this.#options;
+    const runtime = this.#engine.module.newRuntime({ maxStackSizeBytes: STACK_BYTES });
+    runtime.setInterruptHandler(() => {
+      if (performance.now() <= this.#deadline) return false;
+      this.#interrupted = true;
+      return true;
+    });
+    // No Date: the only clock a plugin gets is the monotonic now().
+    const context = runtime.newContext({
+      intrinsics: {
+        BaseObjects: true,
+        Date: false,
+        Eval: true,
+        StringNormalize: true,
+        RegExp: true,
+        JSON: true,
+        Proxy: true,
+        MapSet: true,
+        TypedArrays: true,
+        Promise: true,
+      },
+    });
+    const hooks = new Map<HookName | "setup", QuickJSHandle>();
+    let dispatch: QuickJSHandle | undefined;
+    try {
+      const emit = context.newFunction("emit", (json) => {
+        host.emit(context.getString(json));
+      });
+      const log = context.newFunction("log", (level, message) => {
+        host.log(context.getString(level), context.getString(message));
+      });
+      const now = context.newFunction("now", () => context.newNumber(performance.now()));
+      const overdue = context.newFunction("overdue", () => {
+        if (performance.now() <= this.#deadline) return context.false;
+        this.#interrupted = true;
+        return context.true;
+      });
+      context.setProp(context.global, "__tapline_overdue", overdue);
+      overdue.dispose();
+      context.setProp(context.global, "__tapline_emit", emit);
+      context.setProp(context.global, "__tapline_log", log);
+      context.setProp(context.global, "__tapline_now", now);
+      emit.dispose();
+      log.dispose();
+      now.dispose();
+      dispatch = context.unwrapResult(context.evalCode(BOOTSTRAP, "tapline:bootstrap"));
+
+      this.#deadline = performance.now() + loadMs;
+      this.#interrupted = false;
+      const result = context.evalCode(source, fileName, { type: "module" });
+      this.#deadline = Infinity;
+      if (result.error) {
+        const error = (context.dump(result.error) ?? {}) as Record<string, unknown>;
+        result.error.dispose();
+        const where = locate(error, fileName);
+        const what = this.#interrupted
+          ? "evaluation exceeded its deadline"
+          : `${error.name ?? "Error"}: ${error.message ?? String(error)}`;
+        const at = [fileName, where.line, where.column].filter((part) => part !== undefined).join(":");
+        throw new ConfigError(`Failed to load plugin ${at}: ${what}`, {
+          file: fileName,
+          ...where,
+        }, "plugin_invalid");
+      }
+      const namespace = result.value;
+      if (context.typeof(namespace) !== "object" || context.getPromiseState(namespace).type !== "fulfilled") {
+        namespace.dispose();
+        throw new ConfigError(
+          `Failed to load plugin ${fileName}: top-level await is not supported`,
+          { file: fileName },
+          "plugin_invalid",
+        );
+      }
+      let manifest: unknown;
+      try {
+        for (const name of [...HOOK_NAMES, "setup"] as const) {
+          const fn = context.getProp(namespace, name);
+          if (context.typeof(fn) === "function") hooks.set(name, fn);
+          else fn.dispose();
+        }
+        const manifestHandle = context.getProp(namespace, "manifest");
+        manifest = context.dump(manifestHandle);
+        manifestHandle.dispose();
+      } finally {
+        namespace.dispose();
+      }
+      return { runtime, context, dispatch, hooks, manifest };
+    } catch (error) {
+      for (const fn of hooks.values()) fn.dispose();
+      dispatch?.dispose();
+      context.dispose();
+      runtime.dispose();
+      throw error;
+    } finally {
+      this.#deadline = Infinity;
+    }
+  }
+
+  #release(live: Live): void {
+    for (const fn of live.hooks.values()) fn.dispose();
+    live.dispatch.dispose();
+    live.context.dispose();
+    live.runtime.dispose();
+  }
+
+  /** Frees the sandbox. Safe to call twice. */
+  dispose(): void {
+    this.#disposed = true;
+    const live = this.#live;
+    this.#live = undefined;
+    if (!live) return;
+    try {
+      this.#release(live);
+    } catch {
+      // A module that ran out of memory may abort on cleanup; it is dropped either way.
+    }
+  }
+}

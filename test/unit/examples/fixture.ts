@@ -1,0 +1,67 @@
+/** Loads the example plugin scripts of examples/ into real sandboxes. */
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Logger } from "../../../src/core/logger.ts";
+import { PluginSandbox } from "../../../src/plugins/sandbox.ts";
+import type { HookName } from "../../../src/plugins/types.ts";
+
+/** The repository root, found from this file whether it runs from test/ or dist/test/. */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json"))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error("repository root not found");
+    dir = up;
+  }
+  return dir;
+}
+
+/** A loaded example with everything it emitted and logged. */
+export interface LoadedExample {
+  sandbox: PluginSandbox;
+  emitted: unknown[];
+  logged: string[];
+}
+
+/** Loads `examples/plugins/<name>.js` the way the loader does (64 MiB, 1 s). */
+export async function loadExample(name: string): Promise<LoadedExample> {
+  const file = join(repoRoot(), "examples", "plugins", `${name}.js`);
+  const emitted: unknown[] = [];
+  const logged: string[] = [];
+  const sandbox = await PluginSandbox.load({
+    source: readFileSync(file, "utf8"),
+    fileName: file,
+    memory: 64 * 1024 * 1024,
+    loadMs: 1000,
+    host: {
+      emit: (json) => emitted.push(JSON.parse(json)),
+      log: (level, message) => logged.push(`${level}: ${message}`),
+    },
+  });
+  return { sandbox, emitted, logged };
+}
+
+/** Calls setup and returns its result, failing the test when setup failed. */
+export function setupOk(sandbox: PluginSandbox, config: unknown): unknown {
+  const outcome = sandbox.setup(JSON.stringify(config), 1000);
+  assert.ok(outcome.ok, `setup failed: ${outcome.ok ? "" : outcome.message}`);
+  return outcome.value;
+}
+
+/** Calls a hook and returns its result, failing the test when the call failed. */
+export function callOk(sandbox: PluginSandbox, hook: HookName, ...args: unknown[]): unknown {
+  const outcome = sandbox.call(hook, JSON.stringify(args), 1000);
+  assert.ok(outcome.ok, `${hook} failed: ${outcome.ok ? "" : `${outcome.kind}: ${outcome.message}`}`);
+  return outcome.value;
+}
+
+/** A logger that keeps what it is given. */
+export function memoryLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const keep = (level: string) => (msg: string, fields?: Record<string, unknown>) => {
+    lines.push(`${level} ${msg} ${JSON.stringify(fields ?? {})}`);
+  };
+  return { lines, debug: keep("debug"), info: keep("info"), warn: keep("warn"), error: keep("error") };
+}
