@@ -107,6 +107,12 @@ const PLUGIN_SERIES: PluginSeries[] = [
     value: (m) => m.outOfMemory,
   },
   {
+    name: "tapline_plugin_unavailable_total",
+    help: "Plugin hook calls made while its sandbox was being rebuilt (handled by its failure mode).",
+    type: "counter",
+    value: (m) => m.unavailable,
+  },
+  {
     name: "tapline_plugin_seconds_total",
     help: "Seconds spent inside the plugin's sandbox.",
     type: "counter",

@@ -144,6 +144,12 @@ export class PluginInstance {
       this.#failuresInRow = 0;
       return outcome;
     }
+    // Calls while the sandbox is rebuilt follow the failure mode but are not
+    // the plugin's failures: a burst of them must not disable it.
+    if (outcome.kind === "unavailable") {
+      metrics.unavailable++;
+      return outcome;
+    }
     this.failed(hook, outcome.kind, outcome.message);
     return outcome;
   }

@@ -15,6 +15,8 @@ export class PluginMetrics {
   timeouts = 0;
   /** Calls that ran out of memory (the sandbox is rebuilt). */
   outOfMemory = 0;
+  /** Calls made while the sandbox was being rebuilt after running out of memory (handled by the failure mode). */
+  unavailable = 0;
   /** Seconds spent inside the sandbox. */
   seconds = 0;
   /** Records this plugin dropped: `null` from onCapture, or a closed failure. */

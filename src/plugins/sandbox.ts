@@ -29,7 +29,7 @@ export interface SandboxHost {
 /** The outcome of one call into the sandbox. */
 export type CallOutcome =
   | { ok: true; value: unknown }
-  | { ok: false; kind: "error" | "timeout" | "oom"; message: string };
+  | { ok: false; kind: "error" | "timeout" | "oom" | "unavailable"; message: string };
 
 export interface SandboxOptions {
   /** The plugin's ES module source. */
@@ -204,7 +204,9 @@ export class PluginSandbox {
    */
   call(name: HookName | "setup", argsJson: string, timeoutMs: number): CallOutcome {
     const live = this.#live;
-    if (!live) return { ok: false, kind: "oom", message: "sandbox is being rebuilt after running out of memory" };
+    if (!live) {
+      return { ok: false, kind: "unavailable", message: "sandbox is being rebuilt after running out of memory" };
+    }
     const fn = live.hooks.get(name);
     if (!fn) return { ok: true, value: undefined };
     const { context } = live;
@@ -233,7 +235,7 @@ export class PluginSandbox {
     } finally {
       this.#deadline = Infinity;
     }
-    if (!outcome.ok && outcome.kind !== "error") this.#recover(outcome.kind);
+    if (!outcome.ok && (outcome.kind === "timeout" || outcome.kind === "oom")) this.#recover(outcome.kind);
     return outcome;
   }
 
@@ -283,7 +285,7 @@ export class PluginSandbox {
         this.#live = this.#evaluate();
         this.#replaySetup();
       } catch {
-        // Left without a context: calls fail as oom and the instance's failure count disables it.
+        // Left without a context: calls stay unavailable, which each plugin's failure mode handles.
       } finally {
         this.#rebuilding = undefined;
       }

@@ -202,4 +202,4 @@ export interface WsConnectionView {
 }
 
 /** Why a hook call did not return a usable value. */
-export type FailureKind = "error" | "timeout" | "oom" | "disabled" | "invalid";
+export type FailureKind = "error" | "timeout" | "oom" | "disabled" | "invalid" | "unavailable";

@@ -170,6 +170,7 @@ test("plugin counters render with a plugin label, calls by hook, in this exact t
   redact.errors = 2;
   redact.timeouts = 3;
   redact.outOfMemory = 1;
+  redact.unavailable = 8;
   redact.seconds = 0.125;
   redact.recordsDropped = 4;
   redact.requestsRefused = 5;
@@ -196,6 +197,9 @@ tapline_plugin_timeouts_total{plugin="redact"} 3
 # HELP tapline_plugin_oom_total Plugin hook calls that ran out of memory (the sandbox is rebuilt).
 # TYPE tapline_plugin_oom_total counter
 tapline_plugin_oom_total{plugin="redact"} 1
+# HELP tapline_plugin_unavailable_total Plugin hook calls made while its sandbox was being rebuilt (handled by its failure mode).
+# TYPE tapline_plugin_unavailable_total counter
+tapline_plugin_unavailable_total{plugin="redact"} 8
 # HELP tapline_plugin_seconds_total Seconds spent inside the plugin's sandbox.
 # TYPE tapline_plugin_seconds_total counter
 tapline_plugin_seconds_total{plugin="redact"} 0.125

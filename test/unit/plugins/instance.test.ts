@@ -146,3 +146,30 @@ test("an out-of-memory call counts, and whenReady waits for the rebuilt sandbox"
     instance.dispose();
   }
 });
+
+test("calls while the sandbox is rebuilt after out of memory are unavailable, not failures that disable it", async () => {
+  const instance = await inlinePlugin(
+    "rebuilt",
+    pluginSource(
+      { hooks: ["onRequest"] },
+      `export function onRequest(x) { if (x === "oom") { const a = []; for (;;) a.push("x" + a.length); } return x; }`,
+    ),
+    { limits: { memory: 24 * 1024 * 1024, failures: 2, hookMs: 10_000 } },
+  );
+  try {
+    const first = instance.invoke("onRequest", '["oom"]', CONTEXT);
+    assert.equal(first.ok ? "ok" : first.kind, "oom");
+    for (let i = 0; i < 5; i++) {
+      const during = instance.invoke("onRequest", '["a"]', CONTEXT);
+      assert.equal(during.ok ? "ok" : during.kind, "unavailable");
+    }
+    assert.equal(instance.metrics.unavailable, 5);
+    assert.equal(instance.metrics.outOfMemory, 1);
+    assert.equal(instance.disabled, false);
+    await instance.whenReady();
+    const after = instance.invoke("onRequest", '["b"]', CONTEXT);
+    assert.deepEqual(after, { ok: true, value: "b" });
+  } finally {
+    instance.dispose();
+  }
+});
