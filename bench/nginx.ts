@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { bodyText } from "./bodies.ts";
+import { bodyJson, bodyText } from "./bodies.ts";
 
 /** Paths and arguments to start one nginx instance in the foreground. */
 export interface NginxInstance {
@@ -52,13 +52,15 @@ function instance(prefix: string, body: string): NginxInstance {
 
 /**
  * Upstream: `GET /1k` (1024 bytes) and `GET /1m` (1 MiB) as static text
- * files; `POST` to any path reads and discards the body and answers `ok\n`.
+ * files, `GET /1k.json` (1024 bytes of `application/json`, for the plugin
+ * benchmark); `POST` to any path reads and discards the body and answers `ok\n`.
  */
 export function upstreamConfig(prefix: string, port: number): NginxInstance {
   const www = join(prefix, "www");
   mkdirSync(www, { recursive: true });
   writeFileSync(join(www, "1k"), bodyText(1024));
   writeFileSync(join(www, "1m"), bodyText(1024 * 1024));
+  writeFileSync(join(www, "1k.json"), bodyJson(1024));
   return instance(
     prefix,
     `
@@ -72,6 +74,7 @@ export function upstreamConfig(prefix: string, port: number): NginxInstance {
     location / {
       if ($request_method = POST) { return 200 "ok\\n"; }
     }
+    location = /1k.json { default_type application/json; }
   }
 `,
   );

@@ -66,7 +66,8 @@ function find(results: TargetResult[], target: TargetName, s: ScenarioName): Sce
   return results.find((r) => r.target === target)?.scenarios.find((x) => x.scenario === s);
 }
 
-function fmtInt(n: number | undefined): string {
+/** A whole number with thousands separators, "—" when absent. */
+export function fmtInt(n: number | undefined): string {
   return n === undefined ? "—" : Math.round(n).toLocaleString("en-US");
 }
 
@@ -74,7 +75,8 @@ function fmtRatio(n: number | undefined, base: number | undefined): string {
   return n === undefined || !base ? "—" : (n / base).toFixed(2);
 }
 
-function fmtMs(us: number | undefined): string {
+/** Microseconds as "1.234 ms", "—" when absent. */
+export function fmtMs(us: number | undefined): string {
   return us === undefined ? "—" : `${(us / 1000).toFixed(3)} ms`;
 }
 
@@ -154,6 +156,7 @@ export function renderReport(meta: ReportMeta, results: TargetResult[]): string 
   return lines.join("\n");
 }
 
-function oneLine(text: string): string {
+/** `text` on one line, safe inside a markdown table cell. */
+export function oneLine(text: string): string {
   return text.replace(/\s+/g, " ").replace(/\|/g, "\\|").slice(0, 200);
 }

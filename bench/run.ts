@@ -10,18 +10,26 @@
  *     [--proxy-core 1] [--load-core 0] [--port 18280] [--out FILE] [--keep]
  *     [--quiet-wait 10] [--capture on|off|sqlite] [--tapline-args="--max-body-size 64KB"]
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import { cpus, release, tmpdir } from "node:os";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { mkdirSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import {
+  benchVersions,
+  listOption,
+  loadOptionSpecs,
+  pinnedCores,
+  repoRoot,
+  reportStamp,
+  requireTools,
+  scratchDir,
+  writeReport,
+} from "./env.ts";
 import { countRecords, truncateRecords, waitDrained } from "./jsonl-stats.ts";
+import { measureWrk } from "./measure.ts";
 import { upstreamConfig } from "./nginx.ts";
-import { cpuSeconds, memoryBytes, processTree, selfAndReapedChildrenSeconds } from "./procstat.ts";
+import { memoryBytes, processTree } from "./procstat.ts";
 import {
   assertPortFree,
-  onCleanup,
   type Service,
   sleep,
   startService,
@@ -29,17 +37,11 @@ import {
   waitForPortFree,
   waitListening,
 } from "./procs.ts";
-import { totalBusySeconds, waitQuiet } from "./quiet.ts";
+import { waitQuiet } from "./quiet.ts";
 import { stoppedCounters } from "./stopped.ts";
 import { renderReport, SCENARIO_NAMES, type ScenarioName, type ScenarioResult, type TargetResult } from "./report.ts";
 import { type RunningTarget, startTarget, TARGET_NAMES, type TargetName } from "./targets.ts";
 import { errorCount, runWrk, type WrkOptions } from "./wrk.ts";
-
-/** Repository root, whether this runs from bench/ (Deno, Bun) or dist/bench/ (Node). */
-function repoRoot(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  return here.endsWith(join("dist", "bench")) ? resolve(here, "../..") : resolve(here, "..");
-}
 
 interface Options {
   targets: TargetName[];
@@ -64,30 +66,15 @@ interface Options {
 function parseOptions(root: string): Options {
   const { values } = parseArgs({
     options: {
+      ...loadOptionSpecs({ port: "18280", out: join(root, "bench/results/latest.md"), quietWait: "10" }),
       targets: { type: "string", default: TARGET_NAMES.join(",") },
       scenarios: { type: "string", default: SCENARIO_NAMES.join(",") },
-      duration: { type: "string", default: "10" },
-      warmup: { type: "string", default: "3" },
-      connections: { type: "string", default: "32" },
       threads: { type: "string", default: "1" },
       upstream: { type: "string", default: "nginx" },
-      "proxy-core": { type: "string", default: "1" },
-      "load-core": { type: "string", default: "0" },
-      port: { type: "string", default: "18280" },
-      out: { type: "string", default: join(root, "bench/results/latest.md") },
-      keep: { type: "boolean", default: false },
-      "quiet-wait": { type: "string", default: "10" },
       capture: { type: "string", default: "on" },
       "tapline-args": { type: "string", default: "" },
     },
   });
-  const list = <T extends string>(text: string, allowed: readonly T[], what: string): T[] =>
-    text.split(",").map((s) => s.trim()).filter(Boolean).map((s) => {
-      if (!(allowed as readonly string[]).includes(s)) {
-        throw new Error(`Unknown ${what} "${s}" in --${what}s: expected some of ${allowed.join(", ")}`);
-      }
-      return s as T;
-    });
   const upstream = values.upstream;
   if (upstream !== "nginx" && upstream !== "node") {
     throw new Error(`Invalid --upstream "${upstream}": expected nginx or node`);
@@ -95,18 +82,15 @@ function parseOptions(root: string): Options {
   if (values.capture !== "on" && values.capture !== "off" && values.capture !== "sqlite") {
     throw new Error(`Invalid --capture "${values.capture}": expected on, off or sqlite`);
   }
-  const pin = cpus().length >= 2;
-  if (!pin) process.stderr.write("Fewer than 2 CPUs: running everything unpinned\n");
   return {
-    targets: list(values.targets, TARGET_NAMES, "target"),
-    scenarios: list(values.scenarios, SCENARIO_NAMES, "scenario"),
+    targets: listOption(values.targets, TARGET_NAMES, "target"),
+    scenarios: listOption(values.scenarios, SCENARIO_NAMES, "scenario"),
     duration: Number(values.duration),
     warmup: Number(values.warmup),
     connections: Number(values.connections),
     threads: Number(values.threads),
     upstream,
-    proxyCore: pin ? values["proxy-core"] : undefined,
-    loadCore: pin ? values["load-core"] : undefined,
+    ...pinnedCores(values["proxy-core"], values["load-core"]),
     port: Number(values.port),
     out: resolve(values.out),
     keep: values.keep,
@@ -119,27 +103,6 @@ function parseOptions(root: string): Options {
 
 function log(msg: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-}
-
-/** First line of a command's output, or "?" when it is missing. */
-function version(cmd: string, args: string[]): string {
-  try {
-    // nginx -v prints to stderr; wrk -v exits 1 after printing its version.
-    const r = spawnSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-    return `${r.stdout ?? ""}${r.stderr ?? ""}`.trim().split("\n")[0]?.trim() || "?";
-  } catch {
-    return "?";
-  }
-}
-
-function requireTools(): void {
-  for (const tool of ["wrk", "nginx", "taskset"]) {
-    try {
-      execFileSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" });
-    } catch {
-      throw new Error(`Missing ${tool} on PATH: run bench/setup.sh first`);
-    }
-  }
 }
 
 /** Start the upstream on the load core and check it serves what the scenarios fetch. */
@@ -209,18 +172,8 @@ async function runScenario(
     await waitDrained(target.logDir);
     truncateRecords(target.logDir);
   }
-  const wallStart = Date.now();
-  const cpu0 = cpuSeconds(pids);
-  const up0 = cpuSeconds(upstreamPids);
-  const self0 = selfAndReapedChildrenSeconds();
-  const busy0 = totalBusySeconds();
-  const r = await runWrk({ ...wrk, seconds: opts.duration });
-  const busy1 = totalBusySeconds();
-  const self1 = selfAndReapedChildrenSeconds();
-  const up1 = cpuSeconds(upstreamPids);
-  const cpu1 = cpuSeconds(pids);
-  const wallEnd = Date.now();
-  const seconds = r.duration_us / 1e6;
+  const m = await measureWrk({ ...wrk, seconds: opts.duration }, pids, upstreamPids);
+  const { wrk: r, seconds } = m;
   const result: ScenarioResult = {
     scenario,
     connections,
@@ -232,16 +185,16 @@ async function runScenario(
     p99us: r.lat_p99_us,
     errors: errorCount(r),
     // Everything busy on the machine that is not the proxy, the upstream, wrk or the harness.
-    otherCpuPercent: Math.max(0, ((busy1 - busy0) - (cpu1 - cpu0) - (up1 - up0) - (self1 - self0)) / seconds * 100),
+    otherCpuPercent: m.otherCpuPercent,
   };
   if (pids.length > 0) {
-    result.cpuUsPerReq = ((cpu1 - cpu0) * 1e6) / Math.max(1, r.requests);
-    result.cpuPercent = ((cpu1 - cpu0) / seconds) * 100;
+    result.cpuUsPerReq = (m.proxyCpuSeconds * 1e6) / Math.max(1, r.requests);
+    result.cpuPercent = (m.proxyCpuSeconds / seconds) * 100;
   }
   if (target.logDir) {
     result.captureLagMs = await waitDrained(target.logDir);
     // Count by request start time: records of the warm-up may still be arriving from a lagging writer.
-    const { inWindow, bytes } = countRecords(target.logDir, wallStart, wallEnd);
+    const { inWindow, bytes } = countRecords(target.logDir, m.wallStart, m.wallEnd);
     result.records = inWindow;
     result.jsonlBytes = bytes;
     truncateRecords(target.logDir);
@@ -310,10 +263,7 @@ async function main(): Promise<void> {
   const opts = parseOptions(root);
   requireTools();
   const started = Date.now();
-  const dir = mkdtempSync(join(tmpdir(), "tapline-bench-"));
-  // nginx workers run as an unprivileged user when started as root; they must read the static files.
-  chmodSync(dir, 0o755);
-  if (!opts.keep) onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = scratchDir("tapline-bench-", opts.keep);
   const upstreamPort = opts.port + 1;
   log(
     `scratch dir ${dir}; proxy on core ${opts.proxyCore ?? "any"}, wrk and upstream on core ${opts.loadCore ?? "any"}`,
@@ -332,18 +282,10 @@ async function main(): Promise<void> {
     if (upstream) await stopService(upstream);
     if (!opts.keep) rmSync(dir, { recursive: true, force: true });
   }
-  const cpuModel = cpus()[0]?.model ?? "unknown CPU";
   const md = renderReport(
     {
-      date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
-      machine: `${cpus().length} × ${cpuModel}, Linux ${release()}`,
-      versions: [
-        `node ${process.version}`,
-        `deno ${version(join(root, "node_modules/.bin/deno"), ["--version"]).replace(/^deno /, "")}`,
-        `bun ${version(join(root, "node_modules/.bin/bun"), ["--version"])}`,
-        version("nginx", ["-v"]).replace(/^nginx version: /, ""),
-        version("wrk", ["-v"]).replace(/ \[.*$/, ""),
-      ].join(", "),
+      ...reportStamp(),
+      versions: benchVersions(root),
       settings: `wrk -t${opts.threads} -c${opts.connections} -d${opts.duration}s after a ${opts.warmup} s warm-up; ` +
         `proxy on CPU ${opts.proxyCore ?? "any"}, wrk + ${opts.upstream} upstream on CPU ${opts.loadCore ?? "any"}; ` +
         `tapline with log_jsonl capture ${opts.capture ? "on" : "OFF"}${opts.sqlite ? " and log_sqlite" : ""}` +
@@ -352,10 +294,7 @@ async function main(): Promise<void> {
     },
     results,
   );
-  mkdirSync(dirname(opts.out), { recursive: true });
-  writeFileSync(opts.out, md);
-  writeFileSync(opts.out.replace(/\.md$/, "") + ".json", JSON.stringify({ opts, results }, null, 2) + "\n");
-  process.stdout.write(md);
+  writeReport(opts.out, md, { opts, results });
   log(`wrote ${opts.out}`);
   if (results.some((r) => r.error)) process.exitCode = 1;
 }

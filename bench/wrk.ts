@@ -26,6 +26,8 @@ export interface WrkOptions {
   seconds: number;
   method?: "GET" | "POST";
   bodySize?: number;
+  /** Extra request headers, `"Name: value"` each (wrk `-H`). */
+  headers?: string[];
   /** CPU list for taskset, e.g. "0"; undefined runs unpinned. */
   core?: string;
 }
@@ -55,6 +57,7 @@ export function runWrk(opts: WrkOptions): Promise<WrkResult> {
     "User-Agent: wrk",
     "-H",
     "Accept: */*",
+    ...(opts.headers ?? []).flatMap((h) => ["-H", h]),
     "-s",
     scriptPath(),
     opts.url,
