@@ -277,14 +277,14 @@ export class Exchange {
   responseHead(status: number, statusText: string, headers: RawHeaders): ResponseHead {
     this.route.deps.metrics.upstreamLatency.observe((performance.now() - this.#startMono) / 1000);
     const chain = this.route.plugins;
+    if (chain !== undefined && status !== 101 && chain.hooks.onResponse.length > 0) {
+      const view = { status, status_text: statusText, headers: pluginHeaders(headers) };
+      const patched = chain.runResponse({ status, statusText, headers }, view, this.#requestViewJson, this.#context);
+      if ("refusedBy" in patched) return this.#refuseResponse(patched.refusedBy);
+      ({ status, statusText, headers } = patched);
+    }
+    const eventStream = status !== 101 && isEventStream(headers);
     if (chain !== undefined && status !== 101) {
-      if (chain.hooks.onResponse.length > 0) {
-        const view = { status, status_text: statusText, headers: pluginHeaders(headers) };
-        const patched = chain.runResponse({ status, statusText, headers }, view, this.#requestViewJson, this.#context);
-        if ("refusedBy" in patched) return this.#refuseResponse(patched.refusedBy);
-        ({ status, statusText, headers } = patched);
-      }
-      const eventStream = isEventStream(headers);
       if (eventStream && chain.hooks.onSseEvent.length > 0) {
         const requestJson = this.#requestViewJson;
         const context = this.#context;
@@ -302,7 +302,7 @@ export class Exchange {
       capture.statusText = statusText;
       capture.responseHeaders = headers;
     }
-    if (status !== 101 && isEventStream(headers)) this.#sse = new SseTap(this.route, capture);
+    if (eventStream) this.#sse = new SseTap(this.route, capture);
     const head = { status, statusText, headers: clientResponseHeaders(headers) };
     if (this.holdsResponseBody) this.#heldHead = head;
     return head;

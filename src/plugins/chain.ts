@@ -301,9 +301,7 @@ export class PluginChain {
 }
 
 function connectionOf(record: CaptureRecord): string | undefined {
-  if (record.type === "http") return record.id;
-  if (record.type === "custom") return record.connection_id;
-  return record.connection_id;
+  return record.type === "http" ? record.id : record.connection_id;
 }
 
 /** Applies one onRequest patch to the decision and to the view the next plugin sees. */

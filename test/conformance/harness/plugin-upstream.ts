@@ -14,9 +14,10 @@
  * - `/ws/echo` (upgrade) — sends WS_GREETING first, then echoes every message.
  * - anything else — a JSON echo `{method, url}`.
  */
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import { WebSocket, WebSocketServer } from "ws";
+import { RecordingServer } from "./recording-server.ts";
 
 /** What the upstream saw of one HTTP request. */
 export interface SeenRequest {
@@ -56,16 +57,14 @@ export const ANTHROPIC_STREAM: readonly string[] = [
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export class PluginUpstream {
-  readonly server: Server;
+export class PluginUpstream extends RecordingServer<SeenRequest> {
   readonly wss: WebSocketServer;
-  readonly requests: SeenRequest[] = [];
   readonly sockets: SeenSocket[] = [];
-  port = 0;
   readonly #conns = new Set<Socket>();
 
   constructor() {
-    this.server = createServer((req, res) => {
+    super("Upstream");
+    this.server.on("request", (req: IncomingMessage, res: ServerResponse) => {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("error", () => {});
@@ -152,33 +151,6 @@ export class PluginUpstream {
         });
       });
     });
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  async listen(): Promise<this> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen(0, "127.0.0.1", () => resolve());
-    });
-    this.port = (this.server.address() as AddressInfo).port;
-    return this;
-  }
-
-  /** Requests whose target contains `marker`. */
-  find(marker: string): SeenRequest[] {
-    return this.requests.filter((r) => r.url.includes(marker));
-  }
-
-  /** The one request whose target contains `marker`; throws unless exactly one. */
-  one(marker: string): SeenRequest {
-    const found = this.find(marker);
-    if (found.length !== 1) {
-      throw new Error(`Upstream: expected 1 request containing "${marker}", saw ${found.length}`);
-    }
-    return found[0]!;
   }
 
   async close(): Promise<void> {

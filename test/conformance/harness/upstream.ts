@@ -14,8 +14,9 @@
  *   with `x-upstream: <name>`, two `set-cookie` values and a repeated `x-multi` header.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { RecordingServer } from "./recording-server.ts";
 import { gzipSync } from "node:zlib";
 
 /** What the upstream saw of one request. */
@@ -49,48 +50,14 @@ export function textBytes(n: number): Buffer {
   return Buffer.from(line.repeat(Math.ceil(n / line.length) + 1).slice(0, n), "latin1");
 }
 
-export class Upstream {
+export class Upstream extends RecordingServer<UpstreamRequest> {
   readonly name: string;
-  readonly server: Server;
-  readonly requests: UpstreamRequest[] = [];
-  port = 0;
 
   constructor(name: string) {
+    super(`Upstream ${name}`);
     this.name = name;
-    this.server = createServer((req, res) => this.handle(req, res));
+    this.server.on("request", (req: IncomingMessage, res: ServerResponse) => this.handle(req, res));
     this.server.keepAliveTimeout = 10_000;
-  }
-
-  /** Base URL without a trailing slash, e.g. `http://127.0.0.1:43123`. */
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  async listen(): Promise<this> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen(0, "127.0.0.1", () => resolve());
-    });
-    this.port = (this.server.address() as AddressInfo).port;
-    return this;
-  }
-
-  /** Requests whose target contains `marker`. */
-  find(marker: string): UpstreamRequest[] {
-    return this.requests.filter((r) => r.url.includes(marker));
-  }
-
-  /** The single request whose target contains `marker`; throws unless exactly one. */
-  one(marker: string): UpstreamRequest {
-    const found = this.find(marker);
-    if (found.length !== 1) {
-      throw new Error(
-        `Upstream ${this.name}: expected 1 request containing "${marker}", saw ${found.length}: ${
-          JSON.stringify(this.requests.map((r) => r.url).slice(-20))
-        }`,
-      );
-    }
-    return found[0]!;
   }
 
   async close(): Promise<void> {

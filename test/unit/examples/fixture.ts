@@ -1,11 +1,9 @@
 /** Loads the example plugin scripts of examples/ into real sandboxes. */
-import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "../../../src/core/logger.ts";
 import { PluginSandbox } from "../../../src/plugins/sandbox.ts";
-import type { HookName } from "../../../src/plugins/types.ts";
 
 /** The repository root, found from this file whether it runs from test/ or dist/test/. */
 export function repoRoot(): string {
@@ -43,19 +41,7 @@ export async function loadExample(name: string): Promise<LoadedExample> {
   return { sandbox, emitted, logged };
 }
 
-/** Calls setup and returns its result, failing the test when setup failed. */
-export function setupOk(sandbox: PluginSandbox, config: unknown): unknown {
-  const outcome = sandbox.setup(JSON.stringify(config), 1000);
-  assert.ok(outcome.ok, `setup failed: ${outcome.ok ? "" : outcome.message}`);
-  return outcome.value;
-}
-
-/** Calls a hook and returns its result, failing the test when the call failed. */
-export function callOk(sandbox: PluginSandbox, hook: HookName, ...args: unknown[]): unknown {
-  const outcome = sandbox.call(hook, JSON.stringify(args), 1000);
-  assert.ok(outcome.ok, `${hook} failed: ${outcome.ok ? "" : `${outcome.kind}: ${outcome.message}`}`);
-  return outcome.value;
-}
+export { callOk, setupOk } from "../plugins/bundled-fixture.ts";
 
 /** A logger that keeps what it is given. */
 export function memoryLogger(): Logger & { lines: string[] } {
