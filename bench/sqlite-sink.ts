@@ -11,7 +11,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import type { HttpRecord, WebSocketFrameRecord } from "../src/capture/record.ts";
+import type { HttpRecord, WebSocketFrameRecord } from "../src/shared/record.ts";
 import { nodeFileSystem } from "../src/runtime/shared/fs.ts";
 import { SqliteSink } from "../src/sinks/sqlite-sink.ts";
 import type { SinkFileSystem } from "../src/sinks/types.ts";

@@ -1,4 +1,4 @@
-import { concatBytes } from "../core/bytes.ts";
+import { concatBytes } from "../shared/bytes.ts";
 import type { MemoryBudget } from "./memory-budget.ts";
 
 /**

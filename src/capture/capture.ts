@@ -1,5 +1,5 @@
 import type { Decompressor } from "./decompress.ts";
-import type { CaptureRecord } from "./record.ts";
+import type { CaptureRecord } from "../shared/record.ts";
 
 /** What record building needs besides the capture. */
 export interface RecordContext {

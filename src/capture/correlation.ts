@@ -1,4 +1,4 @@
-import { headerValue, type RawHeaders } from "../core/headers.ts";
+import { headerValue, type RawHeaders } from "../shared/raw-headers.ts";
 
 /** Request headers that carry a correlation id, in order of preference. */
 const CORRELATION_HEADERS = ["x-request-id", "x-correlation-id", "x-trace-id"];

@@ -1,5 +1,5 @@
 import type { Capture } from "./capture.ts";
-import { type CustomRecord, RECORD_VERSION } from "./record.ts";
+import { type CustomRecord, RECORD_VERSION } from "../shared/record.ts";
 import { isoTimestamp } from "./timestamp.ts";
 
 /** Where a custom record belongs. */

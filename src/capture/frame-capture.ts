@@ -2,7 +2,7 @@ import { isoTimestamp } from "./timestamp.ts";
 import type { Capture, RecordContext } from "./capture.ts";
 import { encodeBody } from "./encode-body.ts";
 import type { MemoryBudget } from "./memory-budget.ts";
-import { type FrameDirection, type OpcodeName, RECORD_VERSION, type WebSocketFrameRecord } from "./record.ts";
+import { type FrameDirection, type OpcodeName, RECORD_VERSION, type WebSocketFrameRecord } from "../shared/record.ts";
 
 /** Opcode numbers by name (RFC 6455 §5.2). */
 export const OPCODES: Readonly<Record<OpcodeName, number>> = { text: 1, binary: 2, close: 8, ping: 9, pong: 10 };

@@ -1,5 +1,5 @@
-import type { RawHeaders } from "../core/headers.ts";
-import type { HeaderMap } from "./record.ts";
+import type { RawHeaders } from "../shared/raw-headers.ts";
+import type { HeaderMap } from "../shared/record.ts";
 
 /**
  * Go's canonical header name form (`content-type` → `Content-Type`), which

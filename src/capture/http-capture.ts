@@ -1,9 +1,9 @@
-import type { RawHeaders } from "../core/headers.ts";
+import type { RawHeaders } from "../shared/raw-headers.ts";
 import { BodyCapture } from "./body-capture.ts";
 import type { Capture, RecordContext } from "./capture.ts";
 import { buildHttpRecord } from "./http-record.ts";
 import type { MemoryBudget } from "./memory-budget.ts";
-import type { HttpRecord } from "./record.ts";
+import type { HttpRecord } from "../shared/record.ts";
 
 /** What is known about an exchange when it starts. */
 export interface HttpCaptureStart {

@@ -1,5 +1,5 @@
 import { isoTimestamp } from "./timestamp.ts";
-import { headerValue, type RawHeaders } from "../core/headers.ts";
+import { headerValue, type RawHeaders } from "../shared/raw-headers.ts";
 import type { BodyCapture } from "./body-capture.ts";
 import { correlationId } from "./correlation.ts";
 import type { RecordContext } from "./capture.ts";
@@ -7,7 +7,7 @@ import { DECODABLE_ENCODINGS } from "./decompress.ts";
 import { encodeBody } from "./encode-body.ts";
 import { toHeaderMap } from "./header-map.ts";
 import type { HttpCapture } from "./http-capture.ts";
-import { type CapturedBody, type HttpRecord, RECORD_VERSION } from "./record.ts";
+import { type CapturedBody, type HttpRecord, RECORD_VERSION } from "../shared/record.ts";
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 

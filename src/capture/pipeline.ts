@@ -1,10 +1,10 @@
-import type { Logger } from "../core/logger.ts";
+import type { Logger } from "../shared/logger.ts";
 import type { RouteMetrics } from "../core/metrics.ts";
 import type { PluginChain } from "../plugins/chain.ts";
 import type { RecordSink } from "../sinks/types.ts";
 import type { Capture, RecordContext } from "./capture.ts";
 import { BoundedQueue } from "./queue.ts";
-import type { CaptureRecord } from "./record.ts";
+import type { CaptureRecord } from "../shared/record.ts";
 
 /** A capture (exchange, frame or event) waiting to be written. */
 export interface PendingCapture {

@@ -1,7 +1,7 @@
 import { isoTimestamp } from "./timestamp.ts";
 import type { Capture } from "./capture.ts";
 import type { MemoryBudget } from "./memory-budget.ts";
-import { RECORD_VERSION, type SseEventRecord } from "./record.ts";
+import { RECORD_VERSION, type SseEventRecord } from "../shared/record.ts";
 
 /** A parsed Server-Sent Event and where it belongs. */
 export interface SseEventStart {

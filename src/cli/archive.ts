@@ -4,7 +4,7 @@
  * left by an earlier run), closed last at shutdown.
  */
 import type { Config } from "../config/types.ts";
-import type { Logger } from "../core/logger.ts";
+import type { Logger } from "../shared/logger.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { S3_DEFAULTS, s3EnvironmentFromEnv, type S3Options, validateS3Options } from "../s3/options.ts";
 import { createS3Uploader, type S3Uploader } from "../s3/uploader.ts";

@@ -3,8 +3,8 @@
  * current runtime and stops them cleanly on SIGTERM/SIGINT.
  */
 import { resolveCommandLine } from "../config/load.ts";
-import { TaplineError } from "../core/errors.ts";
-import { createLogger } from "../core/logger.ts";
+import { TaplineError } from "../shared/errors.ts";
+import { createLogger } from "../shared/logger.ts";
 import { detectRuntime } from "../runtime/select.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { VERSION } from "../version.ts";

@@ -4,8 +4,8 @@
  * that does not parse (typically the half-written last line after a crash) is
  * skipped with a warning, never fatal.
  */
-import type { CaptureRecord } from "../capture/record.ts";
-import { UsageError } from "../core/errors.ts";
+import type { CaptureRecord } from "../shared/record.ts";
+import { UsageError } from "../shared/errors.ts";
 import type { SinkFileSystem } from "../sinks/types.ts";
 
 /** What `tapline reindex` was asked to do. */

@@ -1,10 +1,11 @@
 import { CustomCapture } from "../capture/custom-capture.ts";
 import { MemoryBudget } from "../capture/memory-budget.ts";
 import { CapturePipeline } from "../capture/pipeline.ts";
-import type { Config, ListenAddress } from "../config/types.ts";
+import type { Config } from "../config/types.ts";
+import type { ListenAddress } from "../runtime/types.ts";
 import { ActivityTracker } from "../core/activity.ts";
-import { UnavailableError } from "../core/errors.ts";
-import type { Logger } from "../core/logger.ts";
+import { UnavailableError } from "../shared/errors.ts";
+import type { Logger } from "../shared/logger.ts";
 import { Metrics } from "../core/metrics.ts";
 import { Route } from "../core/route.ts";
 import { PluginChain } from "../plugins/chain.ts";

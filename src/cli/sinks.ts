@@ -4,8 +4,8 @@
  * rotating by size and interval and handing rotated files to S3 when set.
  */
 import type { Config, ProxyConfig } from "../config/types.ts";
-import { UnavailableError } from "../core/errors.ts";
-import type { Logger } from "../core/logger.ts";
+import { UnavailableError } from "../shared/errors.ts";
+import type { Logger } from "../shared/logger.ts";
 import type { Runtime } from "../runtime/types.ts";
 import type { S3Uploader } from "../s3/uploader.ts";
 import { JsonlSink } from "../sinks/jsonl.ts";

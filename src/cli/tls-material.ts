@@ -1,5 +1,5 @@
 import type { Config } from "../config/types.ts";
-import { UnavailableError } from "../core/errors.ts";
+import { UnavailableError } from "../shared/errors.ts";
 import type { TlsMaterial } from "../runtime/types.ts";
 import { createSelfSignedCertificate } from "../tls/self-signed.ts";
 

@@ -4,7 +4,7 @@
  * `TAPLINE_PROXY` holding one or more `--proxy` specs separated by `;` or
  * newlines. An empty variable counts as unset.
  */
-import { ConfigError, UsageError } from "../core/errors.ts";
+import { ConfigError, UsageError } from "../shared/errors.ts";
 import { addProxy, type ConfigLayer, emptyLayer, type Origin, setGlobal } from "./layer.ts";
 import { envName, GLOBAL_OPTIONS, parseOptionValue, UNSUPPORTED_FLAGS } from "./options.ts";
 import { whyOf } from "./proxy.ts";

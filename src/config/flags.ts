@@ -3,7 +3,7 @@
  * http-tap-proxy command lines work unchanged: `-flag` or `--flag`,
  * `--flag value` or `--flag=value`, booleans as `--flag` or `--flag=false`.
  */
-import { UsageError } from "../core/errors.ts";
+import { UsageError } from "../shared/errors.ts";
 import { addProxy, type ConfigLayer, emptyLayer, type Origin, setGlobal } from "./layer.ts";
 import { GLOBAL_OPTIONS, type GlobalOption, isUnsupportedFlag, parseBool, parseOptionValue } from "./options.ts";
 import { whyOf } from "./proxy.ts";

@@ -2,7 +2,7 @@
  * One configuration source (YAML file, environment or flags) after parsing,
  * with where each value came from so later checks can point at it.
  */
-import { ConfigError, type ConfigLocation, UsageError } from "../core/errors.ts";
+import { ConfigError, type ConfigLocation, UsageError } from "../shared/errors.ts";
 import type { GlobalKey, Globals } from "./options.ts";
 import type { ProxyKey } from "./proxy.ts";
 import type { PluginDeclaration } from "../plugins/types.ts";

@@ -1,4 +1,4 @@
-import type { ListenAddress } from "./types.ts";
+import type { ListenAddress } from "../runtime/types.ts";
 
 const HOST_RE = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/;
 

@@ -2,7 +2,7 @@
  * The entry point of the config layer: argv + environment + optional YAML file
  * → what the CLI should do, with one validated Config.
  */
-import { renderHelp } from "../cli/help.ts";
+import { renderHelp } from "./help.ts";
 import { parseEnv } from "./env.ts";
 import { parseFlags } from "./flags.ts";
 import { emptyLayer } from "./layer.ts";

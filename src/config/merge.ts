@@ -2,11 +2,12 @@
  * Merging layers (defaults < YAML < env < flags) and the checks that need the
  * whole picture: a proxy exists, listeners do not collide, TLS is complete.
  */
-import { UsageError } from "../core/errors.ts";
+import { UsageError } from "../shared/errors.ts";
 import { type ConfigLayer, failAt, type Origin, type PluginEntry, type ProxyEntry } from "./layer.ts";
 import { formatListen } from "./listen.ts";
 import { defaultGlobals, type GlobalKey } from "./options.ts";
-import type { Config, ListenAddress } from "./types.ts";
+import type { Config } from "./types.ts";
+import type { ListenAddress } from "../runtime/types.ts";
 
 /** Everything merged, with the origins of what the checks may complain about. */
 export interface MergedConfig {

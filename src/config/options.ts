@@ -7,7 +7,8 @@
 import { parseDuration } from "./duration.ts";
 import { parseListen } from "./listen.ts";
 import { parseSize } from "./size.ts";
-import type { Config, LogFormat, LogLevel } from "./types.ts";
+import type { Config } from "./types.ts";
+import type { LogFormat, LogLevel } from "../shared/logger.ts";
 
 /** Every Config field except the proxy and plugin lists. */
 export type Globals = Omit<Config, "proxies" | "plugins">;

@@ -4,7 +4,7 @@
  * its resolved file and a way to locate values inside its `config`, so the
  * loader can report manifest-schema errors at the YAML line that is wrong.
  */
-import type { ConfigLocation } from "../core/errors.ts";
+import type { ConfigLocation } from "../shared/errors.ts";
 import { BUNDLED_PLUGINS } from "../plugins/bundled.ts";
 import { DEFAULT_PLUGIN_LIMITS, type FailMode, type PluginDeclaration, type PluginLimits } from "../plugins/types.ts";
 import type { Origin, PluginEntry } from "./layer.ts";

@@ -2,7 +2,7 @@
  * The Go http-tap-proxy `--proxy` syntax: comma-separated `key=value` pairs,
  * e.g. `name=api,listen_http=:8080,upstream=http://localhost:3000,log_jsonl=./logs/`.
  */
-import { UsageError } from "../core/errors.ts";
+import { UsageError } from "../shared/errors.ts";
 import { buildProxy, PROXY_KEYS, type ProxyKey, type RawProxy } from "./proxy.ts";
 import type { ProxyConfig } from "./types.ts";
 

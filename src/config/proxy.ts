@@ -4,7 +4,8 @@
  * a problem is reported, so every source names its own location.
  */
 import { parseListen } from "./listen.ts";
-import type { ListenAddress, ProxyConfig } from "./types.ts";
+import type { ProxyConfig } from "./types.ts";
+import type { ListenAddress } from "../runtime/types.ts";
 
 /** The `--proxy` keys, in the snake_case both the flag and YAML use. */
 export const PROXY_KEYS = [

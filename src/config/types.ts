@@ -3,15 +3,8 @@
  * from defaults < YAML (`--config`) < `TAPLINE_*` environment < flags.
  */
 import type { PluginDeclaration } from "../plugins/types.ts";
-
-/** A listen address split into host and port; `:8080` listens on every interface. */
-export interface ListenAddress {
-  /** Host or IP to bind; `""` means every interface (Go's `:8080`). */
-  host: string;
-  port: number;
-  /** The address as the user wrote it, for messages. */
-  text: string;
-}
+import type { LogFormat, LogLevel } from "../shared/logger.ts";
+import type { ListenAddress } from "../runtime/types.ts";
 
 /** One proxy instance (the Go http-tap-proxy's `--proxy` flag, or a YAML `proxies[]` entry). */
 export interface ProxyConfig {
@@ -30,9 +23,6 @@ export interface ProxyConfig {
   /** Regex sources; never capture paths matching one. */
   excludePath: string[];
 }
-
-export type LogLevel = "debug" | "info" | "warn" | "error";
-export type LogFormat = "json" | "text";
 
 /** The whole process configuration. Sizes are bytes, durations milliseconds. */
 export interface Config {

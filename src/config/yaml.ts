@@ -6,7 +6,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import schema from "../../schemas/config.schema.json" with { type: "json" };
-import { ConfigError } from "../core/errors.ts";
+import { ConfigError } from "../shared/errors.ts";
 import { addProxy, type ConfigLayer, emptyLayer, type Origin, setGlobal } from "./layer.ts";
 import { GLOBAL_OPTIONS, isUnsupportedFlag, parseOptionValue, yamlKey } from "./options.ts";
 import { parsePlugins } from "./plugins.ts";

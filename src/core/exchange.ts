@@ -1,12 +1,14 @@
 import type { HttpCapture } from "../capture/http-capture.ts";
 import type { RequestDecision } from "../plugins/chain.ts";
-import { patchHeaders, pluginHeaders, rawHeader } from "../plugins/headers.ts";
+import { pluginHeaders } from "../plugins/headers.ts";
+import { headerValue, patchHeaders } from "../shared/raw-headers.ts";
 import type { HookContext } from "../plugins/instance.ts";
 import type { DirectResponse, RequestView } from "../plugins/types.ts";
-import { concatBytes } from "./bytes.ts";
-import { describeError } from "./describe-error.ts";
-import { clientResponseHeaders, type RawHeaders, stripHopByHop, upstreamRequestHeaders } from "./headers.ts";
-import { plainIp } from "./address.ts";
+import { concatBytes } from "../shared/bytes.ts";
+import { describeError } from "../shared/describe-error.ts";
+import { clientResponseHeaders, stripHopByHop, upstreamRequestHeaders } from "./headers.ts";
+import { type RawHeaders } from "../shared/raw-headers.ts";
+import { plainIp } from "../shared/address.ts";
 import type { InboundRequest, Route } from "./route.ts";
 import { SseRewriter } from "./sse-rewriter.ts";
 import { isEventStream, SseTap } from "./sse-tap.ts";
@@ -40,7 +42,7 @@ const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
 const BODYLESS = new Set([101, 204, 304]);
 
 function isIdentity(headers: RawHeaders): boolean {
-  const encoding = rawHeader(headers, "content-encoding")?.trim().toLowerCase();
+  const encoding = headerValue(headers, "content-encoding")?.trim().toLowerCase();
   return encoding === undefined || encoding === "" || encoding === "identity";
 }
 
@@ -123,13 +125,13 @@ export class Exchange {
   }
 
   #wantsRequestBody(headers: RawHeaders): boolean {
-    const length = rawHeader(headers, "content-length");
-    const chunked = rawHeader(headers, "transfer-encoding") !== undefined;
+    const length = headerValue(headers, "content-length");
+    const chunked = headerValue(headers, "transfer-encoding") !== undefined;
     if (length === undefined && !chunked) return false;
     const size = length === undefined ? 0 : Number(length);
     if (size === 0 && !chunked) return false;
     return isIdentity(headers) &&
-      this.route.plugins!.wantsBody("onRequestBody", rawHeader(headers, "content-type"), size);
+      this.route.plugins!.wantsBody("onRequestBody", headerValue(headers, "content-type"), size);
   }
 
   /** Context of the hook calls of this exchange (records a plugin emits carry its id). */
@@ -195,7 +197,7 @@ export class Exchange {
     const result = this.#runBodyHook(
       "onRequestBody",
       body,
-      rawHeader(this.upstreamHeaders, "content-type"),
+      headerValue(this.upstreamHeaders, "content-type"),
       this.#requestViewJson,
     );
     if (result === "refused") {
@@ -310,10 +312,10 @@ export class Exchange {
 
   #wantsResponseBody(status: number, headers: RawHeaders): boolean {
     if (BODYLESS.has(status) || this.upstreamMethod === "HEAD" || !isIdentity(headers)) return false;
-    const length = rawHeader(headers, "content-length");
+    const length = headerValue(headers, "content-length");
     const size = length === undefined ? 0 : Number(length);
     if (size === 0 && length !== undefined) return false;
-    return this.route.plugins!.wantsBody("onResponseBody", rawHeader(headers, "content-type"), size);
+    return this.route.plugins!.wantsBody("onResponseBody", headerValue(headers, "content-type"), size);
   }
 
   /** Replaces the response with a 502: a closed plugin failed on it. */
@@ -357,7 +359,7 @@ export class Exchange {
     const result = this.#runBodyHook(
       "onResponseBody",
       body,
-      rawHeader(head.headers, "content-type"),
+      headerValue(head.headers, "content-type"),
       `${responseJson},${requestJson}`,
     );
     let out = body;

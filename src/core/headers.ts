@@ -1,11 +1,8 @@
 /**
- * Header hygiene for forwarding. Headers travel as flat raw lists
- * (`[name, value, name, value, ...]`, the shape of Node's `rawHeaders`) so the
- * hot path neither allocates maps nor loses the case and order a client sent.
+ * Header hygiene for forwarding: which headers cross a hop and what a proxy
+ * adds. Headers travel as flat raw lists (`src/shared/raw-headers.ts`).
  */
-
-/** A flat header list: names at even indexes, values at odd ones. */
-export type RawHeaders = string[];
+import type { RawHeaders } from "../shared/raw-headers.ts";
 
 /**
  * Hop-by-hop headers (RFC 9110 §7.6.1, plus the legacy ones Go's ReverseProxy
@@ -95,20 +92,4 @@ export function upstreamRequestHeaders(headers: RawHeaders, forwarded: Forwarded
 /** Response headers for the client: hop-by-hop removed. */
 export function clientResponseHeaders(headers: RawHeaders): RawHeaders {
   return stripHopByHop(headers);
-}
-
-/** First value of a header (case-insensitive name), or undefined. */
-export function headerValue(headers: RawHeaders, lowerName: string): string | undefined {
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i]!;
-    if (name.length === lowerName.length && name.toLowerCase() === lowerName) return headers[i + 1];
-  }
-  return undefined;
-}
-
-/** The flat list as `[name, value]` pairs, the shape `Headers` and `Response` accept. */
-export function headerPairs(raw: RawHeaders): [string, string][] {
-  const pairs: [string, string][] = [];
-  for (let i = 0; i < raw.length; i += 2) pairs.push([raw[i]!, raw[i + 1]!]);
-  return pairs;
 }

@@ -6,9 +6,9 @@ import type { PluginChain, RequestDecision } from "../plugins/chain.ts";
 import type { RequestView } from "../plugins/types.ts";
 import type { RecordSink } from "../sinks/types.ts";
 import type { ActivityTracker } from "./activity.ts";
-import { formatAddress } from "./address.ts";
+import { formatAddress } from "../shared/address.ts";
 import { Exchange, requestView } from "./exchange.ts";
-import type { RawHeaders } from "./headers.ts";
+import type { RawHeaders } from "../shared/raw-headers.ts";
 import type { RouteMetrics } from "./metrics.ts";
 import type { WebSocketRelay } from "./websocket-relay.ts";
 

@@ -1,8 +1,8 @@
 import { createParser, type EventSourceMessage, type EventSourceParser } from "eventsource-parser";
 import type { HttpCapture } from "../capture/http-capture.ts";
 import { SseEventCapture } from "../capture/sse-event-capture.ts";
-import type { RawHeaders } from "./headers.ts";
-import { headerValue } from "./headers.ts";
+import type { RawHeaders } from "../shared/raw-headers.ts";
+import { headerValue } from "../shared/raw-headers.ts";
 import type { Route } from "./route.ts";
 
 /**

@@ -1,5 +1,5 @@
 import { FrameCapture, type FrameStart } from "../capture/frame-capture.ts";
-import type { FrameDirection, OpcodeName } from "../capture/record.ts";
+import type { FrameDirection, OpcodeName } from "../shared/record.ts";
 import type { Route } from "./route.ts";
 
 /** One side of a relayed WebSocket, as the runtime adapter drives it. */

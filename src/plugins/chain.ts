@@ -5,9 +5,9 @@
  * `hooks.<name>.length` before building any payload, so a hook nobody
  * exports costs nothing.
  */
-import type { CaptureRecord } from "../capture/record.ts";
-import type { RawHeaders } from "../core/headers.ts";
-import { patchHeaders } from "./headers.ts";
+import type { CaptureRecord } from "../shared/record.ts";
+import type { RawHeaders } from "../shared/raw-headers.ts";
+import { patchHeaders } from "../shared/raw-headers.ts";
 import type { HookContext, PluginInstance } from "./instance.ts";
 import { isValidRecord } from "./record-check.ts";
 import type {

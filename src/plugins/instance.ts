@@ -5,7 +5,7 @@
  * row. A disabled plugin fails every call, so its failure mode still holds:
  * a disabled redaction (closed) drops records rather than writing them raw.
  */
-import type { Logger } from "../core/logger.ts";
+import type { Logger } from "../shared/logger.ts";
 import type { PluginMetrics } from "./metrics.ts";
 import type { PluginSandbox } from "./sandbox.ts";
 import {

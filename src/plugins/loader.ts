@@ -6,8 +6,8 @@
  */
 import { Ajv, type ErrorObject } from "ajv";
 import manifestSchema from "../../schemas/plugin-manifest.schema.json" with { type: "json" };
-import { ConfigError, type ConfigLocation } from "../core/errors.ts";
-import type { Logger } from "../core/logger.ts";
+import { ConfigError, type ConfigLocation } from "../shared/errors.ts";
+import type { Logger } from "../shared/logger.ts";
 import { BUNDLED_PLUGINS } from "./bundled.ts";
 import { type EmitHandler, PluginInstance } from "./instance.ts";
 import { PluginMetrics } from "./metrics.ts";

@@ -10,7 +10,7 @@
  * a new module is loaded in the background and calls fail as `oom` meanwhile.
  */
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from "quickjs-emscripten-core";
-import { ConfigError } from "../core/errors.ts";
+import { ConfigError } from "../shared/errors.ts";
 import { type Engine, loadEngine } from "./engine.ts";
 import { HOOK_NAMES, type HookName } from "./types.ts";
 

@@ -4,7 +4,7 @@
  * sandbox boundary. Values cross as JSON text, so every shape here is plain
  * data. A hook returning `undefined` always means "unchanged".
  */
-import type { ConfigLocation } from "../core/errors.ts";
+import type { ConfigLocation } from "../shared/errors.ts";
 
 /** Hooks on the forwarding path: synchronous, short deadline. */
 export const MUTATE_HOOKS = [

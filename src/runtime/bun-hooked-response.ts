@@ -2,9 +2,9 @@
  * Responses on Bun that plugins shape: a direct answer from a plugin, and a
  * response whose body onResponseBody hooks see whole before it is sent.
  */
-import { concatBytes } from "../core/bytes.ts";
+import { concatBytes } from "../shared/bytes.ts";
 import type { Exchange, ResponseHead } from "../core/exchange.ts";
-import { headerPairs } from "../core/headers.ts";
+import { headerPairs } from "../shared/raw-headers.ts";
 
 function init(head: ResponseHead): ResponseInit {
   return { status: head.status, statusText: head.statusText, headers: headerPairs(head.headers) };

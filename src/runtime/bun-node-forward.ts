@@ -6,9 +6,9 @@
  */
 import http from "node:http";
 import https from "node:https";
-import { concatBytes } from "../core/bytes.ts";
+import { concatBytes } from "../shared/bytes.ts";
 import type { Exchange } from "../core/exchange.ts";
-import { headerPairs, headerValue, type RawHeaders } from "../core/headers.ts";
+import { headerPairs, headerValue, type RawHeaders } from "../shared/raw-headers.ts";
 import type { UpstreamOptions } from "./types.ts";
 import { heldResponse } from "./bun-hooked-response.ts";
 

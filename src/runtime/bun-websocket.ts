@@ -5,7 +5,7 @@
  * forwarded ping (`clientPongsItself`) and the client still sees one pong.
  */
 import type { Exchange } from "../core/exchange.ts";
-import { headerPairs, headerValue } from "../core/headers.ts";
+import { headerPairs, headerValue } from "../shared/raw-headers.ts";
 import type { WebSocketEnd, WebSocketRelay } from "../core/websocket-relay.ts";
 import type { UpstreamOptions } from "./types.ts";
 import {

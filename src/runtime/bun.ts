@@ -4,21 +4,28 @@
  * are read whole, because a stream per exchange costs about half the
  * throughput on Bun; larger and unknown-length bodies stream chunk by chunk.
  */
-import type { ListenAddress } from "../config/types.ts";
 import type { Exchange } from "../core/exchange.ts";
-import { headerPairs, type RawHeaders } from "../core/headers.ts";
+import { headerPairs, type RawHeaders } from "../shared/raw-headers.ts";
 import type { Route } from "../core/route.ts";
 import { processOperations } from "./shared/process.ts";
 import { type BunUpgrader, bunWebSocketHandlers, upgradeToUpstream } from "./bun-websocket.ts";
 import { isWebSocketUpgrade } from "./shared/websocket-upstream.ts";
 import { fetchWouldAddHeaders, forwardWithNodeHttp } from "./bun-node-forward.ts";
 import { directResponse, heldResponse } from "./bun-hooked-response.ts";
-import { concatBytes } from "../core/bytes.ts";
+import { concatBytes } from "../shared/bytes.ts";
 import { base64 } from "./shared/base64.ts";
 import { decompress } from "./shared/decompress.ts";
 import { nodeFileSystem } from "./shared/fs.ts";
 import { NodeSha256 } from "./shared/sha256.ts";
-import type { FetchHandler, Listener, ProxyServer, Runtime, TlsMaterial, UpstreamOptions } from "./types.ts";
+import type {
+  FetchHandler,
+  ListenAddress,
+  Listener,
+  ProxyServer,
+  Runtime,
+  TlsMaterial,
+  UpstreamOptions,
+} from "./types.ts";
 
 interface BunServer extends BunUpgrader {
   readonly hostname: string;

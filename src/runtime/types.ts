@@ -3,9 +3,18 @@
  * runtime-specific (sockets, TLS, files, signals, zlib) sits behind this.
  */
 import type { Decompressor } from "../capture/decompress.ts";
-import type { ListenAddress } from "../config/types.ts";
 import type { Route } from "../core/route.ts";
 import type { SinkFileSystem } from "../sinks/types.ts";
+import type { Sha256Constructor } from "../s3/sha256.ts";
+
+/** A listen address split into host and port; `:8080` listens on every interface. */
+export interface ListenAddress {
+  /** Host or IP to bind; `""` means every interface (Go's `:8080`). */
+  host: string;
+  port: number;
+  /** The address as the user wrote it, for messages. */
+  text: string;
+}
 
 /** PEM certificate and key for an https listener. */
 export interface TlsMaterial {
@@ -38,22 +47,6 @@ export interface ProxyServer {
   /** Releases the upstream connections. */
   close(): Promise<void>;
 }
-
-/** What a SHA-256 accepts: text (UTF-8 unless told) or bytes. */
-export type Sha256Input = string | ArrayBuffer | ArrayBufferView;
-
-/** An incremental SHA-256 (HMAC-SHA-256 when made with a secret). */
-export interface Sha256Hash {
-  update(data: Sha256Input, encoding?: "utf8" | "ascii" | "latin1"): void;
-  /** The 32-byte digest; call once. */
-  digest(): Promise<Uint8Array>;
-}
-
-/**
- * The hash constructor @smithy/signature-v4 takes as `sha256`: `new Sha256()`
- * hashes, `new Sha256(secret)` computes an HMAC.
- */
-export type Sha256Constructor = new (secret?: Sha256Input | null) => Sha256Hash;
 
 /** A Web-standard request handler (the admin app's `fetch`). */
 export type FetchHandler = (request: Request) => Response | Promise<Response>;

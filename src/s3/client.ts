@@ -5,7 +5,7 @@
  * bodies, which S3 refuses.
  */
 import { SignatureV4 } from "@smithy/signature-v4";
-import type { Sha256Constructor } from "../runtime/types.ts";
+import type { Sha256Constructor } from "./sha256.ts";
 import { S3RequestError } from "./errors.ts";
 import type { S3Credentials } from "./options.ts";
 import { type CompletedPart, completeMultipartUploadXml, parseS3Error, xmlElementText } from "./xml.ts";

@@ -1,5 +1,5 @@
 /** The error an S3 request raises: S3's own code and message, and the HTTP status. */
-import { TaplineError } from "../core/errors.ts";
+import { TaplineError } from "../shared/errors.ts";
 
 /** A failed S3 request (an error response, or no response at all). */
 export class S3RequestError extends TaplineError {

@@ -2,7 +2,7 @@
  * S3 archival settings and the AWS_* environment variables they read
  * credentials and region from.
  */
-import { ConfigError } from "../core/errors.ts";
+import { ConfigError } from "../shared/errors.ts";
 
 /** Access keys for SigV4 signing. */
 export interface S3Credentials {

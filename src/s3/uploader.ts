@@ -4,8 +4,8 @@
  * retried with backoff; a scan at start-up and on an interval finds files
  * left over from earlier runs.
  */
-import type { Logger } from "../core/logger.ts";
-import type { Sha256Constructor } from "../runtime/types.ts";
+import type { Logger } from "../shared/logger.ts";
+import type { Sha256Constructor } from "./sha256.ts";
 import { backoffDelay } from "./backoff.ts";
 import { S3Client, type S3ObjectStore } from "./client.ts";
 import { S3Metrics } from "./metrics.ts";

@@ -3,7 +3,7 @@ import { applyRetention } from "./retention.ts";
 import { baseName, directoryOf, rotatedPath } from "./rotated-name.ts";
 import { type RotationPolicy, Rotator } from "./rotator.ts";
 import { utf8Length } from "./utf8-length.ts";
-import type { CaptureRecord } from "../capture/record.ts";
+import type { CaptureRecord } from "../shared/record.ts";
 import type { AppendFile, RecordSink, SinkFileSystem } from "./types.ts";
 
 /** Rotation and retention of a JSONL sink; without `rotation` the file only grows. */

@@ -1,4 +1,4 @@
-import type { CaptureRecord, SseEventRecord, WebSocketFrameRecord } from "../capture/record.ts";
+import type { CaptureRecord, SseEventRecord, WebSocketFrameRecord } from "../shared/record.ts";
 
 const str = JSON.stringify;
 

@@ -1,4 +1,4 @@
-import type { CaptureRecord } from "../capture/record.ts";
+import type { CaptureRecord } from "../shared/record.ts";
 import { applyRetention } from "./retention.ts";
 import { baseName, directoryOf, rotatedPath } from "./rotated-name.ts";
 import { type RotationPolicy, Rotator } from "./rotator.ts";

@@ -4,8 +4,8 @@
  * table. One row per record; bodies and payloads are BLOBs of the raw
  * captured bytes, never base64.
  */
-import type { HeaderMap, HttpRecord, SseEventRecord, WebSocketFrameRecord } from "../capture/record.ts";
-import type { CaptureRecord } from "../capture/record.ts";
+import type { HeaderMap, HttpRecord, SseEventRecord, WebSocketFrameRecord } from "../shared/record.ts";
+import type { CaptureRecord } from "../shared/record.ts";
 import type { Database, SqlValue, Statement } from "sql.js";
 
 /** Bumped when the layout changes; stored in `PRAGMA user_version`. */

@@ -1,5 +1,5 @@
-import type { CaptureRecord } from "../capture/record.ts";
-import { UnavailableError } from "../core/errors.ts";
+import type { CaptureRecord } from "../shared/record.ts";
+import { UnavailableError } from "../shared/errors.ts";
 import { loadSqlJs } from "./sql-js.ts";
 import { applySchema, RecordInserter } from "./sqlite-schema.ts";
 import type { RecordSink, SinkFileSystem } from "./types.ts";

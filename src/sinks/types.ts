@@ -2,7 +2,7 @@
  * Sinks receive finished records in batches. A sink never throws into the
  * forwarding path: the writer catches, counts and logs its failures.
  */
-import type { CaptureRecord } from "../capture/record.ts";
+import type { CaptureRecord } from "../shared/record.ts";
 
 /** A destination for records (JSONL file, later SQLite). */
 export interface RecordSink {

@@ -4,7 +4,7 @@
  * the same code runs on Node, Deno, Bun and inside `bun build --compile`.
  */
 
-import { UsageError } from "../core/errors.ts";
+import { UsageError } from "../shared/errors.ts";
 
 type X509Module = typeof import("@peculiar/x509");
 

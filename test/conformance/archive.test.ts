@@ -12,7 +12,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import type { HttpRecord } from "../../src/capture/record.ts";
+import type { HttpRecord } from "../../src/shared/record.ts";
 import { request } from "./harness/client.ts";
 import { marker, proxySpec, removeDir, sleep, tempDir } from "./harness/fixture.ts";
 import { parseJsonl, rotatedFiles } from "./harness/rotated.ts";

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import type { CustomRecord } from "../../src/capture/record.ts";
+import type { CustomRecord } from "../../src/shared/record.ts";
 import { request } from "./harness/client.ts";
 import { marker, sleep, tearDown, tempDir } from "./harness/fixture.ts";
 import { databaseText, metric, metricsText, metricSum, writeConfig, writePlugins } from "./harness/plugin-config.ts";

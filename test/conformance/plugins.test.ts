@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import type { CustomRecord, SseEventRecord, WebSocketFrameRecord } from "../../src/capture/record.ts";
+import type { CustomRecord, SseEventRecord, WebSocketFrameRecord } from "../../src/shared/record.ts";
 import { request } from "./harness/client.ts";
 import { marker, sleep, tearDown, tempDir, UUID_RE } from "./harness/fixture.ts";
 import { databaseText, metric, metricsText, writeConfig, writePlugins } from "./harness/plugin-config.ts";

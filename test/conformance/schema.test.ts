@@ -14,7 +14,7 @@ import type {
   HttpResponsePart,
   SseEventRecord,
   WebSocketFrameRecord,
-} from "../../src/capture/record.ts";
+} from "../../src/shared/record.ts";
 import { schemaErrors } from "./harness/records.ts";
 import { parseRuntimes, repoRoot } from "./harness/runtimes.ts";
 

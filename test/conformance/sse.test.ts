@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { type IncomingHttpHeaders, request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import type { SseEventRecord } from "../../src/capture/record.ts";
+import type { SseEventRecord } from "../../src/shared/record.ts";
 import { request } from "./harness/client.ts";
 import { marker, proxySpec, RFC3339_RE, sleep, tearDown, tempDir, UUID_RE } from "./harness/fixture.ts";
 import { asCapture, assertAllValid, bodyBytes, connectionRecords, readRecords, recordFor } from "./harness/records.ts";

@@ -10,7 +10,7 @@ import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { WebSocket } from "ws";
-import type { HttpRecord, SseEventRecord, WebSocketFrameRecord } from "../../src/capture/record.ts";
+import type { HttpRecord, SseEventRecord, WebSocketFrameRecord } from "../../src/shared/record.ts";
 import { request } from "./harness/client.ts";
 import { marker, proxySpec, removeDir, sleep, tempDir } from "./harness/fixture.ts";
 import { assertAllValid, bodyBytes } from "./harness/records.ts";

@@ -9,7 +9,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { WebSocket } from "ws";
-import type { HttpRecord, WebSocketFrameRecord } from "../../src/capture/record.ts";
+import type { HttpRecord, WebSocketFrameRecord } from "../../src/shared/record.ts";
 import { request } from "./harness/client.ts";
 import { marker, proxySpec, RFC3339_RE, sleep, tearDown, tempDir, UUID_RE } from "./harness/fixture.ts";
 import {

@@ -1,8 +1,7 @@
 /** Serves a Web-standard fetch handler (the Hono admin app) with node:http. */
 import http from "node:http";
 import { getRequestListener } from "@hono/node-server";
-import type { ListenAddress } from "../../config/types.ts";
-import type { FetchHandler, Listener } from "../types.ts";
+import type { FetchHandler, ListenAddress, Listener } from "../types.ts";
 import { listenOn } from "./node-proxy.ts";
 
 /** Binds `handler` on `address` with node:http. */

@@ -8,7 +8,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import WebSocket, { WebSocketServer } from "ws";
 import type { Exchange, ResponseHead } from "../../core/exchange.ts";
-import type { RawHeaders } from "../../core/headers.ts";
+import type { RawHeaders } from "../../shared/raw-headers.ts";
 import type { UpstreamOptions } from "../types.ts";
 import { connectUpstream, extraHandshakeHeaders, relayFrom, wsEnd } from "./websocket-upstream.ts";
 

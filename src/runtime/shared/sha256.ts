@@ -5,7 +5,7 @@
  */
 import { Buffer } from "node:buffer";
 import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
-import type { Sha256Hash, Sha256Input } from "../types.ts";
+import type { Sha256Hash, Sha256Input } from "../../s3/sha256.ts";
 
 function toBuffer(data: Sha256Input, encoding?: "utf8" | "ascii" | "latin1"): Buffer {
   if (typeof data === "string") return Buffer.from(data, encoding ?? "utf8");

@@ -5,11 +5,11 @@
  */
 import type { IncomingMessage } from "node:http";
 import WebSocket from "ws";
-import { headerValue, type RawHeaders } from "../../core/headers.ts";
-import { concatBytes } from "../../core/bytes.ts";
+import { headerValue, type RawHeaders } from "../../shared/raw-headers.ts";
+import { concatBytes } from "../../shared/bytes.ts";
 import type { Exchange } from "../../core/exchange.ts";
 import type { WebSocketEnd, WebSocketRelay } from "../../core/websocket-relay.ts";
-import type { FrameDirection } from "../../capture/record.ts";
+import type { FrameDirection } from "../../shared/record.ts";
 import type { UpstreamOptions } from "../types.ts";
 
 /** How the upstream answered the upgrade. */

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
-import type { CaptureRecord, HttpRecord, SseEventRecord, WebSocketFrameRecord } from "../../../src/capture/record.ts";
+import type { CaptureRecord, HttpRecord, SseEventRecord, WebSocketFrameRecord } from "../../../src/shared/record.ts";
 import { repoRoot } from "./runtimes.ts";
 
 export type { HttpRecord };

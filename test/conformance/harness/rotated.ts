@@ -7,7 +7,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { CaptureRecord } from "../../../src/capture/record.ts";
+import type { CaptureRecord } from "../../../src/shared/record.ts";
 
 /** One rotated file of a live file. */
 export interface RotatedFile {

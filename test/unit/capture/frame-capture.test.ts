@@ -3,7 +3,7 @@ import { test } from "node:test";
 import type { RecordContext } from "../../../src/capture/capture.ts";
 import { FrameCapture, type FrameStart, OPCODES } from "../../../src/capture/frame-capture.ts";
 import { MemoryBudget } from "../../../src/capture/memory-budget.ts";
-import type { OpcodeName } from "../../../src/capture/record.ts";
+import type { OpcodeName } from "../../../src/shared/record.ts";
 import { decompress } from "../../../src/runtime/shared/decompress.ts";
 import { assertValidRecord, bytes } from "../core/fixture.ts";
 

@@ -5,7 +5,7 @@ import type { Decompressor } from "../../../src/capture/decompress.ts";
 import { HttpCapture } from "../../../src/capture/http-capture.ts";
 import { buildHttpRecord } from "../../../src/capture/http-record.ts";
 import { MemoryBudget } from "../../../src/capture/memory-budget.ts";
-import type { RawHeaders } from "../../../src/core/headers.ts";
+import type { RawHeaders } from "../../../src/shared/raw-headers.ts";
 import { decompress } from "../../../src/runtime/shared/decompress.ts";
 import { assertValidRecord, bytes } from "../core/fixture.ts";
 

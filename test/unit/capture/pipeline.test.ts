@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { HttpCapture } from "../../../src/capture/http-capture.ts";
 import { MemoryBudget } from "../../../src/capture/memory-budget.ts";
 import { CapturePipeline } from "../../../src/capture/pipeline.ts";
-import type { CaptureRecord } from "../../../src/capture/record.ts";
+import type { CaptureRecord } from "../../../src/shared/record.ts";
 import { Metrics } from "../../../src/core/metrics.ts";
 import { decompress } from "../../../src/runtime/shared/decompress.ts";
 import { bytes, collectingLogger } from "../core/fixture.ts";

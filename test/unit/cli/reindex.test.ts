@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import type { CaptureRecord } from "../../../src/capture/record.ts";
+import type { CaptureRecord } from "../../../src/shared/record.ts";
 import { parseReindexArgs, progressBar, reindex, type ReindexSink } from "../../../src/cli/reindex.ts";
 import { nodeFileSystem } from "../../../src/runtime/shared/fs.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ConfigError } from "../../../src/core/errors.ts";
+import { ConfigError } from "../../../src/shared/errors.ts";
 import { parseEnv } from "../../../src/config/env.ts";
 
 test("TAPLINE_* variables set globals; empty ones count as unset", () => {

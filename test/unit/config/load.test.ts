@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ConfigError, UsageError } from "../../../src/core/errors.ts";
+import { ConfigError, UsageError } from "../../../src/shared/errors.ts";
 import { type CommandLine, resolveCommandLine } from "../../../src/config/load.ts";
 import { listenersOverlap } from "../../../src/config/merge.ts";
 import { parseListen } from "../../../src/config/listen.ts";

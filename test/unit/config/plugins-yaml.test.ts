@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ConfigError } from "../../../src/core/errors.ts";
+import { ConfigError } from "../../../src/shared/errors.ts";
 import { type CommandLine, resolveCommandLine } from "../../../src/config/load.ts";
 import { MIN_PLUGIN_MEMORY, resolveAgainst } from "../../../src/config/plugins.ts";
 import { parseYamlConfig } from "../../../src/config/yaml.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { UsageError } from "../../../src/core/errors.ts";
+import { UsageError } from "../../../src/shared/errors.ts";
 import { parseProxySpec } from "../../../src/config/proxy-spec.ts";
 
 const BASE = "name=api,upstream=http://localhost:3000";

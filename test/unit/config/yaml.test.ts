@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ConfigError } from "../../../src/core/errors.ts";
+import { ConfigError } from "../../../src/shared/errors.ts";
 import { loadYamlConfig, parseYamlConfig } from "../../../src/config/yaml.ts";
 
 /** Assert that parsing `yaml` fails at line:column with `field` and a message matching `message`. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { CaptureRecord, HttpRecord } from "../../../src/capture/record.ts";
-import { headerValue } from "../../../src/core/headers.ts";
+import type { CaptureRecord, HttpRecord } from "../../../src/shared/record.ts";
+import { headerValue } from "../../../src/shared/raw-headers.ts";
 import type { InboundRequest } from "../../../src/core/route.ts";
 import { PluginChain } from "../../../src/plugins/chain.ts";
 import type { PluginInstance } from "../../../src/plugins/instance.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { formatAddress } from "../../../src/core/address.ts";
+import { formatAddress } from "../../../src/shared/address.ts";
 import { makeRoute } from "./fixture.ts";
 
 test("shouldCapture captures every path when no include or exclude is set", () => {

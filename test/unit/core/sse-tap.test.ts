@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { SseEventRecord } from "../../../src/capture/record.ts";
-import type { RawHeaders } from "../../../src/core/headers.ts";
+import type { SseEventRecord } from "../../../src/shared/record.ts";
+import type { RawHeaders } from "../../../src/shared/raw-headers.ts";
 import type { InboundRequest } from "../../../src/core/route.ts";
 import { isEventStream, SseTap } from "../../../src/core/sse-tap.ts";
 import type { Exchange } from "../../../src/core/exchange.ts";

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { FrameDirection, WebSocketFrameRecord } from "../../../src/capture/record.ts";
+import type { FrameDirection, WebSocketFrameRecord } from "../../../src/shared/record.ts";
 import type { InboundRequest } from "../../../src/core/route.ts";
 import { type RelayOptions, type WebSocketEnd, WebSocketRelay } from "../../../src/core/websocket-relay.ts";
 import { assertValidRecord, bytes, makeRoute, type RouteHarness, type RouteOptions } from "./fixture.ts";

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Logger } from "../../../src/core/logger.ts";
+import type { Logger } from "../../../src/shared/logger.ts";
 import { PluginSandbox } from "../../../src/plugins/sandbox.ts";
 
 /** The repository root, found from this file whether it runs from test/ or dist/test/. */

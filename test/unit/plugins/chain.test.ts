@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { HttpRecord } from "../../../src/capture/record.ts";
+import type { HttpRecord } from "../../../src/shared/record.ts";
 import { PluginChain } from "../../../src/plugins/chain.ts";
 import type { HookContext, PluginInstance } from "../../../src/plugins/instance.ts";
 import { isValidRecord } from "../../../src/plugins/record-check.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { mediaTypeMatches, patchHeaders, pluginHeaders, rawHeader } from "../../../src/plugins/headers.ts";
+import { mediaTypeMatches, pluginHeaders } from "../../../src/plugins/headers.ts";
 
 test("pluginHeaders lower-cases names and joins repeated values in order", () => {
   assert.deepEqual(
@@ -8,40 +8,6 @@ test("pluginHeaders lower-cases names and joins repeated values in order", () =>
     { accept: "a, b, c", host: "h", "x-empty": "" },
   );
   assert.deepEqual(pluginHeaders([]), {});
-});
-
-test("patchHeaders sets, replaces every value case-insensitively and removes", () => {
-  const raw = ["Host", "h", "X-A", "1", "x-a", "2", "Cookie", "c", "Keep", "k"];
-  assert.deepEqual(patchHeaders(raw, { "x-A": "new", cookie: null, "X-List": ["p", "q"] }), [
-    "Host",
-    "h",
-    "Keep",
-    "k",
-    "x-A",
-    "new",
-    "X-List",
-    "p",
-    "X-List",
-    "q",
-  ]);
-  assert.deepEqual(raw, ["Host", "h", "X-A", "1", "x-a", "2", "Cookie", "c", "Keep", "k"], "the input is not changed");
-  assert.equal(patchHeaders(raw, {}), raw);
-  assert.deepEqual(patchHeaders(raw, { absent: null }), raw);
-});
-
-test("patchHeaders rejects CR, LF and NUL in values and invalid names", () => {
-  assert.throws(() => patchHeaders([], { "x-a": "v\r\nInjected: 1" }), /invalid value for header x-a/);
-  assert.throws(() => patchHeaders([], { "x-a": "v\nx" }), /invalid value/);
-  assert.throws(() => patchHeaders([], { "x-a": ["ok", "v\rx"] }), /invalid value/);
-  assert.throws(() => patchHeaders([], { "x-a": "v\0" }), /invalid value/);
-  assert.throws(() => patchHeaders([], { "bad name": "v" }), /invalid header name "bad name"/);
-  assert.throws(() => patchHeaders([], { "x\r\ny": "v" }), /invalid header name/);
-  assert.throws(() => patchHeaders([], { "": "v" }), /invalid header name/);
-});
-
-test("rawHeader finds the first value case-insensitively", () => {
-  assert.equal(rawHeader(["A", "1", "a", "2"], "a"), "1");
-  assert.equal(rawHeader(["A", "1"], "b"), undefined);
 });
 
 test("mediaTypeMatches exact types, wildcards and structured suffixes", () => {

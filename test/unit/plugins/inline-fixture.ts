@@ -9,7 +9,7 @@ import {
   type PluginDeclaration,
   type PluginLimits,
 } from "../../../src/plugins/types.ts";
-import type { Logger } from "../../../src/core/logger.ts";
+import type { Logger } from "../../../src/shared/logger.ts";
 
 /** One call made to the stub logger. */
 export interface LogLine {

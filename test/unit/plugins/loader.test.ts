@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ConfigError } from "../../../src/core/errors.ts";
+import { ConfigError } from "../../../src/shared/errors.ts";
 import { BUNDLED_PLUGINS } from "../../../src/plugins/bundled.ts";
 import { loadPlugin, loadPlugins } from "../../../src/plugins/loader.ts";
 import { declaration, type InlineOptions, inlinePlugin, loadOptions, pluginSource } from "./inline-fixture.ts";

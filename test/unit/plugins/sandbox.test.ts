@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ConfigError } from "../../../src/core/errors.ts";
+import { ConfigError } from "../../../src/shared/errors.ts";
 import type { CallOutcome, PluginSandbox } from "../../../src/plugins/sandbox.ts";
 import { sandboxOf } from "./inline-fixture.ts";
 

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import type { HttpRecord } from "../../../src/capture/record.ts";
+import type { HttpRecord } from "../../../src/shared/record.ts";
 import { nodeFileSystem } from "../../../src/runtime/shared/fs.ts";
 import { JsonlSink } from "../../../src/sinks/jsonl.ts";
 import { listRotated } from "../../../src/sinks/rotation.ts";

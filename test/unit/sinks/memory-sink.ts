@@ -2,7 +2,7 @@
  * An in-memory RecordSink for tests: it keeps every batch it is given, and
  * can be told to fail so the pipeline's error handling can be checked.
  */
-import type { CaptureRecord } from "../../../src/capture/record.ts";
+import type { CaptureRecord } from "../../../src/shared/record.ts";
 import type { RecordSink } from "../../../src/sinks/types.ts";
 
 export class MemorySink implements RecordSink {

@@ -6,7 +6,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import type { RecordContext } from "../../../src/capture/capture.ts";
 import { FrameCapture } from "../../../src/capture/frame-capture.ts";
 import { MemoryBudget } from "../../../src/capture/memory-budget.ts";
-import type { CaptureRecord, CustomRecord, SseEventRecord, WebSocketFrameRecord } from "../../../src/capture/record.ts";
+import type { CaptureRecord, CustomRecord, SseEventRecord, WebSocketFrameRecord } from "../../../src/shared/record.ts";
 import { SseEventCapture } from "../../../src/capture/sse-event-capture.ts";
 import { decompress } from "../../../src/runtime/shared/decompress.ts";
 import { recordJson } from "../../../src/sinks/record-json.ts";

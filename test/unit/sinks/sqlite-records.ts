@@ -1,5 +1,5 @@
 /** Capture records for the SQLite sink tests and their Deno/Bun driver. */
-import type { HttpRecord, SseEventRecord, WebSocketFrameRecord } from "../../../src/capture/record.ts";
+import type { HttpRecord, SseEventRecord, WebSocketFrameRecord } from "../../../src/shared/record.ts";
 
 /** Bytes that are not UTF-8 text: a PNG signature and every byte value. */
 export const BINARY_BODY: Uint8Array = new Uint8Array([

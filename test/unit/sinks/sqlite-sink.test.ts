@@ -8,7 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, test } from "node:test";
 import type { Database } from "sql.js";
 import { nodeFileSystem } from "../../../src/runtime/shared/fs.ts";
-import type { CustomRecord } from "../../../src/capture/record.ts";
+import type { CustomRecord } from "../../../src/shared/record.ts";
 import { loadSqlJs } from "../../../src/sinks/sql-js.ts";
 import { CUSTOM_COLUMNS, HTTP_COLUMNS } from "../../../src/sinks/sqlite-schema.ts";
 import { SqliteSink } from "../../../src/sinks/sqlite-sink.ts";

@@ -5,7 +5,7 @@ import { createServer, request } from "node:https";
 import type { AddressInfo } from "node:net";
 
 import { createSelfSignedCertificate } from "../../../src/tls/self-signed.ts";
-import { UsageError } from "../../../src/core/errors.ts";
+import { UsageError } from "../../../src/shared/errors.ts";
 
 test("default certificate is PEM with a PKCS#8 key", async () => {
   const { cert, key } = await createSelfSignedCertificate();

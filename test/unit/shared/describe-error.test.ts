@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { describeError } from "../../../src/core/describe-error.ts";
+import { describeError } from "../../../src/shared/describe-error.ts";
 
 test("describeError turns non-Error values into strings", () => {
   assert.equal(describeError("socket hang up"), "socket hang up");

@@ -2,8 +2,8 @@
  * The `--help` text. Built from the option table so every flag and default
  * shown is the one the parser uses.
  */
-import { ENV_CONFIG, ENV_PROXY } from "../config/env.ts";
-import { envName, GLOBAL_OPTIONS } from "../config/options.ts";
+import { ENV_CONFIG, ENV_PROXY } from "./env.ts";
+import { envName, GLOBAL_OPTIONS } from "./options.ts";
 
 const PROXY_KEY_HELP: readonly [string, string][] = [
   ["name", 'Required. Route name: a letter, then letters, digits, "_" or "-"'],

@@ -2,7 +2,10 @@
  * Structured logging: one JSON object per line on stderr by default, or a
  * human-readable line with `--log-format text`.
  */
-import type { LogFormat, LogLevel } from "../config/types.ts";
+/** Least severe level written. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+/** `json`: one object per line (default); `text`: for people. */
+export type LogFormat = "json" | "text";
 
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 

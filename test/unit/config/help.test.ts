@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { renderHelp } from "../../../src/cli/help.ts";
+import { renderHelp } from "../../../src/config/help.ts";
 import { GLOBAL_OPTIONS } from "../../../src/config/options.ts";
 import { PROXY_KEYS } from "../../../src/config/proxy.ts";
 
