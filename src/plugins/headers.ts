@@ -3,7 +3,7 @@
  * plugins see and return.
  */
 import type { RawHeaders } from "../shared/raw-headers.ts";
-import type { HeaderPatch, PluginHeaders } from "./types.ts";
+import type { PluginHeaders } from "./types.ts";
 
 /** Raw headers as plugins see them: lower-case names, repeated values joined with ", ". */
 export function pluginHeaders(raw: RawHeaders): PluginHeaders {
