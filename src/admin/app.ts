@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import type { Metrics } from "../core/metrics.ts";
+import type { PluginMetrics } from "../plugins/metrics.ts";
 import { type BuildInfo, renderPrometheus } from "./prometheus.ts";
 import { formatUptime } from "./uptime.ts";
 
@@ -10,6 +11,8 @@ export interface AdminOptions {
   proxyCount: number;
   healthPath: string;
   metricsPath: string;
+  /** Counters of the plugins loaded now (a reload changes the set). */
+  plugins?: () => readonly PluginMetrics[];
 }
 
 /**
@@ -26,9 +29,12 @@ export function createAdminApp(options: AdminOptions): Hono {
       proxies: options.proxyCount,
       runtime: options.build.runtime,
     }));
-  app.get(options.metricsPath, (c) =>
-    c.body(renderPrometheus(options.metrics, options.build), 200, {
-      "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
-    }));
+  app.get(
+    options.metricsPath,
+    (c) =>
+      c.body(renderPrometheus(options.metrics, options.build, options.plugins?.()), 200, {
+        "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
+      }),
+  );
   return app;
 }

@@ -1,6 +1,6 @@
 import type { Histogram, Metrics, RouteMetrics } from "../core/metrics.ts";
 import type { PluginMetrics } from "../plugins/metrics.ts";
-import { HOOK_NAMES } from "../plugins/types.ts";
+import { HOOK_NAMES } from "../core/hooks.ts";
 
 /** Build facts shown as `tapline_build_info` labels. */
 export interface BuildInfo {
@@ -183,7 +183,11 @@ function histogramLines(name: string, labels: string, histogram: Histogram): str
 }
 
 /** Renders every metric in the Prometheus text exposition format (0.0.4). */
-export function renderPrometheus(metrics: Metrics, build: BuildInfo): string {
+export function renderPrometheus(
+  metrics: Metrics,
+  build: BuildInfo,
+  plugins: readonly PluginMetrics[] = [],
+): string {
   const routes = [...metrics.routes.values()];
   let out = "";
   out += "# HELP tapline_build_info Build and runtime of this process.\n# TYPE tapline_build_info gauge\n";
@@ -228,7 +232,7 @@ export function renderPrometheus(metrics: Metrics, build: BuildInfo): string {
       out += `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${name} ${value}\n`;
     }
   }
-  out += pluginLines([...metrics.plugins.values()]);
+  out += pluginLines(plugins);
   out += "# HELP tapline_upstream_latency_seconds Time from request start to the upstream's response head.\n";
   out += "# TYPE tapline_upstream_latency_seconds histogram\n";
   for (const m of routes) {

@@ -1,5 +1,14 @@
 import type { Decompressor } from "./decompress.ts";
+import type { MemoryBudget } from "./memory-budget.ts";
 import type { CaptureRecord } from "../shared/record.ts";
+
+/** How much a capture may hold: per body (or payload) and across the process. */
+export interface CaptureLimits {
+  /** Largest body or payload captured; the rest is counted, not kept. */
+  maxBodySize: number;
+  /** The process-wide budget captured bytes are reserved in. */
+  budget: MemoryBudget;
+}
 
 /** What record building needs besides the capture. */
 export interface RecordContext {

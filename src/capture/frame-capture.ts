@@ -1,5 +1,5 @@
 import { isoTimestamp } from "./timestamp.ts";
-import type { Capture, RecordContext } from "./capture.ts";
+import type { Capture, CaptureLimits, RecordContext } from "./capture.ts";
 import { encodeBody } from "./encode-body.ts";
 import type { MemoryBudget } from "./memory-budget.ts";
 import { type FrameDirection, type OpcodeName, RECORD_VERSION, type WebSocketFrameRecord } from "../shared/record.ts";
@@ -33,7 +33,8 @@ export class FrameCapture implements Capture {
   #held: number;
   readonly #budget: MemoryBudget;
 
-  constructor(start: FrameStart, payload: Uint8Array, maxBodySize: number, budget: MemoryBudget) {
+  constructor(start: FrameStart, payload: Uint8Array, limits: CaptureLimits) {
+    const { maxBodySize, budget } = limits;
     this.start = start;
     this.#budget = budget;
     // A close frame's payload on the wire is its 2-byte code and the reason.

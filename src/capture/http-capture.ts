@@ -1,28 +1,15 @@
 import type { RawHeaders } from "../shared/raw-headers.ts";
 import { BodyCapture } from "./body-capture.ts";
-import type { Capture, RecordContext } from "./capture.ts";
-import { buildHttpRecord } from "./http-record.ts";
-import type { MemoryBudget } from "./memory-budget.ts";
+import type { Capture, CaptureLimits, RecordContext } from "./capture.ts";
+import { buildHttpRecord, type FinishedExchange, type HttpCaptureStart } from "./http-record.ts";
 import type { HttpRecord } from "../shared/record.ts";
-
-/** What is known about an exchange when it starts. */
-export interface HttpCaptureStart {
-  routeName: string;
-  upstream: string;
-  method: string;
-  /** Path and query as received. */
-  url: string;
-  requestHeaders: RawHeaders;
-  /** `ip:port` of the client. */
-  clientAddress: string;
-}
 
 /**
  * The raw state of one exchange's capture while it is in flight. It holds
  * references only; turning it into a record (text, base64, decoding, JSON)
  * happens in the writer, off the forwarding path.
  */
-export class HttpCapture implements Capture {
+export class HttpCapture implements Capture, FinishedExchange {
   /** The exchange id (a WebSocket's frames carry it as `connection_id`). */
   readonly id: string;
   readonly start: HttpCaptureStart;
@@ -43,11 +30,12 @@ export class HttpCapture implements Capture {
   /** Events of an event-stream response; -1 when the response is not one. */
   sseEvents = -1;
 
-  constructor(start: HttpCaptureStart, maxBodySize: number, budget: MemoryBudget, id: string = crypto.randomUUID()) {
+  /** @param id the exchange id plugins already saw, when they did */
+  constructor(start: HttpCaptureStart, limits: CaptureLimits, id: string = crypto.randomUUID()) {
     this.id = id;
     this.start = start;
-    this.request = new BodyCapture(maxBodySize, budget);
-    this.response = new BodyCapture(maxBodySize, budget);
+    this.request = new BodyCapture(limits.maxBodySize, limits.budget);
+    this.response = new BodyCapture(limits.maxBodySize, limits.budget);
   }
 
   /** Milliseconds since the exchange started. */

@@ -6,8 +6,41 @@ import type { RecordContext } from "./capture.ts";
 import { DECODABLE_ENCODINGS } from "./decompress.ts";
 import { encodeBody } from "./encode-body.ts";
 import { toHeaderMap } from "./header-map.ts";
-import type { HttpCapture } from "./http-capture.ts";
 import { type CapturedBody, type HttpRecord, RECORD_VERSION } from "../shared/record.ts";
+
+/** What is known about an exchange when it starts. */
+export interface HttpCaptureStart {
+  routeName: string;
+  upstream: string;
+  method: string;
+  /** Path and query as received. */
+  url: string;
+  requestHeaders: RawHeaders;
+  /** `ip:port` of the client. */
+  clientAddress: string;
+}
+
+/** A finished exchange's capture, as its record is built from it (HttpCapture). */
+export interface FinishedExchange {
+  readonly id: string;
+  readonly start: HttpCaptureStart;
+  /** Wall-clock start, epoch ms. */
+  readonly startedAt: number;
+  readonly request: BodyCapture;
+  readonly response: BodyCapture;
+  /** Milliseconds from the start; -1 when it never happened. */
+  readonly requestEndMs: number;
+  readonly responseHeadMs: number;
+  readonly endMs: number;
+  /** 0 when no response head was received. */
+  readonly status: number;
+  readonly statusText: string;
+  readonly responseHeaders: RawHeaders | undefined;
+  readonly error: string | undefined;
+  readonly disconnected: boolean;
+  /** Events of an event-stream response; -1 when the response is not one. */
+  readonly sseEvents: number;
+}
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
@@ -38,7 +71,7 @@ async function bodyFields(
 }
 
 /** Builds the `type:"http"` record of a finished exchange. */
-export async function buildHttpRecord(capture: HttpCapture, context: RecordContext): Promise<HttpRecord> {
+export async function buildHttpRecord(capture: FinishedExchange, context: RecordContext): Promise<HttpRecord> {
   const start = capture.start;
   const record: HttpRecord = {
     type: "http",

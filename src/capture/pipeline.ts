@@ -1,18 +1,27 @@
 import type { Logger } from "../shared/logger.ts";
-import type { RouteMetrics } from "../core/metrics.ts";
-import type { PluginChain } from "../plugins/chain.ts";
+import type { CaptureRecord } from "../shared/record.ts";
 import type { RecordSink } from "../sinks/types.ts";
 import type { Capture, RecordContext } from "./capture.ts";
 import { BoundedQueue } from "./queue.ts";
-import type { CaptureRecord } from "../shared/record.ts";
+import type { RecordHook } from "./record-hook.ts";
+
+/** Why a capture did not fully reach a sink. */
+export type DropReason = "queue_full" | "write_error" | "shutdown" | "plugin";
+
+/** The counters of a route the writer moves (the core's RouteMetrics has them). */
+export interface CaptureCounters {
+  readonly route: string;
+  readonly captureDropped: Record<DropReason, number>;
+  recordsWritten: number;
+}
 
 /** A capture (exchange, frame or event) waiting to be written. */
 export interface PendingCapture {
   capture: Capture;
   sinks: readonly RecordSink[];
-  metrics: RouteMetrics;
+  metrics: CaptureCounters;
   /** The route's plugins, whose onCapture hooks see the record before the sinks. */
-  plugins?: PluginChain | undefined;
+  plugins?: RecordHook | undefined;
 }
 
 /** Captured body bytes encoded together at most (one record may exceed it). */
@@ -30,7 +39,7 @@ const WRITE_SLICE_MS = 4;
 const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /** One slice's records per sink, with the metrics of each record's route. */
-type SliceRecords = Map<RecordSink, { records: CaptureRecord[]; metrics: RouteMetrics[] }>;
+type SliceRecords = Map<RecordSink, { records: CaptureRecord[]; metrics: CaptureCounters[] }>;
 
 /** Options of the capture pipeline. */
 export interface PipelineOptions {
@@ -158,7 +167,7 @@ export class CapturePipeline {
       // Frames and events build synchronously; only exchanges may need to decompress.
       const record = built instanceof Promise ? await built : built;
       const plugins = item.plugins;
-      if (plugins === undefined || plugins.hooks.onCapture.length === 0 || record.type === "custom") return record;
+      if (plugins === undefined || !plugins.uses("onCapture") || record.type === "custom") return record;
       const result = await plugins.runCapture(record);
       if (result.record === null) item.metrics.captureDropped.plugin++;
       return result.record ?? undefined;

@@ -73,7 +73,6 @@ export async function startTapline(config: Config, runtime: Runtime, logger: Log
     for (const plugin of plugins) plugin.dispose();
   };
   for (const plugin of plugins) {
-    metrics.plugins.set(plugin.id, plugin.metrics);
     logger.info("plugin loaded", {
       plugin: plugin.id,
       name: plugin.manifest.name,
@@ -162,6 +161,7 @@ export async function startTapline(config: Config, runtime: Runtime, logger: Log
         proxyCount: config.proxies.length,
         healthPath: config.healthPath,
         metricsPath: config.metricsPath,
+        plugins: () => plugins.map((plugin) => plugin.metrics),
       });
       const address = config.listenAdmin;
       const listener = await bind("the admin API", address, () => runtime.serveFetch(app.fetch, address));

@@ -1,25 +1,15 @@
 import type { HttpCapture } from "../capture/http-capture.ts";
-import type { RequestDecision } from "../plugins/chain.ts";
-import { pluginHeaders } from "../plugins/headers.ts";
-import { headerValue, patchHeaders } from "../shared/raw-headers.ts";
-import type { HookContext } from "../plugins/instance.ts";
-import type { DirectResponse, RequestView } from "../plugins/types.ts";
-import { concatBytes } from "../shared/bytes.ts";
-import { describeError } from "../shared/describe-error.ts";
-import { clientResponseHeaders, stripHopByHop, upstreamRequestHeaders } from "./headers.ts";
-import { type RawHeaders } from "../shared/raw-headers.ts";
 import { plainIp } from "../shared/address.ts";
-import type { InboundRequest, Route } from "./route.ts";
-import { SseRewriter } from "./sse-rewriter.ts";
+import { describeError } from "../shared/describe-error.ts";
+import { patchHeaders, type RawHeaders } from "../shared/raw-headers.ts";
+import { clientResponseHeaders, upstreamRequestHeaders } from "./headers.ts";
+import { ExchangeHooks, withBodyLength } from "./exchange-hooks.ts";
+import type { RequestDecision, ResponseHead } from "./hooks.ts";
+import { type DirectReply, directReply, upstreamFailure } from "./reply.ts";
+import type { InboundRequest, RouteContext } from "./route-context.ts";
+import type { SseRewriter } from "./sse-rewriter.ts";
 import { isEventStream, SseTap } from "./sse-tap.ts";
 import { type RelayOptions, type WebSocketEnd, WebSocketRelay } from "./websocket-relay.ts";
-
-/** A response head to send to the client. */
-export interface ResponseHead {
-  status: number;
-  statusText: string;
-  headers: RawHeaders;
-}
 
 /** How an exchange ended, as the adapter saw it. */
 export interface FinishOutcome {
@@ -29,41 +19,42 @@ export interface FinishOutcome {
   error?: unknown;
 }
 
-/** A complete response tapline sends itself (a plugin's `respond`, a 502). */
-export interface DirectReply {
-  head: ResponseHead;
-  body: Uint8Array;
-}
-
-const encoder = new TextEncoder();
-const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
-/** Status codes whose responses have no body. */
-const BODYLESS = new Set([101, 204, 304]);
-
-function isIdentity(headers: RawHeaders): boolean {
-  const encoding = headerValue(headers, "content-encoding")?.trim().toLowerCase();
-  return encoding === undefined || encoding === "" || encoding === "identity";
-}
-
-function directReply(respond: DirectResponse): DirectReply {
-  const body = encoder.encode(respond.body ?? "");
-  const headers: RawHeaders = [];
-  for (const [name, value] of Object.entries(respond.headers ?? {})) {
-    for (const item of Array.isArray(value) ? value : [value]) headers.push(name, String(item));
-  }
-  const withLength = patchHeaders(stripHopByHop(headers), { "content-length": String(body.byteLength) });
-  return { head: { status: respond.status, statusText: "", headers: withLength }, body };
+/** How `Route.begin` starts an exchange. */
+export interface ExchangeStart {
+  route: RouteContext;
+  request: InboundRequest;
+  /** Path and query to request from the upstream. */
+  upstreamTarget: string;
+  /** The capture, or undefined when this exchange is not captured. */
+  capture: HttpCapture | undefined;
+  /** What onRequest hooks decided, when the route has plugins that use it. */
+  decision: RequestDecision | undefined;
+  /** The plugin side of the exchange, when the route has plugins. */
+  hooks: ExchangeHooks | undefined;
 }
 
 /**
  * One request/response pair in flight. The runtime adapter owns the sockets
  * and streams bytes natively; it calls these methods at the tee points, and
- * the exchange keeps the policy: header hygiene, capture, metrics, accounting.
- * Every exchange must end with exactly one `finish` call.
+ * the exchange keeps the policy: header hygiene, capture, metrics,
+ * accounting. What plugins do to it is in `ExchangeHooks`. Every exchange
+ * ends with exactly one `finish` call.
+ *
+ * @example
+ * // The order an adapter calls an exchange in (src/runtime/node-http/proxy.ts):
+ * const exchange = route.begin(request);
+ * if (exchange.direct) return write(exchange.sendDirect());
+ * const body = exchange.holdsRequestBody ? await exchange.hookRequestBody(source) : tee(source, exchange.requestChunk);
+ * if (body === undefined) return write(exchange.sendDirect()); // a closed plugin refused it
+ * exchange.requestEnd(); // once the body has been sent
+ * const head = exchange.responseHead(status, statusText, headers); // or exchange.badGateway(error)
+ * // held: exchange.releaseHeldResponse(whole body) (or exchange.abandonHold() past exchange.holdLimit)
+ * for await (const chunk of upstreamBody) write(exchange.responseChunk(chunk));
+ * write(exchange.responseEnd());
+ * exchange.finish({ clientGone, error });
  */
 export class Exchange {
-  readonly route: Route;
+  readonly route: RouteContext;
   readonly request: InboundRequest;
   /** The capture, or undefined when this exchange is not captured. */
   readonly capture: HttpCapture | undefined;
@@ -85,9 +76,7 @@ export class Exchange {
    */
   holdsResponseBody = false;
   readonly #startMono = performance.now();
-  readonly #id: string | undefined;
-  readonly #view: RequestView | undefined;
-  #requestJson: string | undefined;
+  readonly #hooks: ExchangeHooks | undefined;
   #direct: DirectReply | undefined;
   #finished = false;
   #sse: SseTap | undefined;
@@ -96,54 +85,25 @@ export class Exchange {
   #replacementBody: Uint8Array | undefined;
   #heldHead: ResponseHead | undefined;
 
-  constructor(
-    route: Route,
-    request: InboundRequest,
-    capture: HttpCapture | undefined,
-    plugins?: { id: string; view: RequestView | undefined; decision: RequestDecision | undefined },
-  ) {
+  constructor(start: ExchangeStart) {
+    const { route, request, decision } = start;
     this.route = route;
     this.request = request;
-    this.capture = capture;
+    this.capture = start.capture;
+    this.#hooks = start.hooks;
     const { metrics, activity } = route.deps;
     metrics.requestsTotal++;
     metrics.requestsActive++;
     activity.enter();
-    const decision = plugins?.decision;
-    this.#id = plugins?.id;
-    this.#view = plugins?.view;
     this.upstreamMethod = decision?.method ?? request.method;
-    this.upstreamTarget = route.upstreamTarget(decision?.url ?? request.target);
-    this.upstreamHeaders = upstreamRequestHeaders(decision?.headers ?? request.headers, {
+    this.upstreamTarget = start.upstreamTarget;
+    const headers = decision?.headers ?? request.headers;
+    this.upstreamHeaders = upstreamRequestHeaders(headers, {
       clientIp: plainIp(request.clientIp),
       proto: request.secure ? "https" : "http",
     });
     if (decision?.respond) this.#direct = directReply(decision.respond);
-    const chain = route.plugins;
-    this.holdsRequestBody = this.#direct === undefined && chain !== undefined &&
-      chain.hooks.onRequestBody.length > 0 && this.#wantsRequestBody(decision?.headers ?? request.headers);
-  }
-
-  #wantsRequestBody(headers: RawHeaders): boolean {
-    const length = headerValue(headers, "content-length");
-    const chunked = headerValue(headers, "transfer-encoding") !== undefined;
-    if (length === undefined && !chunked) return false;
-    const size = length === undefined ? 0 : Number(length);
-    if (size === 0 && !chunked) return false;
-    return isIdentity(headers) &&
-      this.route.plugins!.wantsBody("onRequestBody", headerValue(headers, "content-type"), size);
-  }
-
-  /** Context of the hook calls of this exchange (records a plugin emits carry its id). */
-  get #context(): HookContext {
-    return { routeName: this.route.name, connectionId: this.capture?.id ?? this.#id };
-  }
-
-  /** The request as plugins see it, as JSON (built once). */
-  get #requestViewJson(): string {
-    return this.#requestJson ??= JSON.stringify(
-      this.#view ?? requestView(this.capture?.id ?? this.#id ?? "", this.route.name, this.request),
-    );
+    this.holdsRequestBody = this.#direct === undefined && this.#hooks?.wantsRequestBody(headers) === true;
   }
 
   /**
@@ -158,15 +118,9 @@ export class Exchange {
   sendDirect(): DirectReply {
     const reply = this.#direct!;
     this.requestEnd();
-    const capture = this.capture;
-    if (capture) {
-      capture.responseHeadMs = capture.elapsed();
-      capture.status = reply.head.status;
-      capture.statusText = reply.head.statusText;
-      capture.responseHeaders = reply.head.headers;
-    }
+    this.#recordResponseHead(reply.head);
     this.route.deps.metrics.bytesSent += reply.body.byteLength;
-    capture?.response.add(reply.body);
+    this.capture?.response.add(reply.body);
     return reply;
   }
 
@@ -179,84 +133,16 @@ export class Exchange {
   async hookRequestBody(
     source: AsyncIterable<Uint8Array>,
   ): Promise<Uint8Array | AsyncIterable<Uint8Array> | undefined> {
-    const chain = this.route.plugins!;
-    const held: Uint8Array[] = [];
-    let size = 0;
-    const iterator = source[Symbol.asyncIterator]();
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) break;
-      held.push(next.value);
-      size += next.value.byteLength;
-      if (size > chain.bodyLimit) {
-        for (const plugin of chain.hooks.onRequestBody) plugin.metrics.bodiesSkipped++;
-        return this.#teeRest(held, iterator);
-      }
-    }
-    const body = concatBytes(held);
-    const result = this.#runBodyHook(
-      "onRequestBody",
-      body,
-      headerValue(this.upstreamHeaders, "content-type"),
-      this.#requestViewJson,
-    );
-    if (result === "refused") {
-      // The record shows the body the client sent, refused or not.
-      this.requestChunk(body);
+    const sink = { chunk: (bytes: Uint8Array) => this.requestChunk(bytes), end: () => this.requestEnd() };
+    const outcome = await this.#hooks!.holdRequestBody(source, this.upstreamHeaders, sink);
+    if ("stream" in outcome) return outcome.stream;
+    if (outcome.refused) {
+      this.#direct = outcome.refused;
+      this.#failedOn(outcome.refused.refusedBy, "onRequestBody");
       return undefined;
     }
-    if (result !== body) {
-      this.upstreamHeaders = patchHeaders(this.upstreamHeaders, {
-        "content-length": String(result.byteLength),
-        "transfer-encoding": null,
-      });
-    }
-    this.requestChunk(result);
-    this.requestEnd();
-    return result;
-  }
-
-  async *#teeRest(held: Uint8Array[], iterator: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
-    for (const chunk of held) {
-      this.requestChunk(chunk);
-      yield chunk;
-    }
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) break;
-      this.requestChunk(next.value);
-      yield next.value;
-    }
-    this.requestEnd();
-  }
-
-  /** Runs a body hook chain; returns the body to send, or "refused" (and sets `direct`). */
-  #runBodyHook(
-    hook: "onRequestBody" | "onResponseBody",
-    body: Uint8Array,
-    contentType: string | undefined,
-    rest: string,
-  ): Uint8Array | "refused" {
-    const chain = this.route.plugins!;
-    let text: string;
-    try {
-      text = strictDecoder.decode(body);
-    } catch {
-      // Not UTF-8 text: body hooks only ever see text.
-      for (const plugin of chain.hooks[hook]) plugin.metrics.bodiesSkipped++;
-      return body;
-    }
-    const result = chain.runBody(hook, text, body.byteLength, contentType, rest, this.#context);
-    if ("refusedBy" in result) {
-      this.#direct = directReply({
-        status: 502,
-        headers: { "content-type": "text/plain; charset=utf-8" },
-        body: `Bad Gateway: plugin ${result.refusedBy} failed\n`,
-      });
-      if (this.capture) this.capture.error = `Plugin ${result.refusedBy} failed on ${hook}`;
-      return "refused";
-    }
-    return result.text === undefined ? body : encoder.encode(result.text);
+    if (outcome.changed) this.upstreamHeaders = withBodyLength(this.upstreamHeaders, outcome.body);
+    return outcome.body;
   }
 
   /** A chunk of the request body on its way to the upstream. */
@@ -277,64 +163,33 @@ export class Exchange {
    * the adapter holds it until `releaseHeldResponse` or `abandonHold`.
    */
   responseHead(status: number, statusText: string, headers: RawHeaders): ResponseHead {
-    this.route.deps.metrics.upstreamLatency.observe((performance.now() - this.#startMono) / 1000);
-    const chain = this.route.plugins;
-    if (chain !== undefined && status !== 101 && chain.hooks.onResponse.length > 0) {
-      const view = { status, status_text: statusText, headers: pluginHeaders(headers) };
-      const patched = chain.runResponse({ status, statusText, headers }, view, this.#requestViewJson, this.#context);
-      if ("refusedBy" in patched) return this.#refuseResponse(patched.refusedBy);
-      ({ status, statusText, headers } = patched);
-    }
-    const eventStream = status !== 101 && isEventStream(headers);
-    if (chain !== undefined && status !== 101) {
-      if (eventStream && chain.hooks.onSseEvent.length > 0) {
-        const requestJson = this.#requestViewJson;
-        const context = this.#context;
-        this.#rewriter = new SseRewriter((event) => chain.runSseEvent(event, requestJson, context));
-        // Rewritten events change the length.
-        headers = patchHeaders(headers, { "content-length": null });
-      } else if (!eventStream && chain.hooks.onResponseBody.length > 0) {
-        this.holdsResponseBody = this.#wantsResponseBody(status, headers);
+    this.#observeLatency();
+    let head: ResponseHead = { status, statusText, headers };
+    const hooks = this.#hooks;
+    if (hooks !== undefined) {
+      const outcome = hooks.responseHead(head);
+      if (outcome.refused) {
+        this.#replacementBody = outcome.refused.body;
+        this.#recordResponseHead(outcome.refused.head);
+        this.#failedOn(outcome.refused.refusedBy, "onResponse");
+        return outcome.refused.head;
       }
+      head = outcome.head;
     }
-    const capture = this.capture;
-    if (capture) {
-      capture.responseHeadMs = capture.elapsed();
-      capture.status = status;
-      capture.statusText = statusText;
-      capture.responseHeaders = headers;
+    // After onResponse: a plugin may have changed the content type.
+    const eventStream = head.status !== 101 && isEventStream(head.headers);
+    if (hooks !== undefined && eventStream) {
+      this.#rewriter = hooks.eventRewriter();
+      // Rewritten events change the length.
+      if (this.#rewriter) head = { ...head, headers: patchHeaders(head.headers, { "content-length": null }) };
+    } else if (hooks !== undefined) {
+      this.holdsResponseBody = hooks.wantsResponseBody(this.upstreamMethod, head);
     }
-    if (eventStream) this.#sse = new SseTap(this.route, capture);
-    const head = { status, statusText, headers: clientResponseHeaders(headers) };
-    if (this.holdsResponseBody) this.#heldHead = head;
-    return head;
-  }
-
-  #wantsResponseBody(status: number, headers: RawHeaders): boolean {
-    if (BODYLESS.has(status) || this.upstreamMethod === "HEAD" || !isIdentity(headers)) return false;
-    const length = headerValue(headers, "content-length");
-    const size = length === undefined ? 0 : Number(length);
-    if (size === 0 && length !== undefined) return false;
-    return this.route.plugins!.wantsBody("onResponseBody", headerValue(headers, "content-type"), size);
-  }
-
-  /** Replaces the response with a 502: a closed plugin failed on it. */
-  #refuseResponse(plugin: string): ResponseHead {
-    const reply = directReply({
-      status: 502,
-      headers: { "content-type": "text/plain; charset=utf-8" },
-      body: `Bad Gateway: plugin ${plugin} failed\n`,
-    });
-    this.#replacementBody = reply.body;
-    const capture = this.capture;
-    if (capture) {
-      capture.responseHeadMs = capture.elapsed();
-      capture.status = 502;
-      capture.statusText = "";
-      capture.responseHeaders = reply.head.headers;
-      capture.error = `Plugin ${plugin} failed on onResponse`;
-    }
-    return reply.head;
+    this.#recordResponseHead(head);
+    if (eventStream) this.#sse = new SseTap(this.route, this.capture);
+    const sent = { ...head, headers: clientResponseHeaders(head.headers) };
+    if (this.holdsResponseBody) this.#heldHead = sent;
+    return sent;
   }
 
   /** Largest body the adapter holds for the onResponseBody hooks. */
@@ -349,44 +204,27 @@ export class Exchange {
   releaseHeldResponse(body: Uint8Array): DirectReply {
     this.holdsResponseBody = false;
     let head = this.#heldHead!;
-    const capture = this.capture;
-    const requestJson = this.#requestViewJson;
-    const responseJson = JSON.stringify({
-      status: head.status,
-      status_text: head.statusText,
-      headers: pluginHeaders(head.headers),
-    });
-    const result = this.#runBodyHook(
-      "onResponseBody",
-      body,
-      headerValue(head.headers, "content-type"),
-      `${responseJson},${requestJson}`,
-    );
-    let out = body;
-    if (result === "refused") {
-      const reply = this.#direct!;
-      this.#direct = undefined;
-      head = reply.head;
-      out = reply.body;
-      if (capture) {
-        capture.status = head.status;
-        capture.statusText = head.statusText;
-        capture.responseHeaders = head.headers;
-      }
-    } else if (result !== body) {
-      out = result;
-      const length = { "content-length": String(out.byteLength), "transfer-encoding": null };
-      head = { ...head, headers: patchHeaders(head.headers, length) };
-      if (capture?.responseHeaders) capture.responseHeaders = patchHeaders(capture.responseHeaders, length);
+    const outcome = this.#hooks!.releaseResponseBody(head, body);
+    if (outcome.refused) {
+      head = outcome.refused.head;
+      body = outcome.refused.body;
+      // The head was already timed when it arrived; only what it says changes.
+      this.#recordResponseHead(head, false);
+      this.#failedOn(outcome.refused.refusedBy, "onResponseBody");
+    } else if (outcome.changed) {
+      body = outcome.body;
+      head = { ...head, headers: withBodyLength(head.headers, body) };
+      const capture = this.capture;
+      if (capture?.responseHeaders) capture.responseHeaders = withBodyLength(capture.responseHeaders, body);
     }
-    this.responseChunk(out);
-    return { head, body: out };
+    this.responseChunk(body);
+    return { head, body };
   }
 
   /** The held body grew past `holdLimit`: the adapter sends the held head and streams on. */
   abandonHold(): ResponseHead {
     this.holdsResponseBody = false;
-    for (const plugin of this.route.plugins?.hooks.onResponseBody ?? []) plugin.metrics.bodiesSkipped++;
+    this.#hooks?.responseBodySkipped();
     return this.#heldHead!;
   }
 
@@ -437,7 +275,7 @@ export class Exchange {
     options?: RelayOptions,
   ): WebSocketRelay {
     this.responseHead(101, head.statusText, head.headers);
-    const relay = new WebSocketRelay(this.route, this.capture?.id, client, upstream, options);
+    const relay = new WebSocketRelay(this.route, { connectionId: this.capture?.id, client, upstream, ...options });
     relay.url = this.upstreamTarget;
     this.finish();
     return relay;
@@ -448,25 +286,18 @@ export class Exchange {
    * returns the 502 the adapter sends instead. The adapter passes the body
    * through `responseChunk` like any other and then calls `finish`.
    */
-  badGateway(error: unknown): { head: ResponseHead; body: Uint8Array } {
+  badGateway(error: unknown): DirectReply {
     this.route.deps.metrics.upstreamErrors++;
     const message = describeError(error);
     if (this.capture) this.capture.error = `Upstream request failed: ${message}`;
-    const body = encoder.encode(`Bad Gateway: upstream ${this.route.upstreamText} failed: ${message}\n`);
-    const headers = ["Content-Type", "text/plain; charset=utf-8", "Content-Length", String(body.byteLength)];
-    this.route.deps.metrics.upstreamLatency.observe((performance.now() - this.#startMono) / 1000);
-    const capture = this.capture;
-    if (capture) {
-      capture.responseHeadMs = capture.elapsed();
-      capture.status = 502;
-      capture.statusText = "Bad Gateway";
-      capture.responseHeaders = headers;
-    }
+    const reply = upstreamFailure(this.route.upstreamText, message);
+    this.#observeLatency();
+    this.#recordResponseHead(reply.head);
     // A held or rewritten response no longer applies: this one is sent instead.
     this.holdsResponseBody = false;
     this.#rewriter = undefined;
     this.#replacementBody = undefined;
-    return { head: { status: 502, statusText: "Bad Gateway", headers }, body };
+    return reply;
   }
 
   /** Ends the exchange: records it and releases its accounting. Later calls do nothing. */
@@ -495,20 +326,22 @@ export class Exchange {
     }
     activity.leave();
   }
-}
 
-/** The request as plugins see it. */
-export function requestView(id: string, routeName: string, request: InboundRequest): RequestView {
-  const target = request.target;
-  const queryAt = target.indexOf("?");
-  return {
-    id,
-    route: routeName,
-    method: request.method,
-    url: target,
-    path: queryAt === -1 ? target : target.slice(0, queryAt),
-    query: queryAt === -1 ? "" : target.slice(queryAt + 1),
-    headers: pluginHeaders(request.headers),
-    client_ip: request.clientIp,
-  };
+  /** The response head the record shows: the one sent to the client, before hop-by-hop hygiene. */
+  #recordResponseHead(head: ResponseHead, timed = true): void {
+    const capture = this.capture;
+    if (!capture) return;
+    if (timed) capture.responseHeadMs = capture.elapsed();
+    capture.status = head.status;
+    capture.statusText = head.statusText;
+    capture.responseHeaders = head.headers;
+  }
+
+  #failedOn(plugin: string, hook: string): void {
+    if (this.capture) this.capture.error = `Plugin ${plugin} failed on ${hook}`;
+  }
+
+  #observeLatency(): void {
+    this.route.deps.metrics.upstreamLatency.observe((performance.now() - this.#startMono) / 1000);
+  }
 }

@@ -1,4 +1,4 @@
-import type { PluginMetrics } from "../plugins/metrics.ts";
+import type { DropReason } from "../capture/pipeline.ts";
 
 /**
  * Counters the forwarding path updates with plain field increments (no label
@@ -32,9 +32,6 @@ export class Histogram {
     }
   }
 }
-
-/** Why a capture did not fully reach a sink. */
-export type DropReason = "queue_full" | "write_error" | "shutdown" | "plugin";
 
 /** Per-route counters. */
 export class RouteMetrics {
@@ -86,8 +83,6 @@ export class Metrics {
   captureMemoryUsed: () => number = () => 0;
   /** S3 archival counters, when S3 is configured. */
   s3: S3Counters | undefined;
-  /** Counters of every loaded plugin instance, by id. */
-  readonly plugins = new Map<string, PluginMetrics>();
 
   /** The counters of a route, created on first use. */
   route(name: string): RouteMetrics {

@@ -1,38 +1,21 @@
 import { HttpCapture } from "../capture/http-capture.ts";
-import type { MemoryBudget } from "../capture/memory-budget.ts";
-import type { CapturePipeline } from "../capture/pipeline.ts";
-import type { ProxyConfig } from "../config/types.ts";
-import type { PluginChain, RequestDecision } from "../plugins/chain.ts";
-import type { RequestView } from "../plugins/types.ts";
-import type { RecordSink } from "../sinks/types.ts";
-import type { ActivityTracker } from "./activity.ts";
 import { formatAddress } from "../shared/address.ts";
-import { Exchange, requestView } from "./exchange.ts";
-import type { RawHeaders } from "../shared/raw-headers.ts";
-import type { RouteMetrics } from "./metrics.ts";
-import type { WebSocketRelay } from "./websocket-relay.ts";
+import { Exchange } from "./exchange.ts";
+import { ExchangeHooks } from "./exchange-hooks.ts";
+import type { HookChain, RequestDecision, RequestView } from "./hooks.ts";
+import { requestView } from "./hook-views.ts";
+import type { GoingAway, InboundRequest, RouteContext, RouteDependencies } from "./route-context.ts";
 
-/** A request head as a runtime adapter receives it. */
-export interface InboundRequest {
-  method: string;
-  /** Request target as received: path and query. */
-  target: string;
-  headers: RawHeaders;
-  clientIp: string;
-  clientPort: number;
-  /** True when the client connected over TLS. */
-  secure: boolean;
-}
-
-/** What a route needs from the rest of the process. */
-export interface RouteDependencies {
-  maxBodySize: number;
-  budget: MemoryBudget;
-  pipeline: CapturePipeline;
-  /** Where this route's records go; empty means the route captures nothing. */
-  sinks: RecordSink[];
-  metrics: RouteMetrics;
-  activity: ActivityTracker;
+/** What a route forwards and captures (a proxy's config has these fields). */
+export interface RouteOptions {
+  /** Route name, used in records, metrics and file names. */
+  name: string;
+  /** Upstream base URL; its path is prefixed to forwarded paths. */
+  upstream: URL;
+  /** Regex sources; capture only paths matching one (empty: all). Applied before `excludePath`. */
+  includePath: readonly string[];
+  /** Regex sources; never capture paths matching one. */
+  excludePath: readonly string[];
 }
 
 /**
@@ -40,24 +23,24 @@ export interface RouteDependencies {
  * captured, and where captures are written. Adapters call `begin` for every
  * request and drive the returned `Exchange`.
  */
-export class Route {
+export class Route implements RouteContext {
   readonly name: string;
   readonly upstream: URL;
   /** The upstream as written in records. */
   readonly upstreamText: string;
   readonly deps: RouteDependencies;
   /** WebSocket connections being relayed, so shutdown can close them. */
-  readonly websockets = new Set<WebSocketRelay>();
+  readonly websockets = new Set<GoingAway>();
   /**
    * This proxy's plugins, undefined when it has none. An exchange reads it
    * as it goes, so a swapped chain applies to new hook calls.
    */
-  plugins: PluginChain | undefined;
+  plugins: HookChain | undefined;
   readonly #basePath: string;
   readonly #include: RegExp[];
   readonly #exclude: RegExp[];
 
-  constructor(config: ProxyConfig, deps: RouteDependencies, plugins?: PluginChain) {
+  constructor(config: RouteOptions, deps: RouteDependencies, plugins?: HookChain) {
     this.plugins = plugins;
     this.name = config.name;
     this.upstream = config.upstream;
@@ -99,18 +82,19 @@ export class Route {
   /** Starts an exchange for a request that has just arrived. */
   begin(request: InboundRequest): Exchange {
     const chain = this.plugins;
-    let plugins: { id: string; view: RequestView | undefined; decision: RequestDecision | undefined } | undefined;
+    let hooks: ExchangeHooks | undefined;
+    let decision: RequestDecision | undefined;
     if (chain !== undefined) {
+      // Plugins see the exchange id before there is a capture: records they emit carry it.
       const id = crypto.randomUUID();
       let view: RequestView | undefined;
-      let decision: RequestDecision | undefined;
-      if (chain.hooks.onRequest.length > 0) {
+      const context = { routeName: this.name, connectionId: id };
+      if (chain.uses("onRequest")) {
         view = requestView(id, this.name, request);
-        decision = chain.runRequest(view, request.headers, { routeName: this.name, connectionId: id });
+        decision = chain.runRequest(view, request.headers, context);
       }
-      plugins = { id, view, decision };
+      hooks = new ExchangeHooks(chain, context, () => view ?? requestView(id, this.name, request));
     }
-    const decision = plugins?.decision;
     const url = decision?.url ?? request.target;
     const queryAt = url.indexOf("?");
     const path = queryAt === -1 ? url : url.slice(0, queryAt);
@@ -125,11 +109,10 @@ export class Route {
           requestHeaders: decision?.headers ?? request.headers,
           clientAddress: formatAddress(request.clientIp, request.clientPort),
         },
-        this.deps.maxBodySize,
-        this.deps.budget,
-        plugins?.id,
+        this.deps,
+        hooks?.context.connectionId,
       );
     }
-    return new Exchange(this, request, capture, plugins);
+    return new Exchange({ route: this, request, upstreamTarget: this.upstreamTarget(url), capture, decision, hooks });
   }
 }

@@ -5,7 +5,7 @@
  * event no hook changed is sent as its original bytes; comments and blocks
  * without data pass through untouched.
  */
-import type { SseEventView } from "../plugins/types.ts";
+import type { SseEventView } from "./hooks.ts";
 
 /** Decides what becomes of one complete event: unchanged, replaced, or dropped (null). */
 export type SseEventHandler = (event: SseEventView) => SseEventView | null | undefined;

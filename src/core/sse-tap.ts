@@ -3,7 +3,7 @@ import type { HttpCapture } from "../capture/http-capture.ts";
 import { SseEventCapture } from "../capture/sse-event-capture.ts";
 import type { RawHeaders } from "../shared/raw-headers.ts";
 import { headerValue } from "../shared/raw-headers.ts";
-import type { Route } from "./route.ts";
+import type { RouteContext } from "./route-context.ts";
 
 /**
  * Most a single event may buffer while it is incomplete; past it the parser
@@ -30,7 +30,7 @@ export function isEventStream(headers: RawHeaders): boolean {
 export class SseTap {
   /** Events seen so far. */
   events = 0;
-  readonly #route: Route;
+  readonly #route: RouteContext;
   readonly #capture: HttpCapture | undefined;
   readonly #startMono = performance.now();
   readonly #decoder = new TextDecoder();
@@ -40,7 +40,7 @@ export class SseTap {
   /** The last chunk ended in CR: an LF starting the next one belongs to that line break. */
   #skipLf = false;
 
-  constructor(route: Route, capture: HttpCapture | undefined) {
+  constructor(route: RouteContext, capture: HttpCapture | undefined) {
     this.#route = route;
     this.#capture = capture;
     route.deps.metrics.sseStreamsTotal++;

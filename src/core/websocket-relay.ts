@@ -1,6 +1,6 @@
 import { FrameCapture, type FrameStart } from "../capture/frame-capture.ts";
 import type { FrameDirection, OpcodeName } from "../shared/record.ts";
-import type { Route } from "./route.ts";
+import type { RouteContext } from "./route-context.ts";
 
 /** One side of a relayed WebSocket, as the runtime adapter drives it. */
 export interface WebSocketEnd {
@@ -25,6 +25,16 @@ export interface RelayOptions {
   clientPongsItself?: boolean;
 }
 
+/** The two connections a relay joins. */
+export interface RelayEnds extends RelayOptions {
+  /** The upgrade exchange's record id, or undefined when the exchange is not captured. */
+  connectionId: string | undefined;
+  /** The connection to the client (frames sent to it travel server_to_client). */
+  client: WebSocketEnd;
+  /** The connection to the upstream. */
+  upstream: WebSocketEnd;
+}
+
 /** Close codes that must never be sent in a close frame (RFC 6455 §7.4.1). */
 const RESERVED_CLOSE_CODES = new Set([1005, 1006, 1015]);
 const encoder = new TextEncoder();
@@ -32,6 +42,12 @@ const decoder = new TextDecoder();
 const EMPTY = new Uint8Array(0);
 /** Pings remembered per connection while their pong is awaited (Bun). */
 const MAX_PENDING_PINGS = 16;
+
+/** What a close frame carried. */
+interface CloseFrame {
+  code: number | undefined;
+  reason: string;
+}
 
 const other = (direction: FrameDirection): FrameDirection =>
   direction === "client_to_server" ? "server_to_client" : "client_to_server";
@@ -50,7 +66,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * connection is gone.
  */
 export class WebSocketRelay {
-  readonly route: Route;
+  readonly route: RouteContext;
   /** The upgrade exchange's record id, or undefined when the exchange is not captured. */
   readonly connectionId: string | undefined;
   /** Path and query of the upgrade, as plugins see the connection. */
@@ -64,22 +80,12 @@ export class WebSocketRelay {
   readonly #closeSent = new Set<FrameDirection>();
   #ended = false;
 
-  /**
-   * @param client the connection to the client (frames sent to it travel server_to_client)
-   * @param upstream the connection to the upstream
-   */
-  constructor(
-    route: Route,
-    connectionId: string | undefined,
-    client: WebSocketEnd,
-    upstream: WebSocketEnd,
-    options: RelayOptions = {},
-  ) {
+  constructor(route: RouteContext, ends: RelayEnds) {
     this.route = route;
-    this.connectionId = connectionId;
+    this.connectionId = ends.connectionId;
     // Keyed by the direction a frame travels when sent to that end.
-    this.#ends = { client_to_server: upstream, server_to_client: client };
-    this.#options = options;
+    this.#ends = { client_to_server: ends.upstream, server_to_client: ends.client };
+    this.#options = { clientPongsItself: ends.clientPongsItself };
     const { metrics, activity } = route.deps;
     metrics.websocketsTotal++;
     metrics.websocketsActive++;
@@ -90,7 +96,7 @@ export class WebSocketRelay {
   /** A message arrived; `from` is the direction it travels. */
   message(from: FrameDirection, data: Uint8Array | string, binary: boolean): void {
     const chain = this.route.plugins;
-    if (!binary && chain !== undefined && chain.hooks.onWsMessage.length > 0) {
+    if (!binary && chain !== undefined && chain.uses("onWsMessage")) {
       const text = typeof data === "string" ? data : decoder.decode(data);
       const connection = { id: this.connectionId ?? "", route: this.route.name, url: this.url };
       const context = { routeName: this.route.name, connectionId: this.connectionId };
@@ -126,15 +132,24 @@ export class WebSocketRelay {
   }
 
   /**
-   * A side sent a close frame (code undefined when it carried none) or its
-   * connection dropped (`dropped`): the other side is closed with the same
-   * code and reason, or without a code when there is none to pass on.
+   * A side sent a close frame (code undefined when it carried none): the
+   * other side is closed with the same code and reason, or without a code
+   * when there is none to pass on.
    */
-  close(from: FrameDirection, code: number | undefined, reason: string, dropped = false): void {
+  close(from: FrameDirection, code: number | undefined, reason: string): void {
+    this.#closed(from, code, reason);
+  }
+
+  /** A side's connection dropped without a close frame: the other side is closed without a code. */
+  dropped(from: FrameDirection): void {
+    this.#closed(from, undefined, "", true);
+  }
+
+  #closed(from: FrameDirection, code: number | undefined, reason: string, dropped = false): void {
     if (this.#closeSeen.has(from)) return;
     this.#closeSeen.add(from);
     const passable = code !== undefined && !RESERVED_CLOSE_CODES.has(code) ? code : undefined;
-    if (!dropped) this.#tap(from, "close", EMPTY, passable, reason);
+    if (!dropped) this.#tap(from, "close", EMPTY, { code: passable, reason });
     // A close answering the other side's close ends the handshake; nothing to pass on.
     if (this.#closeSeen.has(other(from)) || this.#closeSent.has(from)) return;
     this.#closeSent.add(from);
@@ -161,25 +176,19 @@ export class WebSocketRelay {
     }
   }
 
-  #tap(
-    direction: FrameDirection,
-    opcode: OpcodeName,
-    payload: Uint8Array | string,
-    closeCode?: number,
-    reason?: string,
-  ) {
-    const { metrics, sinks, pipeline, maxBodySize, budget } = this.route.deps;
+  #tap(direction: FrameDirection, opcode: OpcodeName, payload: Uint8Array | string, close?: CloseFrame) {
+    const { metrics, sinks, pipeline, maxBodySize } = this.route.deps;
     metrics.websocketFrames[direction]++;
     const connectionId = this.connectionId;
     if (connectionId === undefined) return;
     const start: FrameStart = { routeName: this.route.name, connectionId, direction, opcode };
-    if (opcode === "close") {
-      start.closeCode = closeCode;
-      start.closeReason = reason;
+    if (close) {
+      start.closeCode = close.code;
+      start.closeReason = close.reason;
     }
     // Bun hands text messages over as strings; only a captured one is encoded back to bytes.
     const bytes = opcode === "close" ? EMPTY : typeof payload === "string" ? encoder.encode(payload) : payload;
-    const capture = new FrameCapture(start, bytes, maxBodySize, budget);
+    const capture = new FrameCapture(start, bytes, this.route.deps);
     if (capture.budgetExhausted(maxBodySize)) metrics.captureBudgetTruncations++;
     pipeline.submit({ capture, sinks, metrics, plugins: this.route.plugins });
   }

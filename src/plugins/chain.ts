@@ -5,55 +5,49 @@
  * `hooks.<name>.length` before building any payload, so a hook nobody
  * exports costs nothing.
  */
-import type { CaptureRecord } from "../shared/record.ts";
-import type { RawHeaders } from "../shared/raw-headers.ts";
-import { patchHeaders } from "../shared/raw-headers.ts";
-import type { HookContext, PluginInstance } from "./instance.ts";
-import { isValidRecord } from "./record-check.ts";
+import type { RecordHook } from "../capture/record-hook.ts";
 import type {
-  DirectResponse,
+  BodyHookCall,
+  BodyHookName,
+  HookChain,
+  HookContext,
   HookName,
-  RequestPatch,
+  Refusal,
+  RequestDecision,
   RequestView,
-  ResponsePatch,
-  ResponseView,
+  ResponseHead,
   SseEventView,
   WsConnectionView,
   WsMessageView,
-} from "./types.ts";
-
-/** The request as forwarded after every onRequest hook. */
-export interface RequestDecision {
-  method: string;
-  url: string;
-  headers: RawHeaders;
-  /** Answer without the upstream (a plugin's `respond`, or 502 from a closed failure). */
-  respond?: DirectResponse;
-  /** False when a plugin asked not to capture this exchange. */
-  capture: boolean;
-}
-
-/** A closed failure: the exchange is answered 502 by the host. */
-export interface Refusal {
-  refusedBy: string;
-}
+} from "../core/hooks.ts";
+import { responseView } from "../core/hook-views.ts";
+import { pluginFailure } from "../core/reply.ts";
+import { patchHeaders, type RawHeaders } from "../shared/raw-headers.ts";
+import type { CaptureRecord } from "../shared/record.ts";
+import type { PluginInstance } from "./instance.ts";
+import { isValidRecord } from "./record-check.ts";
+import type { RequestPatch, ResponsePatch } from "./types.ts";
 
 type Hooked = Record<HookName, PluginInstance[]>;
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
-/** The 502 a closed failure answers with. */
-export function refusalResponse(plugin: string): DirectResponse {
-  return {
-    status: 502,
-    headers: { "content-type": "text/plain; charset=utf-8" },
-    body: `Bad Gateway: plugin ${plugin} failed\n`,
-  };
+/**
+ * JSON of a view handed to several hooks (the request to onResponse, the body
+ * hooks and every event of a stream): serialized once, here. Views are not
+ * changed once an exchange has passed onRequest.
+ */
+const viewJson = new WeakMap<object, string>();
+
+function jsonOf(view: object): string {
+  let json = viewJson.get(view);
+  if (json === undefined) viewJson.set(view, json = JSON.stringify(view));
+  return json;
 }
 
 /** The plugins of one proxy, grouped by the hooks they use. */
-export class PluginChain {
+export class PluginChain implements HookChain, RecordHook {
   readonly routeName: string;
   readonly plugins: readonly PluginInstance[];
   /** The instances using each hook, in chain order. */
@@ -78,8 +72,16 @@ export class PluginChain {
     this.bodyLimit = Math.max(0, ...[...hooks.onRequestBody, ...hooks.onResponseBody].map((p) => p.limits.body));
   }
 
+  uses(hook: HookName): boolean {
+    return this.hooks[hook].length > 0;
+  }
+
+  bodySkipped(hook: BodyHookName): void {
+    for (const plugin of this.hooks[hook]) plugin.metrics.bodiesSkipped++;
+  }
+
   /** Whether some body hook of `hook` wants a body of this type and size. */
-  wantsBody(hook: "onRequestBody" | "onResponseBody", contentType: string | undefined, size: number): boolean {
+  wantsBody(hook: BodyHookName, contentType: string | undefined, size: number): boolean {
     return this.hooks[hook].some((plugin) => size <= plugin.limits.body && plugin.wantsBody(contentType));
   }
 
@@ -114,7 +116,7 @@ export class PluginChain {
 
   #refuse(decision: RequestDecision, plugin: PluginInstance): RequestDecision {
     plugin.metrics.requestsRefused++;
-    decision.respond = refusalResponse(plugin.id);
+    decision.respond = pluginFailure(plugin.id);
     return decision;
   }
 
@@ -122,21 +124,16 @@ export class PluginChain {
    * Runs a body hook through the chain. Returns the new text (undefined when
    * unchanged) or a refusal when a closed plugin failed.
    */
-  runBody(
-    hook: "onRequestBody" | "onResponseBody",
-    text: string,
-    size: number,
-    contentType: string | undefined,
-    rest: string,
-    context: HookContext,
-  ): { text: string | undefined } | Refusal {
+  runBody(hook: BodyHookName, call: BodyHookCall, context: HookContext): { text: string | undefined } | Refusal {
     let changed: string | undefined;
+    let rest: string | undefined;
     for (const plugin of this.hooks[hook]) {
-      if (size > plugin.limits.body || !plugin.wantsBody(contentType)) {
+      if (call.size > plugin.limits.body || !plugin.wantsBody(call.contentType)) {
         plugin.metrics.bodiesSkipped++;
         continue;
       }
-      const outcome = plugin.invoke(hook, `[${JSON.stringify(changed ?? text)},${rest}]`, context);
+      rest ??= call.response ? `${JSON.stringify(call.response)},${jsonOf(call.request)}` : jsonOf(call.request);
+      const outcome = plugin.invoke(hook, `[${JSON.stringify(changed ?? call.text)},${rest}]`, context);
       if (!outcome.ok) {
         if (plugin.fail === "closed") return this.#refused(plugin);
         continue;
@@ -158,13 +155,10 @@ export class PluginChain {
   }
 
   /** Runs onResponse through the chain; returns the patched head or a refusal. */
-  runResponse(
-    head: { status: number; statusText: string; headers: RawHeaders },
-    view: ResponseView,
-    requestJson: string,
-    context: HookContext,
-  ): { status: number; statusText: string; headers: RawHeaders } | Refusal {
+  runResponse(head: ResponseHead, request: RequestView, context: HookContext): ResponseHead | Refusal {
     const result = { ...head };
+    const view = responseView(head);
+    const requestJson = jsonOf(request);
     for (const plugin of this.hooks.onResponse) {
       const outcome = plugin.invoke("onResponse", `[${JSON.stringify(view)},${requestJson}]`, context);
       if (!outcome.ok) {
@@ -181,7 +175,7 @@ export class PluginChain {
         const status: unknown = patch.status;
         if (status !== undefined) {
           if (typeof status !== "number" || !Number.isInteger(status) || status < 200 || status > 599) {
-            throw new Error(`invalid status ${JSON.stringify(status)}`);
+            throw new Error(`Invalid status ${JSON.stringify(status)}: must be an integer from 200 to 599`);
           }
           next.status = status;
           nextView.status = status;
@@ -191,7 +185,7 @@ export class PluginChain {
           nextView.status_text = next.statusText;
         }
         if (patch.headers !== undefined) {
-          if (!isObject(patch.headers)) throw new Error("headers must be an object");
+          if (!isObject(patch.headers)) throw new Error("`headers` must be an object");
           next.headers = patchHeaders(next.headers, patch.headers as Record<string, string | null>);
           for (const [name, value] of Object.entries(patch.headers)) {
             if (value === null) delete nextView.headers[name.toLowerCase()];
@@ -209,8 +203,9 @@ export class PluginChain {
   }
 
   /** Runs onSseEvent: the event to send (undefined when unchanged) or null to drop it. */
-  runSseEvent(event: SseEventView, requestJson: string, context: HookContext): SseEventView | null | undefined {
+  runSseEvent(event: SseEventView, request: RequestView, context: HookContext): SseEventView | null | undefined {
     let current: SseEventView | undefined;
+    const requestJson = jsonOf(request);
     for (const plugin of this.hooks.onSseEvent) {
       const outcome = plugin.invoke("onSseEvent", `[${JSON.stringify(current ?? event)},${requestJson}]`, context);
       if (!outcome.ok) {
@@ -309,13 +304,13 @@ function applyRequestPatch(decision: RequestDecision, view: RequestView, patch: 
   if (patch.respond !== undefined) {
     const respond = patch.respond;
     if (!isObject(respond) || !Number.isInteger(respond.status) || respond.status < 200 || respond.status > 599) {
-      throw new Error("respond must be {status (200-599), headers?, body?}");
+      throw new Error("`respond` must be {status (200-599), headers?, body?}");
     }
     if (respond.body !== undefined && typeof respond.body !== "string") {
-      throw new Error("respond.body must be a string");
+      throw new Error("`respond.body` must be a string");
     }
     if (respond.headers !== undefined && !isObject(respond.headers)) {
-      throw new Error("respond.headers must be an object");
+      throw new Error("`respond.headers` must be an object");
     }
     // Validates names and values (no CR/LF injection) before the host writes them.
     if (respond.headers !== undefined) patchHeaders([], respond.headers as Record<string, string | string[]>);
@@ -324,13 +319,13 @@ function applyRequestPatch(decision: RequestDecision, view: RequestView, patch: 
   if (patch.capture === false) decision.capture = false;
   if (patch.method !== undefined) {
     if (typeof patch.method !== "string" || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(patch.method)) {
-      throw new Error(`invalid method ${JSON.stringify(patch.method)}`);
+      throw new Error(`Invalid method ${JSON.stringify(patch.method)}`);
     }
     decision.method = view.method = patch.method;
   }
   if (patch.url !== undefined) {
     if (typeof patch.url !== "string" || !patch.url.startsWith("/") || /[\s\0]/.test(patch.url)) {
-      throw new Error(`invalid url ${JSON.stringify(patch.url)}: must be a path starting with /`);
+      throw new Error(`Invalid url ${JSON.stringify(patch.url)}: must be a path starting with /`);
     }
     decision.url = view.url = patch.url;
     const queryAt = patch.url.indexOf("?");
@@ -338,7 +333,7 @@ function applyRequestPatch(decision: RequestDecision, view: RequestView, patch: 
     view.query = queryAt === -1 ? "" : patch.url.slice(queryAt + 1);
   }
   if (patch.headers !== undefined) {
-    if (!isObject(patch.headers)) throw new Error("headers must be an object");
+    if (!isObject(patch.headers)) throw new Error("`headers` must be an object");
     decision.headers = patchHeaders(decision.headers, patch.headers as Record<string, string | null>);
     for (const [name, value] of Object.entries(patch.headers)) {
       if (value === null) delete view.headers[name.toLowerCase()];

@@ -8,15 +8,9 @@
 import type { Logger } from "../shared/logger.ts";
 import type { PluginMetrics } from "./metrics.ts";
 import type { PluginSandbox } from "./sandbox.ts";
-import {
-  type FailMode,
-  type FailureKind,
-  type HookName,
-  type PluginLimits,
-  type PluginManifest,
-  TEXT_BODY_TYPES,
-} from "./types.ts";
-import { mediaTypeMatches } from "./headers.ts";
+import { type FailMode, type FailureKind, type PluginLimits, type PluginManifest, TEXT_BODY_TYPES } from "./types.ts";
+import { type HookName } from "../core/hooks.ts";
+import { mediaTypeMatches } from "./media-type.ts";
 
 /** What a hook call returned, or why it failed. */
 export type HookOutcome = { ok: true; value: unknown } | { ok: false; kind: FailureKind; message: string };

@@ -12,7 +12,8 @@ import { BUNDLED_PLUGINS } from "./bundled.ts";
 import { type EmitHandler, PluginInstance } from "./instance.ts";
 import { PluginMetrics } from "./metrics.ts";
 import { PluginSandbox } from "./sandbox.ts";
-import { HOOK_NAMES, type HookName, type PluginDeclaration, type PluginManifest, type SetupResult } from "./types.ts";
+import { type PluginDeclaration, type PluginManifest, type SetupResult } from "./types.ts";
+import { HOOK_NAMES, type HookName } from "../core/hooks.ts";
 
 /** What loading needs from the rest of the process. */
 export interface LoadOptions {

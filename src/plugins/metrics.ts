@@ -2,7 +2,7 @@
  * Per-plugin counters, plain fields incremented on the hot path; the admin
  * port renders them with a `plugin` label (the instance id).
  */
-import type { HookName } from "./types.ts";
+import type { HookName } from "../core/hooks.ts";
 
 /** Counters of one plugin instance. */
 export class PluginMetrics {

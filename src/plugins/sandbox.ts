@@ -12,7 +12,7 @@
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from "quickjs-emscripten-core";
 import { ConfigError } from "../shared/errors.ts";
 import { type Engine, loadEngine } from "./engine.ts";
-import { HOOK_NAMES, type HookName } from "./types.ts";
+import { HOOK_NAMES, type HookName } from "../core/hooks.ts";
 
 /** QuickJS stack limit: deeper recursion is a catchable stack overflow, not a host crash. */
 const STACK_BYTES = 256 * 1024;

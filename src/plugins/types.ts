@@ -1,29 +1,13 @@
 /**
- * The plugin contract: hook names, the manifest every plugin exports, the
- * YAML declaration of a plugin instance, and the JSON shapes that cross the
- * sandbox boundary. Values cross as JSON text, so every shape here is plain
- * data. A hook returning `undefined` always means "unchanged".
+ * The plugin side of the contract: the manifest every plugin exports, the
+ * YAML declaration of a plugin instance, and what hooks may return. The hook
+ * names and the views hooks are given are the core's (`src/core/hooks.ts`).
+ * Values cross as JSON text, so every shape here is plain data. A hook
+ * returning `undefined` always means "unchanged".
  */
+import type { DirectResponse, HookName } from "../core/hooks.ts";
 import type { ConfigLocation } from "../shared/errors.ts";
-
-/** Hooks on the forwarding path: synchronous, short deadline. */
-export const MUTATE_HOOKS = [
-  "onRequest",
-  "onRequestBody",
-  "onResponse",
-  "onResponseBody",
-  "onSseEvent",
-  "onWsMessage",
-] as const;
-
-/** Hooks off the forwarding path. */
-export const OBSERVE_HOOKS = ["onCapture"] as const;
-
-export type MutateHookName = typeof MUTATE_HOOKS[number];
-export type HookName = MutateHookName | typeof OBSERVE_HOOKS[number];
-
-/** Every hook a plugin may export, in the order an exchange meets them. */
-export const HOOK_NAMES: readonly HookName[] = [...MUTATE_HOOKS, ...OBSERVE_HOOKS];
+import type { HeaderPatch } from "../shared/raw-headers.ts";
 
 /** What a failing plugin does to the traffic or record it was handling. */
 export type FailMode = "open" | "closed";
@@ -122,37 +106,6 @@ export interface PluginDeclaration {
   locateConfig?: (path: readonly (string | number)[]) => ConfigLocation;
 }
 
-/** Headers as plugins see them: lower-case names, repeated values joined with ", ". */
-export type PluginHeaders = Record<string, string>;
-
-/**
- * Header changes: a string or list sets the header (replacing every value),
- * `null` removes it.
- */
-export type HeaderPatch = Record<string, string | string[] | null>;
-
-/** The request as mutate hooks see it. */
-export interface RequestView {
-  /** The exchange id (the `id` of its http record). */
-  id: string;
-  route: string;
-  method: string;
-  /** Path and query. */
-  url: string;
-  path: string;
-  /** The query string without `?`, `""` when none. */
-  query: string;
-  headers: PluginHeaders;
-  client_ip: string;
-}
-
-/** A direct answer from `onRequest`, sent without asking the upstream. */
-export interface DirectResponse {
-  status: number;
-  headers?: Record<string, string | string[]>;
-  body?: string;
-}
-
 /** What `onRequest` may return. */
 export interface RequestPatch {
   method?: string;
@@ -164,41 +117,11 @@ export interface RequestPatch {
   capture?: boolean;
 }
 
-/** The response head as `onResponse` and `onResponseBody` see it. */
-export interface ResponseView {
-  status: number;
-  status_text: string;
-  headers: PluginHeaders;
-}
-
 /** What `onResponse` may return. */
 export interface ResponsePatch {
   status?: number;
   status_text?: string;
   headers?: HeaderPatch;
-}
-
-/** One Server-Sent Event as `onSseEvent` sees it; return it changed, or `null` to drop it. */
-export interface SseEventView {
-  /** `message` when the event had no `event:` field. */
-  event: string;
-  data: string;
-  id?: string;
-  retry?: number;
-}
-
-/** One WebSocket text message as `onWsMessage` sees it; return new text, `{data}`, or `null` to drop it. */
-export interface WsMessageView {
-  direction: "client_to_server" | "server_to_client";
-  data: string;
-}
-
-/** The connection a WebSocket message belongs to. */
-export interface WsConnectionView {
-  /** The `id` of the upgrade's http record (the frames' `connection_id`). */
-  id: string;
-  route: string;
-  url: string;
 }
 
 /** Why a hook call did not return a usable value. */

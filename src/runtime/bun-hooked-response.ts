@@ -3,7 +3,8 @@
  * response whose body onResponseBody hooks see whole before it is sent.
  */
 import { concatBytes } from "../shared/bytes.ts";
-import type { Exchange, ResponseHead } from "../core/exchange.ts";
+import type { Exchange } from "../core/exchange.ts";
+import type { ResponseHead } from "../core/hooks.ts";
 import { headerPairs } from "../shared/raw-headers.ts";
 
 function init(head: ResponseHead): ResponseInit {

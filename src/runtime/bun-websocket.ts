@@ -171,7 +171,9 @@ export const bunWebSocketHandlers = {
   },
   close(socket: BunServerWebSocket, code: number, reason: string): void {
     const data = socket.data;
-    data.relay?.close("client_to_server", code === 1005 ? undefined : code, reason, code === 1006);
+    // 1006 says the connection dropped without a close frame.
+    if (code === 1006) data.relay?.dropped("client_to_server");
+    else data.relay?.close("client_to_server", code === 1005 ? undefined : code, reason);
     legGone(data);
   },
 };

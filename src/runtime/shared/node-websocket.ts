@@ -7,7 +7,8 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import WebSocket, { WebSocketServer } from "ws";
-import type { Exchange, ResponseHead } from "../../core/exchange.ts";
+import type { Exchange } from "../../core/exchange.ts";
+import type { ResponseHead } from "../../core/hooks.ts";
 import type { RawHeaders } from "../../shared/raw-headers.ts";
 import type { UpstreamOptions } from "../types.ts";
 import { connectUpstream, extraHandshakeHeaders, relayFrom, wsEnd } from "./websocket-upstream.ts";

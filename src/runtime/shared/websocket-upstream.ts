@@ -236,12 +236,14 @@ export function relayFrom(socket: WebSocket, relay: WebSocketRelay, direction: F
   socket.on("error", () => {});
   if (socket.readyState === WebSocket.CLOSED) {
     // It went away between the handshake and the wiring (Bun opens the client leg later).
-    relay.close(direction, undefined, "", true);
+    relay.dropped(direction);
     onGone();
     return;
   }
   socket.once("close", (code, reason) => {
-    relay.close(direction, code === 1005 ? undefined : code, reason.toString(), code === 1006);
+    // 1006 says the connection dropped without a close frame.
+    if (code === 1006) relay.dropped(direction);
+    else relay.close(direction, code === 1005 ? undefined : code, reason.toString());
     onGone();
   });
 }

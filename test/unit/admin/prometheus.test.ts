@@ -177,8 +177,7 @@ test("plugin counters render with a plugin label, calls by hook, in this exact t
   redact.bodiesSkipped = 6;
   redact.emitted = 7;
   redact.disabled = 1;
-  metrics.plugins.set("redact", redact);
-  const text = renderPrometheus(metrics, BUILD);
+  const text = renderPrometheus(metrics, BUILD, [redact]);
   const start = text.indexOf("# HELP tapline_plugin_calls_total");
   const end = text.indexOf("# HELP tapline_upstream_latency_seconds");
   assert.ok(start >= 0 && end > start, "plugin series sit before the latency histogram");
@@ -224,11 +223,9 @@ tapline_plugin_disabled{plugin="redact"} 1
 
 test("every plugin gets every series (zeroes included); no plugins, no plugin series", () => {
   const metrics = new Metrics();
-  metrics.plugins.set("a", new PluginMetrics("a"));
   const b = new PluginMetrics("b");
   b.calls.onSseEvent = 9;
-  metrics.plugins.set("b", b);
-  const text = renderPrometheus(metrics, BUILD);
+  const text = renderPrometheus(metrics, BUILD, [new PluginMetrics("a"), b]);
   assert.equal(sample(text, 'tapline_plugin_errors_total{plugin="a"}'), "0");
   assert.equal(sample(text, 'tapline_plugin_disabled{plugin="a"}'), "0");
   assert.equal(sample(text, 'tapline_plugin_calls_total{plugin="b",hook="onSseEvent"}'), "9");

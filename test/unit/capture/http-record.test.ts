@@ -32,8 +32,7 @@ async function record(options: Options, decompressor: Decompressor = decompress)
       requestHeaders: options.requestHeaders ?? [],
       clientAddress: "127.0.0.1:4000",
     },
-    maxBodySize,
-    new MemoryBudget(1 << 30),
+    { maxBodySize, budget: new MemoryBudget(1 << 30) },
   );
   if (options.requestBody) capture.request.add(options.requestBody);
   capture.requestEndMs = 1.23456;

@@ -38,8 +38,7 @@ function finished(budget: MemoryBudget, body: string, url = "/"): HttpCapture {
       requestHeaders: [],
       clientAddress: "127.0.0.1:1",
     },
-    1024,
-    budget,
+    { maxBodySize: 1024, budget },
   );
   capture.request.add(bytes(body));
   capture.requestEndMs = capture.elapsed();
@@ -217,8 +216,7 @@ test("a batch of large captures is written in slices of bounded size", async () 
         requestHeaders: [],
         clientAddress: "127.0.0.1:1",
       },
-      big,
-      budget,
+      { maxBodySize: big, budget },
     );
     capture.request.add(bytes("y".repeat(big)));
     capture.endMs = capture.elapsed();

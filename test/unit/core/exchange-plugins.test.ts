@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { CaptureRecord, HttpRecord } from "../../../src/shared/record.ts";
 import { headerValue } from "../../../src/shared/raw-headers.ts";
-import type { InboundRequest } from "../../../src/core/route.ts";
+import type { InboundRequest } from "../../../src/core/route-context.ts";
 import { PluginChain } from "../../../src/plugins/chain.ts";
 import type { PluginInstance } from "../../../src/plugins/instance.ts";
-import type { HookName } from "../../../src/plugins/types.ts";
+import type { HookName } from "../../../src/core/hooks.ts";
 import { type InlineOptions, inlinePlugin, pluginSource } from "../plugins/inline-fixture.ts";
 import { asHttp, assertValidRecord, bytes, makeRoute, type RouteHarness } from "./fixture.ts";
 

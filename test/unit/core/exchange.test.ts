@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { InboundRequest } from "../../../src/core/route.ts";
+import type { InboundRequest } from "../../../src/core/route-context.ts";
 import { headerValue } from "../../../src/shared/raw-headers.ts";
 import { MemorySink } from "../sinks/memory-sink.ts";
 import { assertValidRecord, bytes, makeRoute } from "./fixture.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { serializeSseEvent, type SseEventHandler, SseRewriter } from "../../../src/core/sse-rewriter.ts";
-import type { SseEventView } from "../../../src/plugins/types.ts";
+import type { SseEventView } from "../../../src/core/hooks.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });

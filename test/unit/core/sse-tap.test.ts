@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { SseEventRecord } from "../../../src/shared/record.ts";
 import type { RawHeaders } from "../../../src/shared/raw-headers.ts";
-import type { InboundRequest } from "../../../src/core/route.ts";
+import type { InboundRequest } from "../../../src/core/route-context.ts";
 import { isEventStream, SseTap } from "../../../src/core/sse-tap.ts";
 import type { Exchange } from "../../../src/core/exchange.ts";
 import { asHttp, assertValidRecord, bytes, makeRoute, type RouteHarness, type RouteOptions } from "./fixture.ts";

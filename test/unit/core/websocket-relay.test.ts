@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { FrameDirection, WebSocketFrameRecord } from "../../../src/shared/record.ts";
-import type { InboundRequest } from "../../../src/core/route.ts";
+import type { InboundRequest } from "../../../src/core/route-context.ts";
 import { type RelayOptions, type WebSocketEnd, WebSocketRelay } from "../../../src/core/websocket-relay.ts";
 import { assertValidRecord, bytes, makeRoute, type RouteHarness, type RouteOptions } from "./fixture.ts";
 
@@ -44,7 +44,7 @@ function relayOn(options: RouteOptions = {}, relayOptions?: RelayOptions, captur
   const connectionId = captured ? CONNECTION : undefined;
   const client = new FakeEnd();
   const upstream = new FakeEnd();
-  const relay = new WebSocketRelay(harness.route, connectionId, client, upstream, relayOptions);
+  const relay = new WebSocketRelay(harness.route, { connectionId, client, upstream, ...relayOptions });
   return { harness, client, upstream, relay };
 }
 
@@ -246,7 +246,7 @@ test("a repeated close from the same side is ignored", async () => {
 test("a dropped side closes the other without a code and without a close record", async () => {
   const { harness, client, upstream, relay } = relayOn();
   relay.message(C2S, "last words", false);
-  relay.close(C2S, 1006, "", true);
+  relay.dropped(C2S);
   assert.deepEqual(upstream.calls.at(-1), ["close", "dropped"]);
   assert.deepEqual(client.calls, []);
   // The upstream then answers the close tapline sent it: recorded, not passed to the gone client.
@@ -258,7 +258,7 @@ test("a dropped side closes the other without a code and without a close record"
 
 test("a dropped upstream closes the client without a code", async () => {
   const { harness, client, relay } = relayOn();
-  relay.close(S2C, 1006, "", true);
+  relay.dropped(S2C);
   assert.deepEqual(client.calls, [["close", "dropped"]]);
   assert.deepEqual(await frames(harness), []);
 });
@@ -293,7 +293,11 @@ test("websocket metrics and activity: counted at start, released once by ended()
   assert.equal(m.websocketsActive, 1);
   assert.equal(harness.activity.active, 1);
   assert.equal(harness.route.websockets.size, 1);
-  const second = new WebSocketRelay(harness.route, CONNECTION, new FakeEnd(), new FakeEnd());
+  const second = new WebSocketRelay(harness.route, {
+    connectionId: CONNECTION,
+    client: new FakeEnd(),
+    upstream: new FakeEnd(),
+  });
   assert.equal(m.websocketsTotal, 2);
   assert.equal(m.websocketsActive, 2);
   assert.equal(harness.activity.active, 2);

@@ -8,7 +8,8 @@ import { parseYamlConfig } from "../../../src/config/yaml.ts";
 import type { Config } from "../../../src/config/types.ts";
 import { ConfigError } from "../../../src/shared/errors.ts";
 import { PluginChain } from "../../../src/plugins/chain.ts";
-import type { HookContext, PluginInstance } from "../../../src/plugins/instance.ts";
+import type { PluginInstance } from "../../../src/plugins/instance.ts";
+import type { HookContext } from "../../../src/core/hooks.ts";
 import { loadPlugins } from "../../../src/plugins/loader.ts";
 import { memoryLogger, repoRoot } from "./fixture.ts";
 

@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BUNDLED_PLUGINS } from "../../../src/plugins/bundled.ts";
 import { PluginSandbox } from "../../../src/plugins/sandbox.ts";
-import type { HookName } from "../../../src/plugins/types.ts";
+import type { HookName } from "../../../src/core/hooks.ts";
 
 /** The repository root, found from this file whether it runs from test/ or dist/test/. */
 export function repoRoot(): string {

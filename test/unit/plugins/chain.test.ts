@@ -2,9 +2,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { HttpRecord } from "../../../src/shared/record.ts";
 import { PluginChain } from "../../../src/plugins/chain.ts";
-import type { HookContext, PluginInstance } from "../../../src/plugins/instance.ts";
+import type { PluginInstance } from "../../../src/plugins/instance.ts";
+import type { HookContext } from "../../../src/core/hooks.ts";
 import { isValidRecord } from "../../../src/plugins/record-check.ts";
-import type { FailMode, HookName, RequestView } from "../../../src/plugins/types.ts";
+import type { FailMode } from "../../../src/plugins/types.ts";
+import type { HookName, RequestView } from "../../../src/core/hooks.ts";
 import { type InlineOptions, inlinePlugin, pluginSource, stubLogger } from "./inline-fixture.ts";
 
 const CONTEXT: HookContext = { routeName: "api", connectionId: "conn-1" };
@@ -251,12 +253,7 @@ test("onResponse patches cascade and invalid statuses follow the failure mode", 
   );
   try {
     const head = { status: 200, statusText: "OK", headers: ["Server", "s", "Content-Type", "text/plain"] };
-    const result = chain.runResponse(
-      head,
-      { status: 200, status_text: "OK", headers: { server: "s", "content-type": "text/plain" } },
-      JSON.stringify(view()),
-      CONTEXT,
-    );
+    const result = chain.runResponse(head, view(), CONTEXT);
     assert.ok(!("refusedBy" in result));
     assert.equal(result.status, 203);
     assert.equal(result.statusText, "Changed  X: y");
@@ -277,7 +274,7 @@ test("onResponse patches cascade and invalid statuses follow the failure mode", 
     );
     try {
       const head = { status: 200, statusText: "OK", headers: [] };
-      const result = bad.runResponse(head, { status: 200, status_text: "OK", headers: {} }, "{}", CONTEXT);
+      const result = bad.runResponse(head, view(), CONTEXT);
       assert.equal(bad.plugins[0]!.metrics.errors, 1);
       if (fail === "closed") assert.deepEqual(result, { refusedBy: "bad" });
       else assert.deepEqual(result, head);
@@ -299,11 +296,12 @@ test("runBody cascades text, skips bodies over the limit or of unwanted types, a
     }),
   );
   try {
-    const rest = JSON.stringify(view());
-    assert.deepEqual(chain.runBody("onRequestBody", "abc", 3, "text/plain", rest, CONTEXT), { text: "[ABCGET]" });
-    assert.deepEqual(chain.runBody("onRequestBody", "abcde", 5, "text/plain", rest, CONTEXT), { text: "ABCDEGET" });
+    const request = view();
+    const body = (text: string, contentType: string) => ({ text, size: text.length, contentType, request });
+    assert.deepEqual(chain.runBody("onRequestBody", body("abc", "text/plain"), CONTEXT), { text: "[ABCGET]" });
+    assert.deepEqual(chain.runBody("onRequestBody", body("abcde", "text/plain"), CONTEXT), { text: "ABCDEGET" });
     assert.equal(chain.plugins[1]!.metrics.bodiesSkipped, 1);
-    assert.deepEqual(chain.runBody("onRequestBody", "abc", 3, "image/png", rest, CONTEXT), { text: undefined });
+    assert.deepEqual(chain.runBody("onRequestBody", body("abc", "image/png"), CONTEXT), { text: undefined });
     assert.equal(chain.plugins[0]!.metrics.bodiesSkipped, 1);
     assert.equal(chain.bodyLimit, 1024 * 1024);
     assert.equal(chain.wantsBody("onRequestBody", "application/json", 10), true);
@@ -316,7 +314,10 @@ test("runBody cascades text, skips bodies over the limit or of unwanted types, a
     await plugin("num", ["onRequestBody"], "export function onRequestBody() { return 5; }", { fail: "closed" }),
   );
   try {
-    assert.deepEqual(closed.runBody("onRequestBody", "a", 1, "text/plain", "{}", CONTEXT), { refusedBy: "num" });
+    assert.deepEqual(
+      closed.runBody("onRequestBody", { text: "a", size: 1, contentType: "text/plain", request: view() }, CONTEXT),
+      { refusedBy: "num" },
+    );
     assert.equal(closed.plugins[0]!.metrics.errors, 1);
     assert.equal(closed.plugins[0]!.metrics.requestsRefused, 1);
   } finally {
@@ -344,7 +345,7 @@ test("runSseEvent: undefined keeps, null drops, {data} replaces, other values ar
     ),
   );
   try {
-    const rest = JSON.stringify(view());
+    const rest = view();
     assert.equal(chain.runSseEvent({ event: "message", data: "keep" }, rest, CONTEXT), undefined);
     assert.equal(chain.runSseEvent({ event: "message", data: "drop" }, rest, CONTEXT), null);
     assert.equal(chain.plugins[1]!.metrics.calls.onSseEvent, 1, "a dropped event goes no further");
@@ -364,7 +365,7 @@ test("runSseEvent: undefined keeps, null drops, {data} replaces, other values ar
     await plugin("sse", ["onSseEvent"], "export function onSseEvent() { return 'x'; }", { fail: "closed" }),
   );
   try {
-    assert.equal(closed.runSseEvent({ event: "message", data: "a" }, "{}", CONTEXT), null);
+    assert.equal(closed.runSseEvent({ event: "message", data: "a" }, view(), CONTEXT), null);
   } finally {
     dispose(closed);
   }
@@ -554,12 +555,7 @@ test("an invalid patch is not half applied when the plugin fails open", async ()
     ),
   );
   try {
-    const result = response.runResponse(
-      { status: 200, statusText: "OK", headers: [] },
-      { status: 200, status_text: "OK", headers: {} },
-      "{}",
-      CONTEXT,
-    );
+    const result = response.runResponse({ status: 200, statusText: "OK", headers: [] }, view(), CONTEXT);
     assert.deepEqual(result, { status: 200, statusText: "OK", headers: ["x-saw", "200OK"] });
   } finally {
     dispose(response);

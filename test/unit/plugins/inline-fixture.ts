@@ -5,10 +5,10 @@ import { PluginSandbox } from "../../../src/plugins/sandbox.ts";
 import {
   DEFAULT_PLUGIN_LIMITS,
   type FailMode,
-  type HookName,
   type PluginDeclaration,
   type PluginLimits,
 } from "../../../src/plugins/types.ts";
+import { type HookName } from "../../../src/core/hooks.ts";
 import type { Logger } from "../../../src/shared/logger.ts";
 
 /** One call made to the stub logger. */

@@ -26,8 +26,7 @@ function frame(opcode: "text" | "binary" | "close" | "ping", payload: Uint8Array
       ...(close ? { closeCode: close[0], closeReason: close[1] } : {}),
     },
     payload,
-    8,
-    budget,
+    { maxBodySize: 8, budget },
   ).toRecord(context);
 }
 

@@ -1,14 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { mediaTypeMatches, pluginHeaders } from "../../../src/plugins/headers.ts";
-
-test("pluginHeaders lower-cases names and joins repeated values in order", () => {
-  assert.deepEqual(
-    pluginHeaders(["Accept", "a", "Host", "h", "ACCEPT", "b", "x-empty", "", "accept", "c"]),
-    { accept: "a, b, c", host: "h", "x-empty": "" },
-  );
-  assert.deepEqual(pluginHeaders([]), {});
-});
+import { mediaTypeMatches } from "../../../src/plugins/media-type.ts";
 
 test("mediaTypeMatches exact types, wildcards and structured suffixes", () => {
   const yes: Array<[string, string]> = [

@@ -1,0 +1,18 @@
+/**
+ * What the capture writer asks of a route's plugins: the `onCapture` hook,
+ * which sees each record off the forwarding path and may change or drop it.
+ * The core's `HookChain` extends this, and `src/plugins/` implements both.
+ */
+import type { CaptureRecord } from "../shared/record.ts";
+
+/** The onCapture side of a route's plugins. */
+export interface RecordHook {
+  /** Whether some plugin uses the hook; the writer skips it otherwise. */
+  uses(hook: "onCapture"): boolean;
+  /**
+   * The record to write, or null when a plugin dropped it (or failed
+   * closed). May wait for a sandbox being rebuilt: records are off the
+   * forwarding path.
+   */
+  runCapture(record: CaptureRecord): Promise<{ record: CaptureRecord | null; droppedBy?: string }>;
+}
