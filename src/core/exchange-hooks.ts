@@ -19,6 +19,7 @@ import type {
 import { responseView } from "./hook-views.ts";
 import { type DirectReply, directReply, pluginFailure } from "./reply.ts";
 import { SseRewriter } from "./sse-rewriter.ts";
+import { isEventStream } from "./sse-tap.ts";
 
 /** Status codes whose responses have no body. */
 const BODYLESS = new Set([101, 204, 304]);
@@ -42,8 +43,14 @@ export type BodyOutcome =
   | { body: Uint8Array; changed: boolean; refused?: undefined }
   | { refused: DirectReply & Refusal };
 
-/** A response head after onResponse: the head to send, or the 502 replacing the response. */
-export type HeadOutcome = { head: ResponseHead; refused?: undefined } | { refused: DirectReply & Refusal };
+/**
+ * A response head after the hooks: the head to send (with the rewriter of an
+ * event stream, or whether the body is to be held), or the 502 replacing the
+ * response.
+ */
+export type HeadOutcome =
+  | { head: ResponseHead; rewriter: SseRewriter | undefined; holdsBody: boolean; refused?: undefined }
+  | { refused: DirectReply & Refusal };
 
 /** One exchange's calls into its route's hook chain. */
 export class ExchangeHooks {
@@ -75,8 +82,28 @@ export class ExchangeHooks {
     return isIdentity(headers) && this.chain.wantsBody("onRequestBody", headerValue(headers, "content-type"), size);
   }
 
-  /** Whether onResponseBody hooks want this response held whole. */
-  wantsResponseBody(method: string, head: ResponseHead): boolean {
+  /**
+   * Runs onResponse (never on a 101), then decides what the other hooks do
+   * with the response: rewrite an event stream, or hold a body for onResponseBody.
+   */
+  responseHead(head: ResponseHead, method: string): HeadOutcome {
+    if (head.status === 101) return { head, rewriter: undefined, holdsBody: false };
+    if (this.chain.uses("onResponse")) {
+      const patched = this.chain.runResponse(head, this.request, this.context);
+      if ("refusedBy" in patched) return { refused: refusal(patched.refusedBy) };
+      head = patched;
+    }
+    // After onResponse: a plugin may have changed the content type.
+    if (isEventStream(head.headers)) {
+      const rewriter = this.#eventRewriter();
+      // Rewritten events change the length.
+      if (rewriter) head = { ...head, headers: patchHeaders(head.headers, { "content-length": null }) };
+      return { head, rewriter, holdsBody: false };
+    }
+    return { head, rewriter: undefined, holdsBody: this.#wantsResponseBody(method, head) };
+  }
+
+  #wantsResponseBody(method: string, head: ResponseHead): boolean {
     const { status, headers } = head;
     if (!this.chain.uses("onResponseBody")) return false;
     if (BODYLESS.has(status) || method === "HEAD" || !isIdentity(headers)) return false;
@@ -84,6 +111,12 @@ export class ExchangeHooks {
     const size = length === undefined ? 0 : Number(length);
     if (size === 0 && length !== undefined) return false;
     return this.chain.wantsBody("onResponseBody", headerValue(headers, "content-type"), size);
+  }
+
+  #eventRewriter(): SseRewriter | undefined {
+    if (!this.chain.uses("onSseEvent")) return undefined;
+    const request = this.request;
+    return new SseRewriter((event) => this.chain.runSseEvent(event, request, this.context));
   }
 
   /**
@@ -122,21 +155,6 @@ export class ExchangeHooks {
   releaseResponseBody(head: ResponseHead, body: Uint8Array): BodyOutcome {
     const contentType = headerValue(head.headers, "content-type");
     return this.#runBody("onResponseBody", body, { contentType, response: responseView(head) });
-  }
-
-  /** Runs onResponse when some plugin uses it (never on a 101). */
-  responseHead(head: ResponseHead): HeadOutcome {
-    if (head.status === 101 || !this.chain.uses("onResponse")) return { head };
-    const patched = this.chain.runResponse(head, this.request, this.context);
-    if ("refusedBy" in patched) return { refused: refusal(patched.refusedBy) };
-    return { head: patched };
-  }
-
-  /** A rewriter running onSseEvent over each event of a stream, or undefined when no plugin uses it. */
-  eventRewriter(): SseRewriter | undefined {
-    if (!this.chain.uses("onSseEvent")) return undefined;
-    const request = this.request;
-    return new SseRewriter((event) => this.chain.runSseEvent(event, request, this.context));
   }
 
   /** Counts a held response body that outgrew the hooks' limit. */

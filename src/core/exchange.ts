@@ -1,7 +1,7 @@
 import type { HttpCapture } from "../capture/http-capture.ts";
 import { plainIp } from "../shared/address.ts";
 import { describeError } from "../shared/describe-error.ts";
-import { patchHeaders, type RawHeaders } from "../shared/raw-headers.ts";
+import type { RawHeaders } from "../shared/raw-headers.ts";
 import { clientResponseHeaders, upstreamRequestHeaders } from "./headers.ts";
 import { ExchangeHooks, withBodyLength } from "./exchange-hooks.ts";
 import type { RequestDecision, ResponseHead } from "./hooks.ts";
@@ -165,28 +165,18 @@ export class Exchange {
   responseHead(status: number, statusText: string, headers: RawHeaders): ResponseHead {
     this.#observeLatency();
     let head: ResponseHead = { status, statusText, headers };
-    const hooks = this.#hooks;
-    if (hooks !== undefined) {
-      const outcome = hooks.responseHead(head);
+    if (this.#hooks !== undefined) {
+      const outcome = this.#hooks.responseHead(head, this.upstreamMethod);
       if (outcome.refused) {
         this.#replacementBody = outcome.refused.body;
         this.#recordResponseHead(outcome.refused.head);
         this.#failedOn(outcome.refused.refusedBy, "onResponse");
         return outcome.refused.head;
       }
-      head = outcome.head;
-    }
-    // After onResponse: a plugin may have changed the content type.
-    const eventStream = head.status !== 101 && isEventStream(head.headers);
-    if (hooks !== undefined && eventStream) {
-      this.#rewriter = hooks.eventRewriter();
-      // Rewritten events change the length.
-      if (this.#rewriter) head = { ...head, headers: patchHeaders(head.headers, { "content-length": null }) };
-    } else if (hooks !== undefined) {
-      this.holdsResponseBody = hooks.wantsResponseBody(this.upstreamMethod, head);
+      ({ head, rewriter: this.#rewriter, holdsBody: this.holdsResponseBody } = outcome);
     }
     this.#recordResponseHead(head);
-    if (eventStream) this.#sse = new SseTap(this.route, this.capture);
+    if (head.status !== 101 && isEventStream(head.headers)) this.#sse = new SseTap(this.route, this.capture);
     const sent = { ...head, headers: clientResponseHeaders(head.headers) };
     if (this.holdsResponseBody) this.#heldHead = sent;
     return sent;
