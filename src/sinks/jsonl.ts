@@ -1,3 +1,4 @@
+import { describeError } from "../shared/describe-error.ts";
 import { recordJson } from "./record-json.ts";
 import { applyRetention } from "./retention.ts";
 import { baseName, directoryOf, rotatedPath } from "./rotated-name.ts";
@@ -115,7 +116,7 @@ export class JsonlSink implements RecordSink {
         await (await current).close();
       } catch (error) {
         this.#report(
-          new Error(`Failed to close ${this.path} for rotation: ${asError(error).message}`, { cause: error }),
+          new Error(`Failed to close ${this.path} for rotation: ${describeError(error)}`, { cause: error }),
         );
       }
     }
@@ -127,13 +128,13 @@ export class JsonlSink implements RecordSink {
       rotated = target;
     } catch (error) {
       // The live file stays as it is and keeps growing; the next append tries again.
-      this.#report(new Error(`Failed to rotate ${this.path}: ${asError(error).message}`, { cause: error }));
+      this.#report(new Error(`Failed to rotate ${this.path}: ${describeError(error)}`, { cause: error }));
     }
     try {
       await this.#handle();
     } catch (error) {
       this.#report(
-        new Error(`Failed to reopen ${this.path} after rotation: ${asError(error).message}`, { cause: error }),
+        new Error(`Failed to reopen ${this.path} after rotation: ${describeError(error)}`, { cause: error }),
       );
     }
     if (rotated === undefined) return;
@@ -152,7 +153,7 @@ export class JsonlSink implements RecordSink {
     const onRotated = this.#options.onRotated;
     if (onRotated === undefined) return;
     const fail = (error: unknown) =>
-      this.#report(new Error(`Rotation listener failed for ${rotated}: ${asError(error).message}`, { cause: error }));
+      this.#report(new Error(`Rotation listener failed for ${rotated}: ${describeError(error)}`, { cause: error }));
     try {
       // Not awaited: an upload must not hold up the appends behind it.
       Promise.resolve(onRotated(rotated)).catch(fail);

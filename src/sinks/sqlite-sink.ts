@@ -1,7 +1,9 @@
+import { describeError } from "../shared/describe-error.ts";
 import type { CaptureRecord } from "../shared/record.ts";
 import { UnavailableError } from "../shared/errors.ts";
 import { loadSqlJs } from "./sql-js.ts";
-import { applySchema, RecordInserter } from "./sqlite-schema.ts";
+import { RecordInserter } from "./sqlite-inserter.ts";
+import { applySchema } from "./sqlite-schema.ts";
 import type { RecordSink, SinkFileSystem } from "./types.ts";
 import type { Database, SqlJsStatic } from "sql.js";
 
@@ -84,11 +86,9 @@ export class SqliteSink implements RecordSink {
       this.#prepare(db);
     } catch (error) {
       db?.close();
-      throw new UnavailableError(
-        `Cannot open SQLite database ${this.path}: ${error instanceof Error ? error.message : String(error)}`,
-        "sqlite_open",
-        { cause: error },
-      );
+      throw new UnavailableError(`Cannot open SQLite database ${this.path}: ${describeError(error)}`, "sqlite_open", {
+        cause: error,
+      });
     }
     this.#db = db;
     this.#inserter = new RecordInserter(db);
@@ -156,9 +156,7 @@ export class SqliteSink implements RecordSink {
     if (failed < records.length) this.#dirty = true;
     if (failed > 0) {
       throw new Error(
-        `Failed to insert ${failed} of ${records.length} records into ${this.path}: ${
-          firstError instanceof Error ? firstError.message : String(firstError)
-        }`,
+        `Failed to insert ${failed} of ${records.length} records into ${this.path}: ${describeError(firstError)}`,
         { cause: firstError },
       );
     }

@@ -10,7 +10,7 @@ import type { Database } from "sql.js";
 import { nodeFileSystem } from "../../../src/runtime/shared/fs.ts";
 import type { CustomRecord } from "../../../src/shared/record.ts";
 import { loadSqlJs } from "../../../src/sinks/sql-js.ts";
-import { CUSTOM_COLUMNS, HTTP_COLUMNS } from "../../../src/sinks/sqlite-schema.ts";
+import { CUSTOM_COLUMNS, HTTP_COLUMNS } from "../../../src/sinks/sqlite-columns.ts";
 import { SqliteSink } from "../../../src/sinks/sqlite-sink.ts";
 import { repoRoot } from "../core/fixture.ts";
 import { BINARY_BODY, closeFrameRecord, frameRecord, httpRecord, sseRecord } from "./sqlite-records.ts";
