@@ -13,17 +13,22 @@ import { listRotated } from "../sinks/retention.ts";
 /** How often rotated files are looked for again, besides the uploads rotation asks for. */
 const SCAN_INTERVAL_MS = 60_000;
 
+/** What {@link createArchive} needs besides the config. */
+export interface ArchiveDependencies {
+  runtime: Runtime;
+  logger: Logger;
+  /** The capture files whose rotated siblings are uploaded. */
+  livePaths: () => readonly string[];
+}
+
 /**
  * The uploader for `--s3-bucket`, or undefined when S3 is not configured.
- * `livePaths` are the capture files whose rotated siblings it uploads.
  *
  * @throws ConfigError when credentials or the region are missing.
  */
 export function createArchive(
   config: Config,
-  runtime: Runtime,
-  logger: Logger,
-  livePaths: () => readonly string[],
+  { runtime, logger, livePaths }: ArchiveDependencies,
 ): S3Uploader | undefined {
   if (config.s3Bucket === undefined) return undefined;
   const environment = s3EnvironmentFromEnv(runtime.env(), config.s3Region);

@@ -5,6 +5,7 @@
  * skipped with a warning, never fatal.
  */
 import type { CaptureRecord } from "../shared/record.ts";
+import { describeError } from "../shared/describe-error.ts";
 import { UsageError } from "../shared/errors.ts";
 import type { SinkFileSystem } from "../sinks/types.ts";
 
@@ -115,7 +116,7 @@ export async function reindex(args: ReindexArgs, options: ReindexOptions): Promi
         } catch (error) {
           problem = isLast && !complete
             ? "partially written last line (the writer stopped mid-line)"
-            : `invalid JSON: ${(error as Error).message}`;
+            : `invalid JSON: ${describeError(error)}`;
         }
         if (problem !== undefined) {
           const skipped = { file, line: index + 1, reason: problem };

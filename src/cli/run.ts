@@ -4,6 +4,7 @@ import { CapturePipeline } from "../capture/pipeline.ts";
 import type { Config } from "../config/types.ts";
 import type { ListenAddress } from "../runtime/types.ts";
 import { ActivityTracker } from "../core/activity.ts";
+import { describeError } from "../shared/describe-error.ts";
 import { UnavailableError } from "../shared/errors.ts";
 import type { Logger } from "../shared/logger.ts";
 import { Metrics } from "../core/metrics.ts";
@@ -30,7 +31,7 @@ async function bind(what: string, address: ListenAddress, start: () => Promise<L
     return await start();
   } catch (error) {
     const code = (error as { code?: string }).code;
-    const why = code === "EADDRINUSE" ? "address already in use" : (error as Error).message;
+    const why = code === "EADDRINUSE" ? "address already in use" : describeError(error);
     throw new UnavailableError(`Failed to listen on ${address.text} for ${what}: ${why}`, "listen_failed", {
       cause: error,
     });
@@ -86,13 +87,13 @@ export async function startTapline(config: Config, runtime: Runtime, logger: Log
   let uploader: S3Uploader | undefined;
   let sinks: Awaited<ReturnType<typeof openSinks>>;
   try {
-    sinks = await openSinks(config, runtime, logger, () => uploader);
+    sinks = await openSinks(config, { runtime, logger, uploader: () => uploader });
   } catch (error) {
     disposePlugins();
     throw error;
   }
   try {
-    uploader = createArchive(config, runtime, logger, () => sinks.paths);
+    uploader = createArchive(config, { runtime, logger, livePaths: () => sinks.paths });
   } catch (error) {
     await Promise.all(sinks.all.map((sink) => sink.close()));
     disposePlugins();

@@ -4,6 +4,7 @@
  * rotating by size and interval and handing rotated files to S3 when set.
  */
 import type { Config, ProxyConfig } from "../config/types.ts";
+import { describeError } from "../shared/describe-error.ts";
 import { UnavailableError } from "../shared/errors.ts";
 import type { Logger } from "../shared/logger.ts";
 import type { Runtime } from "../runtime/types.ts";
@@ -26,13 +27,16 @@ export interface OpenSinks {
 /** Seconds between SQLite flushes to disk. */
 const SQLITE_FLUSH_INTERVAL_MS = 5_000;
 
+/** What {@link openSinks} needs besides the config. */
+export interface SinkDependencies {
+  runtime: Runtime;
+  logger: Logger;
+  /** The uploader rotated files are handed to; a function because it is created after the sinks. */
+  uploader: () => S3Uploader | undefined;
+}
+
 /** Opens every sink; a file that cannot be opened fails start-up with its path and proxy. */
-export async function openSinks(
-  config: Config,
-  runtime: Runtime,
-  logger: Logger,
-  uploader: () => S3Uploader | undefined,
-): Promise<OpenSinks> {
+export async function openSinks(config: Config, { runtime, logger, uploader }: SinkDependencies): Promise<OpenSinks> {
   const rotation = { maxBytes: config.rotateSize, intervalMs: config.rotateInterval };
   const archiving = config.s3Bucket !== undefined;
   const common = {
@@ -61,7 +65,7 @@ export async function openSinks(
       await sink.open();
     } catch (error) {
       throw new UnavailableError(
-        `Failed to open the ${kind} log "${path}" of proxy "${proxy.name}": ${(error as Error).message}`,
+        `Failed to open the ${kind} log "${path}" of proxy "${proxy.name}": ${describeError(error)}`,
         "sink_unavailable",
         { cause: error },
       );

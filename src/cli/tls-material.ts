@@ -1,4 +1,5 @@
 import type { Config } from "../config/types.ts";
+import { describeError } from "../shared/describe-error.ts";
 import { UnavailableError } from "../shared/errors.ts";
 import type { TlsMaterial } from "../runtime/types.ts";
 import { createSelfSignedCertificate } from "../tls/self-signed.ts";
@@ -19,7 +20,7 @@ export async function loadTlsMaterial(
         return await readTextFile(path);
       } catch (error) {
         throw new UnavailableError(
-          `Failed to read the TLS ${what} file "${path}": ${(error as Error).message}`,
+          `Failed to read the TLS ${what} file "${path}": ${describeError(error)}`,
           "tls_unreadable",
         );
       }

@@ -54,7 +54,7 @@ export function parseEnv(env: Record<string, string | undefined>): EnvResult {
       throw new ConfigError(`Invalid ${name} ${JSON.stringify(value)}: ${whyOf(error)}`, { field: name });
     }
     const origin: Origin = { label: name, kind: "config", location: { field: name } };
-    setGlobal(result.layer, option.key, parsed, origin);
+    setGlobal(result.layer, { key: option.key, value: parsed, origin });
   }
 
   const specs = get(ENV_PROXY);

@@ -89,7 +89,7 @@ export function parseFlags(argv: readonly string[]): FlagResult {
       } catch (error) {
         throw new UsageError(`Invalid ${flag} ${JSON.stringify(value)}: ${whyOf(error)}`);
       }
-      setGlobal(result.layer, option!.key, parsed, origin);
+      setGlobal(result.layer, { key: option!.key, value: parsed, origin });
     }
     result.args.push(...argv.slice(start, i + 1));
   }

@@ -51,8 +51,15 @@ export function failAt(origin: Origin, message: string): never {
   throw new ConfigError(text, origin.location ?? {});
 }
 
+/** One global value as written. */
+export interface GlobalSetting<K extends GlobalKey> {
+  key: K;
+  value: Globals[K];
+  origin: Origin;
+}
+
 /** Store a global value with its origin (a later call wins, like a repeated Go flag). */
-export function setGlobal<K extends GlobalKey>(layer: ConfigLayer, key: K, value: Globals[K], origin: Origin): void {
+export function setGlobal<K extends GlobalKey>(layer: ConfigLayer, { key, value, origin }: GlobalSetting<K>): void {
   layer.globals[key] = value;
   layer.origins[key] = origin;
 }

@@ -4,6 +4,7 @@
  * its resolved file and a way to locate values inside its `config`, so the
  * loader can report manifest-schema errors at the YAML line that is wrong.
  */
+import { describeError } from "../shared/describe-error.ts";
 import type { ConfigLocation } from "../shared/errors.ts";
 import { BUNDLED_PLUGINS } from "../plugins/bundled.ts";
 import { DEFAULT_PLUGIN_LIMITS, type FailMode, type PluginDeclaration, type PluginLimits } from "../plugins/types.ts";
@@ -131,7 +132,7 @@ function sizeOf(value: number | string, fail: (why: string) => never): number {
   try {
     return parseSize(value);
   } catch (error) {
-    return fail(lowerFirst((error as Error).message));
+    return fail(lowerFirst(describeError(error)));
   }
 }
 

@@ -56,7 +56,7 @@ export function parseProxySpec(text: string, where: string): ProxyConfig {
       throw new UsageError(`Empty value for ${JSON.stringify(key)} in ${where}`);
     }
   }
-  return buildProxy(raw, (_key, what, why) => {
+  return buildProxy(raw, ({ what, why }) => {
     throw new UsageError(`${what} in ${where}: ${why}`);
   });
 }

@@ -3,6 +3,7 @@
  * YAML `proxies[]` entry) into a validated ProxyConfig. The caller decides how
  * a problem is reported, so every source names its own location.
  */
+import { describeError } from "../shared/describe-error.ts";
 import { parseListen } from "./listen.ts";
 import type { ProxyConfig } from "./types.ts";
 import type { ListenAddress } from "../runtime/types.ts";
@@ -33,12 +34,20 @@ export interface RawProxy {
   exclude_path: string[];
 }
 
-/**
- * Reports a problem with one field (`undefined`: the proxy as a whole).
- * `what` names the value (`Invalid proxy name "1api"`), `why` explains it.
- * Must throw.
- */
-export type ProxyProblem = (key: ProxyKey | undefined, what: string, why: string, index?: number) => never;
+/** A problem with one field of a proxy, or with the proxy as a whole. */
+export interface ProxyFieldProblem {
+  /** The field; absent: the proxy as a whole. */
+  key?: ProxyKey;
+  /** Names the value: `Invalid proxy name "1api"`. */
+  what: string;
+  /** Explains it: `must start with a letter ...`. */
+  why: string;
+  /** Which item of a list field (`include_path`, `exclude_path`). */
+  index?: number;
+}
+
+/** Reports a problem where its source was written. Must throw. */
+export type ProxyProblem = (problem: ProxyFieldProblem) => never;
 
 export const NAME_RE = /^[a-zA-Z][a-zA-Z0-9_-]*$/;
 
@@ -48,42 +57,42 @@ export const NAME_RE = /^[a-zA-Z][a-zA-Z0-9_-]*$/;
  */
 export function buildProxy(raw: RawProxy, fail: ProxyProblem): ProxyConfig {
   const name = raw.name;
-  if (name === undefined) fail(undefined, "Missing name", "every proxy needs a name, e.g. name=api");
+  if (name === undefined) fail({ what: "Missing name", why: "every proxy needs a name, e.g. name=api" });
   if (!NAME_RE.test(name)) {
-    fail(
-      "name",
-      `Invalid proxy name ${JSON.stringify(name)}`,
-      'must start with a letter and contain only letters, digits, "_" and "-"',
-    );
+    fail({
+      key: "name",
+      what: `Invalid proxy name ${JSON.stringify(name)}`,
+      why: 'must start with a letter and contain only letters, digits, "_" and "-"',
+    });
   }
   if (raw.upstream === undefined) {
-    fail(
-      undefined,
-      `Missing upstream for proxy "${name}"`,
-      "every proxy needs an upstream URL, e.g. upstream=http://localhost:3000",
-    );
+    fail({
+      what: `Missing upstream for proxy "${name}"`,
+      why: "every proxy needs an upstream URL, e.g. upstream=http://localhost:3000",
+    });
   }
   const upstream = parseUpstream(
     raw.upstream,
-    (why) => fail("upstream", `Invalid upstream ${JSON.stringify(raw.upstream)}`, why),
+    (why) => fail({ key: "upstream", what: `Invalid upstream ${JSON.stringify(raw.upstream)}`, why }),
   );
   if (raw.listen_http === undefined && raw.listen_https === undefined) {
-    fail(
-      undefined,
-      `Missing listener for proxy "${name}"`,
-      "give listen_http, listen_https or both, e.g. listen_http=:8080",
-    );
+    fail({
+      what: `Missing listener for proxy "${name}"`,
+      why: "give listen_http, listen_https or both, e.g. listen_http=:8080",
+    });
   }
   const proxy: ProxyConfig = { name, upstream, includePath: [], excludePath: [] };
   if (raw.listen_http !== undefined) proxy.listenHttp = listenField(raw.listen_http, "listen_http", fail);
   if (raw.listen_https !== undefined) proxy.listenHttps = listenField(raw.listen_https, "listen_https", fail);
   if (raw.log_jsonl !== undefined) {
-    if (raw.log_jsonl === "") fail("log_jsonl", "Empty log_jsonl", 'give a file path, or a directory ending in "/"');
+    if (raw.log_jsonl === "") {
+      fail({ key: "log_jsonl", what: "Empty log_jsonl", why: 'give a file path, or a directory ending in "/"' });
+    }
     proxy.logJsonl = /[/\\]$/.test(raw.log_jsonl) ? `${raw.log_jsonl}${name}.jsonl` : raw.log_jsonl;
   }
   if (raw.log_sqlite !== undefined) {
     if (raw.log_sqlite === "") {
-      fail("log_sqlite", "Empty log_sqlite", 'give a file path, or a directory ending in "/"');
+      fail({ key: "log_sqlite", what: "Empty log_sqlite", why: 'give a file path, or a directory ending in "/"' });
     }
     proxy.logSqlite = /[/\\]$/.test(raw.log_sqlite) ? `${raw.log_sqlite}${name}.db` : raw.log_sqlite;
   }
@@ -108,7 +117,7 @@ function listenField(text: string, key: ProxyKey, fail: ProxyProblem): ListenAdd
   try {
     return parseListen(text);
   } catch (error) {
-    return fail(key, `Invalid ${key} ${JSON.stringify(text)}`, whyOf(error));
+    return fail({ key, what: `Invalid ${key} ${JSON.stringify(text)}`, why: whyOf(error) });
   }
 }
 
@@ -117,7 +126,7 @@ function regexList(sources: string[], key: ProxyKey, fail: ProxyProblem): string
     try {
       new RegExp(source);
     } catch (error) {
-      fail(key, `Invalid ${key} regex ${JSON.stringify(source)}`, whyOf(error), index);
+      fail({ key, what: `Invalid ${key} regex ${JSON.stringify(source)}`, why: whyOf(error), index });
     }
   });
   return [...sources];
@@ -125,7 +134,7 @@ function regexList(sources: string[], key: ProxyKey, fail: ProxyProblem): string
 
 /** The reason part of a parser's message (`Invalid size "x": <reason>`). */
 export function whyOf(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = describeError(error);
   const quoted = /^Invalid [^"]*"(?:[^"\\]|\\.)*": (.*)$/s.exec(message);
   return quoted ? quoted[1]! : message;
 }

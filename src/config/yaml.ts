@@ -6,6 +6,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import schema from "../../schemas/config.schema.json" with { type: "json" };
+import { describeError } from "../shared/describe-error.ts";
 import { ConfigError } from "../shared/errors.ts";
 import { addProxy, type ConfigLayer, emptyLayer, type Origin, setGlobal } from "./layer.ts";
 import { GLOBAL_OPTIONS, isUnsupportedFlag, parseOptionValue, yamlKey } from "./options.ts";
@@ -105,9 +106,13 @@ export function parseYamlConfig(text: string, file: string): ConfigLayer {
     if (value === undefined || value === null) continue;
     const origin = originOf([key]);
     try {
-      setGlobal(layer, option.key, parseOptionValue(option, value as string | number | boolean), origin);
+      setGlobal(layer, {
+        key: option.key,
+        value: parseOptionValue(option, value as string | number | boolean),
+        origin,
+      });
     } catch (error) {
-      fail(origin, lowerFirst((error as Error).message));
+      fail(origin, lowerFirst(describeError(error)));
     }
   }
 
@@ -123,8 +128,8 @@ export function parseYamlConfig(text: string, file: string): ConfigLayer {
       const isList = item !== undefined && Array.isArray(entry[key]);
       return originOf(isList ? [...base, key, item] : [...base, key]);
     };
-    const proxy = buildProxy(raw, (key, what, why, item) => {
-      const origin = key ? fieldOrigin(key, item) : originOf(base);
+    const proxy = buildProxy(raw, ({ key, what, why, index }) => {
+      const origin = key ? fieldOrigin(key, index) : originOf(base);
       return fail(origin, `${lowerFirst(what)}: ${why}`);
     });
     addProxy(layer, { proxy, origin: originOf(base), fieldOrigin: (key) => fieldOrigin(key) });
@@ -149,7 +154,7 @@ export async function loadYamlConfig(
   try {
     text = await readTextFile(file);
   } catch (error) {
-    throw new ConfigError(`Cannot read config file ${JSON.stringify(file)}: ${(error as Error).message}`, { file });
+    throw new ConfigError(`Cannot read config file ${JSON.stringify(file)}: ${describeError(error)}`, { file });
   }
   return parseYamlConfig(text, file);
 }

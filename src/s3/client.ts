@@ -6,6 +6,7 @@
  */
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { Sha256Constructor } from "./sha256.ts";
+import { describeError } from "../shared/describe-error.ts";
 import { S3RequestError } from "./errors.ts";
 import type { S3Credentials } from "./options.ts";
 import { type CompletedPart, completeMultipartUploadXml, parseS3Error, xmlElementText } from "./xml.ts";
@@ -25,27 +26,42 @@ export interface S3ClientOptions {
   fetch?: typeof fetch;
 }
 
+/** A whole object sent in one PutObject. */
+export interface PutObjectRequest {
+  key: string;
+  body: Uint8Array;
+  contentType?: string;
+  signal?: AbortSignal;
+}
+
+/** One part of a multipart upload. */
+export interface UploadPartRequest {
+  key: string;
+  uploadId: string;
+  /** Numbered from 1. */
+  partNumber: number;
+  body: Uint8Array;
+  signal?: AbortSignal;
+}
+
+/** The parts that make up the finished object, in order. */
+export interface CompleteMultipartUploadRequest {
+  key: string;
+  uploadId: string;
+  parts: readonly CompletedPart[];
+  signal?: AbortSignal;
+}
+
 /** The object operations the uploader uses (an interface so tests can fake it). */
 export interface S3ObjectStore {
   /** `s3://bucket/key`, for messages. */
   describe(key: string): string;
-  putObject(key: string, body: Uint8Array, contentType?: string, signal?: AbortSignal): Promise<void>;
+  putObject(request: PutObjectRequest): Promise<void>;
   /** Starts a multipart upload and returns its upload id. */
   createMultipartUpload(key: string, contentType?: string, signal?: AbortSignal): Promise<string>;
-  /** Uploads one part (numbered from 1) and returns its ETag. */
-  uploadPart(
-    key: string,
-    uploadId: string,
-    partNumber: number,
-    body: Uint8Array,
-    signal?: AbortSignal,
-  ): Promise<string>;
-  completeMultipartUpload(
-    key: string,
-    uploadId: string,
-    parts: readonly CompletedPart[],
-    signal?: AbortSignal,
-  ): Promise<void>;
+  /** Uploads one part and returns its ETag. */
+  uploadPart(request: UploadPartRequest): Promise<string>;
+  completeMultipartUpload(request: CompleteMultipartUploadRequest): Promise<void>;
   abortMultipartUpload(key: string, uploadId: string, signal?: AbortSignal): Promise<void>;
 }
 
@@ -63,15 +79,6 @@ function hex(bytes: Uint8Array): string {
   let out = "";
   for (const byte of bytes) out += byte.toString(16).padStart(2, "0");
   return out;
-}
-
-function describeFailure(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = (error as { cause?: unknown }).cause;
-    const detail = cause instanceof Error ? cause.message : undefined;
-    return detail && detail !== error.message ? `${error.message} (${detail})` : error.message;
-  }
-  return String(error);
 }
 
 interface Target {
@@ -107,7 +114,7 @@ const encoder = new TextEncoder();
  *
  * @example
  * const client = new S3Client({ bucket: "logs", region: "us-east-1", credentials, sha256: runtime.sha256 });
- * await client.putObject("tapline/api.jsonl", bytes, "application/x-ndjson");
+ * await client.putObject({ key: "tapline/api.jsonl", body: bytes, contentType: "application/x-ndjson" });
  */
 export class S3Client implements S3ObjectStore {
   readonly bucket: string;
@@ -164,7 +171,7 @@ export class S3Client implements S3ObjectStore {
     return `s3://${this.bucket}/${key}`;
   }
 
-  async putObject(key: string, body: Uint8Array, contentType?: string, signal?: AbortSignal): Promise<void> {
+  async putObject({ key, body, contentType, signal }: PutObjectRequest): Promise<void> {
     await this.#send({ operation: "PutObject", method: "PUT", key, body, contentType, signal });
   }
 
@@ -179,24 +186,18 @@ export class S3Client implements S3ObjectStore {
     });
     const uploadId = xmlElementText(reply.text, "UploadId");
     if (uploadId === undefined || uploadId === "") {
-      throw new S3RequestError(
-        "CreateMultipartUpload",
-        reply.status,
-        "MalformedResponse",
-        "no UploadId in the response",
-        this.describe(key),
-      );
+      throw new S3RequestError({
+        operation: "CreateMultipartUpload",
+        status: reply.status,
+        s3Code: "MalformedResponse",
+        s3Message: "no UploadId in the response",
+        where: this.describe(key),
+      });
     }
     return uploadId;
   }
 
-  async uploadPart(
-    key: string,
-    uploadId: string,
-    partNumber: number,
-    body: Uint8Array,
-    signal?: AbortSignal,
-  ): Promise<string> {
+  async uploadPart({ key, uploadId, partNumber, body, signal }: UploadPartRequest): Promise<string> {
     const reply = await this.#send({
       operation: "UploadPart",
       method: "PUT",
@@ -207,23 +208,18 @@ export class S3Client implements S3ObjectStore {
     });
     const etag = reply.headers.get("etag");
     if (etag === null || etag === "") {
-      throw new S3RequestError(
-        "UploadPart",
-        reply.status,
-        "MalformedResponse",
-        `no ETag for part ${partNumber}`,
-        this.describe(key),
-      );
+      throw new S3RequestError({
+        operation: "UploadPart",
+        status: reply.status,
+        s3Code: "MalformedResponse",
+        s3Message: `no ETag for part ${partNumber}`,
+        where: this.describe(key),
+      });
     }
     return etag;
   }
 
-  async completeMultipartUpload(
-    key: string,
-    uploadId: string,
-    parts: readonly CompletedPart[],
-    signal?: AbortSignal,
-  ): Promise<void> {
+  async completeMultipartUpload({ key, uploadId, parts, signal }: CompleteMultipartUploadRequest): Promise<void> {
     const reply = await this.#send({
       operation: "CompleteMultipartUpload",
       method: "POST",
@@ -236,7 +232,13 @@ export class S3Client implements S3ObjectStore {
     // S3 may answer 200 and still report an error in the body.
     const error = parseS3Error(reply.text);
     if (error !== undefined) {
-      throw new S3RequestError("CompleteMultipartUpload", reply.status, error.code, error.message, this.describe(key));
+      throw new S3RequestError({
+        operation: "CompleteMultipartUpload",
+        status: reply.status,
+        s3Code: error.code,
+        s3Message: error.message,
+        where: this.describe(key),
+      });
     }
   }
 
@@ -295,17 +297,20 @@ export class S3Client implements S3ObjectStore {
       text = await response.text();
     } catch (error) {
       const code = signal.aborted ? (timeout.aborted ? "RequestTimeout" : "Aborted") : "NetworkError";
-      throw new S3RequestError(args.operation, 0, code, describeFailure(error), where, { cause: error });
+      throw new S3RequestError(
+        { operation: args.operation, status: 0, s3Code: code, s3Message: describeError(error), where },
+        { cause: error },
+      );
     }
     if (response.status < 200 || response.status > 299) {
       const error = parseS3Error(text);
-      throw new S3RequestError(
-        args.operation,
-        response.status,
-        error?.code ?? `Http${response.status}`,
-        error?.message ?? (response.statusText || "no error details in the response"),
+      throw new S3RequestError({
+        operation: args.operation,
+        status: response.status,
+        s3Code: error?.code ?? `Http${response.status}`,
+        s3Message: error?.message ?? (response.statusText || "no error details in the response"),
         where,
-      );
+      });
     }
     return { status: response.status, headers: response.headers, text };
   }

@@ -1,6 +1,16 @@
 /** The error an S3 request raises: S3's own code and message, and the HTTP status. */
 import { TaplineError } from "../shared/errors.ts";
 
+/** What went wrong in one S3 request: the fields of {@link S3RequestError}, and the object. */
+export interface S3RequestFailure {
+  operation: string;
+  status: number;
+  s3Code: string;
+  s3Message: string;
+  /** `s3://bucket/key`. */
+  where: string;
+}
+
 /** A failed S3 request (an error response, or no response at all). */
 export class S3RequestError extends TaplineError {
   /** The S3 operation, e.g. `PutObject`. */
@@ -12,14 +22,8 @@ export class S3RequestError extends TaplineError {
   /** S3's error message from the XML body, or a description of the failure. */
   readonly s3Message: string;
 
-  constructor(
-    operation: string,
-    status: number,
-    s3Code: string,
-    s3Message: string,
-    where: string,
-    options?: { cause?: unknown },
-  ) {
+  constructor(failure: S3RequestFailure, options?: { cause?: unknown }) {
+    const { operation, status, s3Code, s3Message, where } = failure;
     const what = status === 0 ? "no response" : `HTTP ${status} ${s3Code}`;
     super("s3_request_failed", `S3 ${operation} of ${where} failed: ${what}: ${s3Message}`, 69, options);
     this.name = "S3RequestError";

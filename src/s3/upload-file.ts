@@ -31,6 +31,16 @@ export interface UploadFileOptions {
   onAbortError?: (error: unknown) => void;
 }
 
+/** One local file, the object it becomes, and how it is sent. */
+export interface UploadFileRequest extends UploadFileOptions {
+  store: S3ObjectStore;
+  fs: UploadFileSystem;
+  /** The local file. */
+  path: string;
+  /** The object key. */
+  key: string;
+}
+
 /** What was sent. */
 export interface UploadFileResult {
   bytes: number;
@@ -57,22 +67,17 @@ export function contentTypeFor(fileName: string): string {
  * object. A failed multipart upload is aborted (best effort) before the
  * error is rethrown.
  */
-export async function uploadFile(
-  store: S3ObjectStore,
-  fs: UploadFileSystem,
-  path: string,
-  key: string,
-  options: UploadFileOptions,
-): Promise<UploadFileResult> {
+export async function uploadFile(request: UploadFileRequest): Promise<UploadFileResult> {
+  const { store, fs, path, key, contentType, signal } = request;
   const size = await fs.size(path);
   if (size === undefined) throw new Error(`Cannot upload ${path}: the file does not exist`);
-  if (size <= options.multipartThresholdBytes) {
+  if (size <= request.multipartThresholdBytes) {
     const bytes = await fs.readFile(path);
-    await store.putObject(key, bytes, options.contentType, options.signal);
+    await store.putObject({ key, body: bytes, contentType, signal });
     return { bytes: bytes.byteLength, parts: 0 };
   }
 
-  const partSize = effectivePartSize(size, options.partSizeBytes);
+  const partSize = effectivePartSize(size, request.partSizeBytes);
   let whole: Uint8Array | undefined;
   const readPart = async (offset: number, length: number): Promise<Uint8Array> => {
     if (fs.readRange !== undefined) return await fs.readRange(path, offset, length);
@@ -80,7 +85,7 @@ export async function uploadFile(
     return whole.subarray(offset, offset + length);
   };
 
-  const uploadId = await store.createMultipartUpload(key, options.contentType, options.signal);
+  const uploadId = await store.createMultipartUpload(key, contentType, signal);
   try {
     const parts: CompletedPart[] = [];
     for (let offset = 0, partNumber = 1; offset < size; offset += partSize, partNumber++) {
@@ -89,17 +94,17 @@ export async function uploadFile(
       if (body.byteLength !== length) {
         throw new Error(`Cannot upload ${path}: the file changed size while uploading (part ${partNumber})`);
       }
-      const etag = await store.uploadPart(key, uploadId, partNumber, body, options.signal);
+      const etag = await store.uploadPart({ key, uploadId, partNumber, body, signal });
       parts.push({ partNumber, etag });
     }
-    await store.completeMultipartUpload(key, uploadId, parts, options.signal);
+    await store.completeMultipartUpload({ key, uploadId, parts, signal });
     return { bytes: size, parts: parts.length };
   } catch (error) {
     try {
       // Not under the caller's signal: after a shutdown abort the parts should still be dropped.
       await store.abortMultipartUpload(key, uploadId, AbortSignal.timeout(5_000));
     } catch (abortError) {
-      options.onAbortError?.(abortError);
+      request.onAbortError?.(abortError);
     }
     throw error;
   }

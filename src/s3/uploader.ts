@@ -34,6 +34,14 @@ export interface S3UploaderOptions {
   metrics?: S3Metrics;
 }
 
+/** The file an upload attempt was for, to report a failure with. */
+interface Attempt {
+  path: string;
+  file: PendingFile;
+  /** The object, `s3://bucket/key`. */
+  where: string;
+}
+
 interface PendingFile {
   /** Failed attempts so far. */
   attempts: number;
@@ -213,11 +221,12 @@ export class S3Uploader {
     const file = this.#pending.get(path)!;
     const key = this.keyFor(path);
     const where = this.#options.store.describe(key);
+    const attempt: Attempt = { path, file, where };
     let size: number | undefined;
     try {
       size = await this.#options.fs.size(path);
     } catch (error) {
-      this.#failed(path, file, where, error);
+      this.#failed(attempt, error);
       return;
     }
     if (size === undefined) {
@@ -230,7 +239,11 @@ export class S3Uploader {
     const started = Date.now();
     let bytes: number;
     try {
-      const result = await uploadFile(this.#options.store, this.#options.fs, path, key, {
+      const result = await uploadFile({
+        store: this.#options.store,
+        fs: this.#options.fs,
+        path,
+        key,
         multipartThresholdBytes: this.#options.multipartThresholdBytes,
         partSizeBytes: this.#options.partSizeBytes,
         contentType: contentTypeFor(path),
@@ -239,7 +252,7 @@ export class S3Uploader {
       });
       bytes = result.bytes;
     } catch (error) {
-      this.#failed(path, file, where, error);
+      this.#failed(attempt, error);
       return;
     }
 
@@ -258,7 +271,7 @@ export class S3Uploader {
     this.#log.info("S3 upload done", { path, object: where, bytes, ms: Date.now() - started });
   }
 
-  #failed(path: string, file: PendingFile, where: string, error: unknown): void {
+  #failed({ path, file, where }: Attempt, error: unknown): void {
     this.metrics.uploadFailures++;
     file.attempts++;
     const delay = backoffDelay(file.attempts, this.#options.retry, this.#random);

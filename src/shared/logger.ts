@@ -2,6 +2,8 @@
  * Structured logging: one JSON object per line on stderr by default, or a
  * human-readable line with `--log-format text`.
  */
+import { describeError } from "./describe-error.ts";
+
 /** Least severe level written. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 /** `json`: one object per line (default); `text`: for people. */
@@ -9,7 +11,7 @@ export type LogFormat = "json" | "text";
 
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-/** Extra fields of a log event; `Error` values are reduced to their message. */
+/** Extra fields of a log event; `Error` values are reduced to a one-line description (see describeError). */
 export type LogFields = Record<string, unknown>;
 
 /** A leveled logger. */
@@ -21,7 +23,7 @@ export interface Logger {
 }
 
 function plain(value: unknown): unknown {
-  if (value instanceof Error) return value.message;
+  if (value instanceof Error) return describeError(value);
   return value;
 }
 

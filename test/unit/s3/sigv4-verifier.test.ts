@@ -169,12 +169,12 @@ test("tapline's signer produces what the independent verifier accepts, for awkwa
   });
   const body = new TextEncoder().encode('{"a":1}\n');
   for (const key of ["plain.jsonl", "dir/sub dir/a+b=c&d.jsonl", "üñí/çødé~!'()*.db", "2024-01-01T00:00:00Z.jsonl"]) {
-    await client.putObject(key, body, "application/x-ndjson");
+    await client.putObject({ key, body, contentType: "application/x-ndjson" });
   }
   const uploadId = await client.createMultipartUpload("a b/c.jsonl");
   assert.equal(uploadId, "up1");
-  assert.equal(await client.uploadPart("a b/c.jsonl", uploadId, 1, body), '"e"');
-  await client.completeMultipartUpload("a b/c.jsonl", uploadId, [{ partNumber: 1, etag: '"e"' }]);
+  assert.equal(await client.uploadPart({ key: "a b/c.jsonl", uploadId, partNumber: 1, body }), '"e"');
+  await client.completeMultipartUpload({ key: "a b/c.jsonl", uploadId, parts: [{ partNumber: 1, etag: '"e"' }] });
   await client.abortMultipartUpload("a b/c.jsonl", uploadId);
   assert.equal(seen[0], "/base/my.bucket/plain.jsonl");
   assert.equal(seen[1], "/base/my.bucket/dir/sub%20dir/a%2Bb%3Dc%26d.jsonl");
@@ -192,7 +192,7 @@ test("a wrong secret surfaces as an S3RequestError with S3's code and the status
     sha256: NodeSha256,
     fetch: verifyingFetch({ AKID: { secretAccessKey: "right" } }, []),
   });
-  await assert.rejects(client.putObject("k", new Uint8Array([1])), (error: unknown) => {
+  await assert.rejects(client.putObject({ key: "k", body: new Uint8Array([1]) }), (error: unknown) => {
     assert.ok(error instanceof S3RequestError);
     assert.equal(error.status, 403);
     assert.equal(error.s3Code, "SignatureDoesNotMatch");

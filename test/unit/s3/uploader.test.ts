@@ -194,7 +194,7 @@ test("close() waits for the upload in progress, bounded, and keeps an unfinished
   let aborted = false;
   const hanging: S3ObjectStore = {
     describe: (key) => `s3://hang/${key}`,
-    putObject: (_key, _body, _type, signal) =>
+    putObject: ({ signal }) =>
       new Promise((_resolve, reject) => {
         signal?.addEventListener("abort", () => {
           aborted = true;

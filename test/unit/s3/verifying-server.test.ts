@@ -93,7 +93,7 @@ test("tapline's client is accepted, and gets S3 errors with their code", async (
     sha256: NodeSha256,
   });
   const body = new TextEncoder().encode('{"n":1}\n');
-  await client.putObject("client/a b+c.jsonl", body, "application/x-ndjson");
+  await client.putObject({ key: "client/a b+c.jsonl", body, contentType: "application/x-ndjson" });
   assert.equal(sha((await s3.getObject("client/a b+c.jsonl"))!), sha(body));
 
   const wrong = new S3Client({
@@ -103,7 +103,7 @@ test("tapline's client is accepted, and gets S3 errors with their code", async (
     credentials: { ...s3.credentials, secretAccessKey: "wrong" },
     sha256: NodeSha256,
   });
-  await assert.rejects(wrong.putObject("client/x.jsonl", body), (error: unknown) => {
+  await assert.rejects(wrong.putObject({ key: "client/x.jsonl", body }), (error: unknown) => {
     assert.ok(error instanceof S3RequestError);
     assert.equal(error.status, 403);
     assert.equal(error.s3Code, "SignatureDoesNotMatch");
