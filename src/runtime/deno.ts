@@ -3,7 +3,7 @@
  * measured faster here than Deno.serve with a fetch tee (0.42 vs 0.21 of
  * nginx), and it passes compressed bodies through untouched.
  */
-import { nodeHttpAdapter } from "./shared/node-http-adapter.ts";
+import { nodeHttpAdapter } from "./node-http/adapter.ts";
 import type { Runtime } from "./types.ts";
 
 interface DenoGlobal {

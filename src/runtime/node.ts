@@ -1,6 +1,6 @@
 /** The Node adapter: node:http + undici forwarding, node:fs, process signals. */
 import process from "node:process";
-import { nodeHttpAdapter } from "./shared/node-http-adapter.ts";
+import { nodeHttpAdapter } from "./node-http/adapter.ts";
 import type { Runtime } from "./types.ts";
 
 /** The Node runtime adapter. */

@@ -27,6 +27,15 @@ function writeRawResponse(socket: Duplex, head: ResponseHead, body: Uint8Array):
   socket.end(body);
 }
 
+/** What node:http hands over with an "upgrade" event. */
+export interface NodeUpgrade {
+  request: IncomingMessage;
+  /** The client's connection, no longer managed by node:http. */
+  socket: Duplex;
+  /** Bytes the client sent after the request head. */
+  head: Buffer;
+}
+
 /** Extra 101 headers per upgrade request, read back in the server's "headers" event. */
 const pendingHeaders = new WeakMap<IncomingMessage, RawHeaders>();
 
@@ -61,7 +70,7 @@ export class NodeWebSocketUpgrades {
   }
 
   /** Handles an upgrade request whose exchange has begun. */
-  async handle(exchange: Exchange, request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  async handle(exchange: Exchange, { request, socket, head }: NodeUpgrade): Promise<void> {
     if (exchange.direct) {
       const reply = exchange.sendDirect();
       writeRawResponse(socket, reply.head, reply.body);
@@ -121,8 +130,8 @@ export class NodeWebSocketUpgrades {
       const gone = () => {
         if (--open === 0) relay.ended();
       };
-      relayFrom(client, relay, "client_to_server", gone);
-      relayFrom(upstreamSocket, relay, "server_to_client", gone);
+      relayFrom({ socket: client, relay, direction: "client_to_server", onGone: gone });
+      relayFrom({ socket: upstreamSocket, relay, direction: "server_to_client", onGone: gone });
       upstreamSocket.resume();
     });
   }

@@ -6,11 +6,12 @@
  */
 import http from "node:http";
 import https from "node:https";
-import { concatBytes } from "../shared/bytes.ts";
-import type { Exchange } from "../core/exchange.ts";
-import { headerPairs, headerValue, type RawHeaders } from "../shared/raw-headers.ts";
-import type { UpstreamOptions } from "./types.ts";
-import { heldResponse } from "./bun-hooked-response.ts";
+import { concatBytes } from "../../shared/bytes.ts";
+import type { Exchange } from "../../core/exchange.ts";
+import { headerValue, type RawHeaders } from "../../shared/raw-headers.ts";
+import type { UpstreamOptions } from "../types.ts";
+import { heldResponse } from "./hooked-response.ts";
+import { badGatewayResponse, responseInit } from "./responses.ts";
 
 /** Whether Bun's fetch would add a header this request does not have. */
 export function fetchWouldAddHeaders(headers: RawHeaders): boolean {
@@ -29,7 +30,7 @@ function headerObject(headers: RawHeaders): Record<string, string | string[]> {
   return out;
 }
 
-/** Bodies of known length up to this size, and typed (see bun.ts), are read whole. */
+/** Bodies of known length up to this size, and typed (see index.ts), are read whole. */
 const WHOLE_BODY_LIMIT = 64 * 1024;
 
 function readableWhole(headers: http.IncomingHttpHeaders): boolean {
@@ -52,12 +53,19 @@ function agentFor(url: URL, options: UpstreamOptions): http.Agent {
   return agent;
 }
 
+/** One exchange to forward with node:http. */
+export interface NodeHttpForward {
+  /** The client's request; its abort signal cuts the upstream request. */
+  request: Request;
+  exchange: Exchange;
+  /** The request body as the exchange passes it on (after any onRequestBody hooks). */
+  body: Uint8Array | ReadableStream<Uint8Array> | null;
+  upstreamOptions: UpstreamOptions;
+}
+
 /** Forwards one exchange with node:http and streams the response back through the tee. */
 export function forwardWithNodeHttp(
-  request: Request,
-  exchange: Exchange,
-  body: Uint8Array | ReadableStream<Uint8Array> | null,
-  options: UpstreamOptions,
+  { request, exchange, body, upstreamOptions }: NodeHttpForward,
 ): Promise<Response> {
   const upstream = exchange.route.upstream;
   const client = upstream.protocol === "https:" ? https : http;
@@ -71,13 +79,13 @@ export function forwardWithNodeHttp(
       method: exchange.upstreamMethod,
       path: exchange.upstreamTarget,
       headers: headerObject(exchange.upstreamHeaders),
-      agent: agentFor(upstream, options),
+      agent: agentFor(upstream, upstreamOptions),
       setHost: false,
     });
     outgoing.on("response", (incoming) => {
       answered = true;
       const head = exchange.responseHead(incoming.statusCode ?? 502, incoming.statusMessage ?? "", incoming.rawHeaders);
-      const init = { status: head.status, statusText: head.statusText, headers: headerPairs(head.headers) };
+      const init = responseInit(head);
       const failed = (error: Error) => exchange.finish(clientGone ? { clientGone } : { error });
       const bodyless = exchange.upstreamMethod === "HEAD" || head.status === 204 || head.status === 304;
       if (!bodyless && exchange.holdsResponseBody) {
@@ -145,16 +153,7 @@ export function forwardWithNodeHttp(
         resolve(new Response(null, { status: 499 }));
         return;
       }
-      const { head, body: text } = exchange.badGateway(error);
-      exchange.responseChunk(text);
-      exchange.finish();
-      resolve(
-        new Response(text as Uint8Array<ArrayBuffer>, {
-          status: head.status,
-          statusText: head.statusText,
-          headers: headerPairs(head.headers),
-        }),
-      );
+      resolve(badGatewayResponse(exchange, error));
     });
     request.signal.addEventListener("abort", () => {
       clientGone = true;

@@ -2,7 +2,7 @@
 import http from "node:http";
 import { getRequestListener } from "@hono/node-server";
 import type { FetchHandler, ListenAddress, Listener } from "../types.ts";
-import { listenOn } from "./node-proxy.ts";
+import { listenOn } from "./proxy-server.ts";
 
 /** Binds `handler` on `address` with node:http. */
 export function serveFetchWithNodeHttp(handler: FetchHandler, address: ListenAddress): Promise<Listener> {

@@ -4,19 +4,20 @@
  * are read whole, because a stream per exchange costs about half the
  * throughput on Bun; larger and unknown-length bodies stream chunk by chunk.
  */
-import type { Exchange } from "../core/exchange.ts";
-import { headerPairs, type RawHeaders } from "../shared/raw-headers.ts";
-import type { Route } from "../core/route.ts";
-import { processOperations } from "./shared/process.ts";
-import { type BunUpgrader, bunWebSocketHandlers, upgradeToUpstream } from "./bun-websocket.ts";
-import { isWebSocketUpgrade } from "./shared/websocket-upstream.ts";
-import { fetchWouldAddHeaders, forwardWithNodeHttp } from "./bun-node-forward.ts";
-import { directResponse, heldResponse } from "./bun-hooked-response.ts";
-import { concatBytes } from "../shared/bytes.ts";
-import { base64 } from "./shared/base64.ts";
-import { decompress } from "./shared/decompress.ts";
-import { nodeFileSystem } from "./shared/fs.ts";
-import { NodeSha256 } from "./shared/sha256.ts";
+import type { Exchange } from "../../core/exchange.ts";
+import { headerPairs, type RawHeaders } from "../../shared/raw-headers.ts";
+import type { Route } from "../../core/route.ts";
+import { processOperations } from "../shared/process.ts";
+import { type BunUpgrader, bunWebSocketHandlers, upgradeToUpstream } from "./websocket.ts";
+import { isWebSocketUpgrade } from "../node-http/websocket-upstream.ts";
+import { fetchWouldAddHeaders, forwardWithNodeHttp } from "./node-forward.ts";
+import { directResponse, heldResponse } from "./hooked-response.ts";
+import { badGatewayResponse, responseInit } from "./responses.ts";
+import { concatBytes } from "../../shared/bytes.ts";
+import { base64 } from "../shared/base64.ts";
+import { decompress } from "../shared/decompress.ts";
+import { nodeFileSystem } from "../shared/fs.ts";
+import { NodeSha256 } from "../shared/sha256.ts";
 import type {
   FetchHandler,
   ListenAddress,
@@ -25,7 +26,7 @@ import type {
   Runtime,
   TlsMaterial,
   UpstreamOptions,
-} from "./types.ts";
+} from "../types.ts";
 
 interface BunServer extends BunUpgrader {
   readonly hostname: string;
@@ -80,12 +81,17 @@ function rawHeadersOf(headers: Headers): RawHeaders {
   return raw;
 }
 
+/** What a teed body stream calls on its way; a returned chunk is what is sent on. */
+interface TeeCallbacks {
+  onChunk(chunk: Uint8Array): Uint8Array | undefined;
+  onEnd(): Uint8Array | undefined;
+  onCancel(): void;
+}
+
 /** Wraps a body stream so each chunk passes the tee on its way. */
 function teeStream(
   source: ReadableStream<Uint8Array>,
-  onChunk: (chunk: Uint8Array) => Uint8Array | undefined,
-  onEnd: () => Uint8Array | undefined,
-  onCancel: () => void,
+  { onChunk, onEnd, onCancel }: TeeCallbacks,
 ): ReadableStream<Uint8Array> {
   const reader = source.getReader();
   return new ReadableStream<Uint8Array>({
@@ -131,13 +137,17 @@ class BunProxyServer implements ProxyServer {
       exchange.requestEnd();
       return bytes;
     }
-    return teeStream(request.body, (c) => {
-      exchange.requestChunk(c);
-      return c;
-    }, () => {
-      exchange.requestEnd();
-      return undefined;
-    }, () => {});
+    return teeStream(request.body, {
+      onChunk: (c) => {
+        exchange.requestChunk(c);
+        return c;
+      },
+      onEnd: () => {
+        exchange.requestEnd();
+        return undefined;
+      },
+      onCancel: () => {},
+    });
   }
 
   async #handle(request: Request, server: BunServer, secure: boolean): Promise<Response | undefined> {
@@ -154,16 +164,18 @@ class BunProxyServer implements ProxyServer {
       secure,
     });
     if (exchange.direct) return directResponse(exchange);
-    if (isWebSocketUpgrade(headers)) return upgradeToUpstream(request, server, exchange, this.#options);
+    if (isWebSocketUpgrade(headers)) {
+      return upgradeToUpstream({ request, server, exchange, upstreamOptions: this.#options });
+    }
     if (fetchWouldAddHeaders(headers)) {
       const body = await this.#requestBody(request, exchange);
       if (body === undefined) return directResponse(exchange);
-      return forwardWithNodeHttp(
+      return forwardWithNodeHttp({
         request,
         exchange,
-        body as Uint8Array | ReadableStream<Uint8Array> | null,
-        this.#options,
-      );
+        body: body as Uint8Array | ReadableStream<Uint8Array> | null,
+        upstreamOptions: this.#options,
+      });
     }
     let upstream: Response;
     try {
@@ -184,17 +196,10 @@ class BunProxyServer implements ProxyServer {
         exchange.finish({ clientGone: true });
         return new Response(null, { status: 499 });
       }
-      const { head, body } = exchange.badGateway(error);
-      exchange.responseChunk(body);
-      exchange.finish();
-      return new Response(body as Uint8Array<ArrayBuffer>, {
-        status: head.status,
-        statusText: head.statusText,
-        headers: headerPairs(head.headers),
-      });
+      return badGatewayResponse(exchange, error);
     }
     const head = exchange.responseHead(upstream.status, upstream.statusText, rawHeadersOf(upstream.headers));
-    const init = { status: head.status, statusText: head.statusText, headers: headerPairs(head.headers) };
+    const init = responseInit(head);
     const body = upstream.body;
     if (body === null) {
       const tail = exchange.responseEnd();
@@ -216,19 +221,18 @@ class BunProxyServer implements ProxyServer {
       }
     }
     let ended = false;
-    const stream = teeStream(
-      body,
-      (chunk) => exchange.responseChunk(chunk),
-      () => {
+    const stream = teeStream(body, {
+      onChunk: (chunk) => exchange.responseChunk(chunk),
+      onEnd: () => {
         ended = true;
         const tail = exchange.responseEnd();
         exchange.finish();
         return tail;
       },
-      () => {
+      onCancel: () => {
         if (!ended) exchange.finish({ clientGone: true });
       },
-    );
+    });
     request.signal.addEventListener("abort", () => {
       if (!ended) exchange.finish({ clientGone: true });
     });

@@ -4,10 +4,11 @@
  * answers pings itself, so the relay drops the upstream's answer to a
  * forwarded ping (`clientPongsItself`) and the client still sees one pong.
  */
-import type { Exchange } from "../core/exchange.ts";
-import { headerPairs, headerValue } from "../shared/raw-headers.ts";
-import type { WebSocketEnd, WebSocketRelay } from "../core/websocket-relay.ts";
-import type { UpstreamOptions } from "./types.ts";
+import type { Exchange } from "../../core/exchange.ts";
+import { headerPairs, headerValue } from "../../shared/raw-headers.ts";
+import type { WebSocketEnd, WebSocketRelay } from "../../core/websocket-relay.ts";
+import type { UpstreamOptions } from "../types.ts";
+import { badGatewayResponse, responseInit } from "./responses.ts";
 import {
   connectUpstream,
   extraHandshakeHeaders,
@@ -15,7 +16,7 @@ import {
   relayFrom,
   type UpstreamHandshake,
   wsEnd,
-} from "./shared/websocket-upstream.ts";
+} from "../node-http/websocket-upstream.ts";
 
 /** What a Bun server WebSocket carries from the upgrade to its handlers. */
 export interface BunSocketData {
@@ -92,38 +93,33 @@ function untypedSafeBody(body: Uint8Array, headers: string[]): BodyInit {
   });
 }
 
+/** An upgrade request on a Bun server, with its begun exchange. */
+export interface BunUpgrade {
+  request: Request;
+  /** The server that received `request`, which upgrades the client once the upstream accepted. */
+  server: BunUpgrader;
+  exchange: Exchange;
+  upstreamOptions: UpstreamOptions;
+}
+
 /**
  * Connects the upstream for an upgrade request and, once it accepted,
  * upgrades the client; returns the response to send instead when the upstream
  * refused or failed (undefined after a successful upgrade).
  */
 export async function upgradeToUpstream(
-  request: Request,
-  server: BunUpgrader,
-  exchange: Exchange,
-  options: UpstreamOptions,
+  { request, server, exchange, upstreamOptions }: BunUpgrade,
 ): Promise<Response | undefined> {
   exchange.requestEnd();
-  const handshake = await connectUpstream(exchange, options).handshake;
+  const handshake = await connectUpstream(exchange, upstreamOptions).handshake;
   if (handshake.kind === "failed") {
-    const { head, body } = exchange.badGateway(handshake.error);
-    exchange.responseChunk(body);
-    exchange.finish();
-    return new Response(body as Uint8Array<ArrayBuffer>, {
-      status: head.status,
-      statusText: head.statusText,
-      headers: headerPairs(head.headers),
-    });
+    return badGatewayResponse(exchange, handshake.error);
   }
   if (handshake.kind === "refused") {
     const head = exchange.responseHead(handshake.status, handshake.statusText, handshake.headers);
     exchange.responseChunk(handshake.body);
     exchange.finish();
-    return new Response(untypedSafeBody(handshake.body, head.headers), {
-      status: head.status,
-      statusText: head.statusText,
-      headers: headerPairs(head.headers),
-    });
+    return new Response(untypedSafeBody(handshake.body, head.headers), responseInit(head));
   }
   const headers = headerPairs(extraHandshakeHeaders(handshake.headers));
   const protocol = handshake.socket.protocol;
@@ -154,7 +150,7 @@ export const bunWebSocketHandlers = {
       },
     );
     data.relay = relay;
-    relayFrom(upstream, relay, "server_to_client", () => legGone(data));
+    relayFrom({ socket: upstream, relay, direction: "server_to_client", onGone: () => legGone(data) });
     upstream.resume();
   },
   drain(socket: BunServerWebSocket): void {

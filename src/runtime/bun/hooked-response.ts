@@ -2,20 +2,15 @@
  * Responses on Bun that plugins shape: a direct answer from a plugin, and a
  * response whose body onResponseBody hooks see whole before it is sent.
  */
-import { concatBytes } from "../shared/bytes.ts";
-import type { Exchange } from "../core/exchange.ts";
-import type { ResponseHead } from "../core/hooks.ts";
-import { headerPairs } from "../shared/raw-headers.ts";
-
-function init(head: ResponseHead): ResponseInit {
-  return { status: head.status, statusText: head.statusText, headers: headerPairs(head.headers) };
-}
+import { concatBytes } from "../../shared/bytes.ts";
+import type { Exchange } from "../../core/exchange.ts";
+import { responseInit } from "./responses.ts";
 
 /** The exchange's direct response (a plugin answered, or failed closed), accounted and finished. */
 export function directResponse(exchange: Exchange): Response {
   const { head, body } = exchange.sendDirect();
   exchange.finish();
-  return new Response(body as Uint8Array<ArrayBuffer>, init(head));
+  return new Response(body as Uint8Array<ArrayBuffer>, responseInit(head));
 }
 
 /**
@@ -37,7 +32,7 @@ export async function heldResponse(
       if (next.done) break;
       held.push(next.value);
       size += next.value.byteLength;
-      if (size > exchange.holdLimit) return streamOn(exchange, held, iterator, cancel);
+      if (size > exchange.holdLimit) return streamOn(exchange, { held, iterator, cancel });
     }
   } catch (error) {
     exchange.finish({ error });
@@ -45,15 +40,21 @@ export async function heldResponse(
   }
   const reply = exchange.releaseHeldResponse(concatBytes(held));
   exchange.finish();
-  return new Response(reply.body as Uint8Array<ArrayBuffer>, init(reply.head));
+  return new Response(reply.body as Uint8Array<ArrayBuffer>, responseInit(reply.head));
 }
 
-function streamOn(
-  exchange: Exchange,
-  held: Uint8Array[],
-  iterator: AsyncIterator<Uint8Array>,
-  cancel: () => void,
-): Response {
+/** A response body read in part for the hooks before it outgrew the hold limit. */
+interface OutgrownBody {
+  /** The chunks read so far, sent first. */
+  held: Uint8Array[];
+  /** The rest of the body. */
+  iterator: AsyncIterator<Uint8Array>;
+  /** Stops the upstream when the client goes away. */
+  cancel: () => void;
+}
+
+/** Streams a body that outgrew the hold limit on unchanged, through the tee. */
+function streamOn(exchange: Exchange, { held, iterator, cancel }: OutgrownBody): Response {
   const head = exchange.abandonHold();
   let ended = false;
   const stream = new ReadableStream<Uint8Array>({
@@ -85,5 +86,5 @@ function streamOn(
       cancel();
     },
   });
-  return new Response(stream, init(head));
+  return new Response(stream, responseInit(head));
 }

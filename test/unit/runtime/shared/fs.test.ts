@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { nodeFileSystem, readTextFile } from "../../../src/runtime/shared/fs.ts";
+import { nodeFileSystem, readTextFile } from "../../../../src/runtime/shared/fs.ts";
 
 let dir = "";
 before(async () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import zlib from "node:zlib";
-import { decompress } from "../../../src/runtime/shared/decompress.ts";
+import { decompress } from "../../../../src/runtime/shared/decompress.ts";
 
 const TEXT = Buffer.from("decompress me, please. ".repeat(500));
 const u8 = (b: Buffer) => new Uint8Array(b);

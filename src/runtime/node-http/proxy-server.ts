@@ -17,7 +17,7 @@ import type { RawHeaders } from "../../shared/raw-headers.ts";
 import type { Route } from "../../core/route.ts";
 import type { ListenAddress, Listener, ProxyServer, TlsMaterial, UpstreamOptions } from "../types.ts";
 import type { Duplex } from "node:stream";
-import { NodeWebSocketUpgrades } from "./node-websocket.ts";
+import { type NodeUpgrade, NodeWebSocketUpgrades } from "./websocket.ts";
 import { isWebSocketUpgrade } from "./websocket-upstream.ts";
 
 /** Streams an upstream response into a node:http response, with the exchange's tee. */
@@ -178,7 +178,8 @@ export class NodeProxyServer implements ProxyServer {
     });
   }
 
-  #upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, secure: boolean): void {
+  #upgrade(upgrade: NodeUpgrade, secure: boolean): void {
+    const { request: req, socket } = upgrade;
     if (!isWebSocketUpgrade(req.rawHeaders)) {
       if (hasRequestBody(req)) {
         socket.end("HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
@@ -192,7 +193,7 @@ export class NodeProxyServer implements ProxyServer {
       this.#handle(req, res, secure);
       return;
     }
-    void this.#upgrades.handle(this.#begin(req, secure), req, socket, head);
+    void this.#upgrades.handle(this.#begin(req, secure), upgrade);
   }
 
   #handle(req: http.IncomingMessage, res: http.ServerResponse, secure: boolean): void {
@@ -253,7 +254,7 @@ export class NodeProxyServer implements ProxyServer {
       : http.createServer(options, onRequest);
     server.on(
       "upgrade",
-      (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head, secure),
+      (request: http.IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade({ request, socket, head }, secure),
     );
     this.#servers.push(server);
     return listenOn(server, address);

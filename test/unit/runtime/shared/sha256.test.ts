@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { NodeSha256 } from "../../../src/runtime/shared/sha256.ts";
+import { NodeSha256 } from "../../../../src/runtime/shared/sha256.ts";
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
 

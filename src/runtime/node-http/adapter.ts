@@ -5,19 +5,19 @@
  */
 import type { Route } from "../../core/route.ts";
 import type { FetchHandler, Runtime, UpstreamOptions } from "../types.ts";
-import { base64 } from "./base64.ts";
-import { decompress } from "./decompress.ts";
-import { nodeFileSystem } from "./fs.ts";
-import { NodeProxyServer } from "./node-proxy.ts";
-import { processOperations } from "./process.ts";
-import { NodeSha256 } from "./sha256.ts";
+import { base64 } from "../shared/base64.ts";
+import { decompress } from "../shared/decompress.ts";
+import { nodeFileSystem } from "../shared/fs.ts";
+import { NodeProxyServer } from "./proxy-server.ts";
+import { processOperations } from "../shared/process.ts";
+import { NodeSha256 } from "../shared/sha256.ts";
 
 /** Everything of a Runtime except its name and version. */
 export const nodeHttpAdapter: Omit<Runtime, "name" | "version"> = {
   createProxyServer: (route: Route, options: UpstreamOptions) => new NodeProxyServer(route, options),
   // @hono/node-server loads only when there is an admin port.
   serveFetch: async (handler: FetchHandler, address) =>
-    (await import("./node-fetch-server.ts")).serveFetchWithNodeHttp(handler, address),
+    (await import("./fetch-server.ts")).serveFetchWithNodeHttp(handler, address),
   fs: nodeFileSystem,
   decompress,
   base64,

@@ -224,11 +224,21 @@ export function wsEnd(socket: WebSocket, source?: Flow, connection?: Corkable): 
   };
 }
 
+/** One leg of a relay as `relayFrom` reads it. */
+export interface RelayedLeg {
+  socket: WebSocket;
+  relay: WebSocketRelay;
+  /** Which way this leg's frames travel. */
+  direction: FrameDirection;
+  /** Called once the socket is closed. */
+  onGone: () => void;
+}
+
 /**
  * Feeds a `ws` socket's frames into the relay as travelling `direction`, and
  * calls `onGone` once the socket is closed.
  */
-export function relayFrom(socket: WebSocket, relay: WebSocketRelay, direction: FrameDirection, onGone: () => void) {
+export function relayFrom({ socket, relay, direction, onGone }: RelayedLeg) {
   socket.on("message", (data, isBinary) => relay.message(direction, data as Uint8Array, isBinary));
   socket.on("ping", (data) => relay.ping(direction, data));
   socket.on("pong", (data) => relay.pong(direction, data));
