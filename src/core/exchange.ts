@@ -9,7 +9,7 @@ import { type DirectReply, directReply, upstreamFailure } from "./reply.ts";
 import type { InboundRequest, RouteContext } from "./route-context.ts";
 import type { SseRewriter } from "./sse-rewriter.ts";
 import { isEventStream, SseTap } from "./sse-tap.ts";
-import { type RelayOptions, type WebSocketEnd, WebSocketRelay } from "./websocket-relay.ts";
+import { type RelayEnds, WebSocketRelay } from "./websocket-relay.ts";
 
 /** How an exchange ended, as the adapter saw it. */
 export interface FinishOutcome {
@@ -260,12 +260,10 @@ export class Exchange {
    */
   acceptWebSocket(
     head: { statusText: string; headers: RawHeaders },
-    client: WebSocketEnd,
-    upstream: WebSocketEnd,
-    options?: RelayOptions,
+    ends: Omit<RelayEnds, "connectionId">,
   ): WebSocketRelay {
     this.responseHead(101, head.statusText, head.headers);
-    const relay = new WebSocketRelay(this.route, { connectionId: this.capture?.id, client, upstream, ...options });
+    const relay = new WebSocketRelay(this.route, { ...ends, connectionId: this.capture?.id });
     relay.url = this.upstreamTarget;
     this.finish();
     return relay;

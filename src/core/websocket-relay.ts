@@ -49,6 +49,14 @@ interface CloseFrame {
   reason: string;
 }
 
+/** A frame as the relay records it. */
+interface TappedFrame {
+  opcode: OpcodeName;
+  payload: Uint8Array | string;
+  /** Close frames only. */
+  close?: CloseFrame;
+}
+
 const other = (direction: FrameDirection): FrameDirection =>
   direction === "client_to_server" ? "server_to_client" : "client_to_server";
 
@@ -105,12 +113,12 @@ export class WebSocketRelay {
       if (result === null) return;
       if (result !== undefined) data = result;
     }
-    this.#tap(from, binary ? "binary" : "text", data);
+    this.#tap(from, { opcode: binary ? "binary" : "text", payload: data });
     this.#ends[from].send(data, binary);
   }
 
   ping(from: FrameDirection, data: Uint8Array): void {
-    this.#tap(from, "ping", data);
+    this.#tap(from, { opcode: "ping", payload: data });
     if (from === "client_to_server" && this.#options.clientPongsItself) {
       if (this.#pendingPings.length === MAX_PENDING_PINGS) this.#pendingPings.shift();
       this.#pendingPings.push(data);
@@ -119,7 +127,7 @@ export class WebSocketRelay {
   }
 
   pong(from: FrameDirection, data: Uint8Array): void {
-    this.#tap(from, "pong", data);
+    this.#tap(from, { opcode: "pong", payload: data });
     if (from === "server_to_client" && this.#pendingPings.length > 0) {
       const index = this.#pendingPings.findIndex((ping) => sameBytes(ping, data));
       if (index !== -1) {
@@ -137,24 +145,25 @@ export class WebSocketRelay {
    * when there is none to pass on.
    */
   close(from: FrameDirection, code: number | undefined, reason: string): void {
-    this.#closed(from, code, reason);
+    const passable = code !== undefined && !RESERVED_CLOSE_CODES.has(code) ? code : undefined;
+    this.#closed(from, { code: passable, reason });
   }
 
   /** A side's connection dropped without a close frame: the other side is closed without a code. */
   dropped(from: FrameDirection): void {
-    this.#closed(from, undefined, "", true);
+    this.#closed(from, undefined);
   }
 
-  #closed(from: FrameDirection, code: number | undefined, reason: string, dropped = false): void {
+  /** `frame` is what the close frame carried, undefined when the connection dropped without one. */
+  #closed(from: FrameDirection, frame: CloseFrame | undefined): void {
     if (this.#closeSeen.has(from)) return;
     this.#closeSeen.add(from);
-    const passable = code !== undefined && !RESERVED_CLOSE_CODES.has(code) ? code : undefined;
-    if (!dropped) this.#tap(from, "close", EMPTY, { code: passable, reason });
+    if (frame) this.#tap(from, { opcode: "close", payload: EMPTY, close: frame });
     // A close answering the other side's close ends the handshake; nothing to pass on.
     if (this.#closeSeen.has(other(from)) || this.#closeSent.has(from)) return;
     this.#closeSent.add(from);
-    if (passable === undefined) this.#ends[from].close(undefined, undefined, dropped);
-    else this.#ends[from].close(passable, reason);
+    if (frame?.code === undefined) this.#ends[from].close(undefined, undefined, frame === undefined);
+    else this.#ends[from].close(frame.code, frame.reason);
   }
 
   /** Both connections are gone: releases the relay's accounting. Later calls do nothing. */
@@ -176,7 +185,9 @@ export class WebSocketRelay {
     }
   }
 
-  #tap(direction: FrameDirection, opcode: OpcodeName, payload: Uint8Array | string, close?: CloseFrame) {
+  /** Counts a frame and, when the connection is captured, records it. */
+  #tap(direction: FrameDirection, frame: TappedFrame): void {
+    const { opcode, payload, close } = frame;
     const { metrics, sinks, pipeline, maxBodySize } = this.route.deps;
     metrics.websocketFrames[direction]++;
     const connectionId = this.connectionId;

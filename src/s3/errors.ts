@@ -25,7 +25,10 @@ export class S3RequestError extends TaplineError {
   constructor(failure: S3RequestFailure, options?: { cause?: unknown }) {
     const { operation, status, s3Code, s3Message, where } = failure;
     const what = status === 0 ? "no response" : `HTTP ${status} ${s3Code}`;
-    super("s3_request_failed", `S3 ${operation} of ${where} failed: ${what}: ${s3Message}`, 69, options);
+    super("s3_request_failed", `S3 ${operation} of ${where} failed: ${what}: ${s3Message}`, {
+      ...options,
+      exitCode: 69,
+    });
     this.name = "S3RequestError";
     this.operation = operation;
     this.status = status;

@@ -11,18 +11,19 @@ export class TaplineError extends Error {
   /** Process exit status the CLI uses for this error. */
   readonly exitCode: number;
 
-  constructor(code: string, message: string, exitCode = 70, options?: { cause?: unknown }) {
-    super(message, options);
+  /** @param options.exitCode defaults to 70 (internal) */
+  constructor(code: string, message: string, options: { exitCode?: number; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "TaplineError";
     this.code = code;
-    this.exitCode = exitCode;
+    this.exitCode = options.exitCode ?? 70;
   }
 }
 
 /** Bad command-line usage (unknown flag, malformed `--proxy`). Exit 64. */
 export class UsageError extends TaplineError {
   constructor(message: string, code = "usage") {
-    super(code, message, 64);
+    super(code, message, { exitCode: 64 });
     this.name = "UsageError";
   }
 }
@@ -40,7 +41,7 @@ export interface ConfigLocation {
 export class ConfigError extends TaplineError {
   readonly location: ConfigLocation;
   constructor(message: string, location: ConfigLocation = {}, code = "config_invalid") {
-    super(code, message, 78);
+    super(code, message, { exitCode: 78 });
     this.name = "ConfigError";
     this.location = location;
   }
@@ -49,7 +50,7 @@ export class ConfigError extends TaplineError {
 /** A listener or upstream that cannot be used (port in use, bad certificate). Exit 69. */
 export class UnavailableError extends TaplineError {
   constructor(message: string, code = "unavailable", options?: { cause?: unknown }) {
-    super(code, message, 69, options);
+    super(code, message, { ...options, exitCode: 69 });
     this.name = "UnavailableError";
   }
 }

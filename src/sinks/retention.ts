@@ -1,6 +1,7 @@
 /** Finding the rotated files of one live file, and removing the oldest beyond a count. */
 import { baseName, compareRotated, directoryOf, parseRotatedName, type RotatedKey, splitPath } from "./rotated-name.ts";
 import type { SinkFileSystem } from "./types.ts";
+import { describeError } from "../shared/describe-error.ts";
 
 /** Keep every rotated file. */
 export const UNLIMITED_RETENTION = -1;
@@ -51,11 +52,10 @@ export async function applyRetention(
   }
   if (failed.length > 0) {
     const first = failed[0]!.error;
-    const reason = first instanceof Error ? first.message : String(first);
     throw new Error(
-      `Failed to remove ${failed.length} expired rotated file(s) of ${path}: ${
-        failed.map((f) => f.path).join(", ")
-      } (${reason})`,
+      `Failed to remove ${failed.length} expired rotated file(s) of ${path}: ${failed.map((f) => f.path).join(", ")} (${
+        describeError(first)
+      })`,
       { cause: first },
     );
   }

@@ -1,5 +1,6 @@
 /** Web Responses on Bun from the heads and bodies the exchange decides on. */
-import type { Exchange, ResponseHead } from "../../core/exchange.ts";
+import type { Exchange } from "../../core/exchange.ts";
+import type { ResponseHead } from "../../core/hooks.ts";
 import { headerPairs } from "../../shared/raw-headers.ts";
 
 /** The status line and headers of `head` as a ResponseInit. */

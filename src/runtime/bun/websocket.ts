@@ -141,14 +141,11 @@ export const bunWebSocketHandlers = {
     const data = socket.data;
     const upstream = data.handshake.socket;
     // Bun's server socket cannot pause reading, so only the upstream leg is flow-controlled.
-    const relay = data.exchange.acceptWebSocket(
-      data.handshake,
-      bunEnd(socket, upstream),
-      wsEnd(upstream, undefined, data.handshake.connection),
-      {
-        clientPongsItself: true,
-      },
-    );
+    const relay = data.exchange.acceptWebSocket(data.handshake, {
+      client: bunEnd(socket, upstream),
+      upstream: wsEnd(upstream, undefined, data.handshake.connection),
+      clientPongsItself: true,
+    });
     data.relay = relay;
     relayFrom({ socket: upstream, relay, direction: "server_to_client", onGone: () => legGone(data) });
     upstream.resume();

@@ -121,11 +121,10 @@ export class NodeWebSocketUpgrades {
     });
     server.handleUpgrade(request, socket, head, (client: WebSocket) => {
       accepted = true;
-      const relay = exchange.acceptWebSocket(
-        handshake,
-        wsEnd(client, upstreamSocket, socket),
-        wsEnd(upstreamSocket, client, handshake.connection),
-      );
+      const relay = exchange.acceptWebSocket(handshake, {
+        client: wsEnd(client, upstreamSocket, socket),
+        upstream: wsEnd(upstreamSocket, client, handshake.connection),
+      });
       let open = 2;
       const gone = () => {
         if (--open === 0) relay.ended();

@@ -368,8 +368,7 @@ test("Exchange.acceptWebSocket records the 101 exchange whose id is the frames' 
   const upstream = new FakeEnd();
   const relay = exchange.acceptWebSocket(
     { statusText: "Switching Protocols", headers: ["Upgrade", "websocket", "Sec-WebSocket-Protocol", "chat"] },
-    client,
-    upstream,
+    { client, upstream },
   );
   assert.equal(relay.connectionId, exchange.capture!.id);
   assert.equal(harness.routeMetrics.requestsActive, 0, "the exchange is finished once the relay takes over");
