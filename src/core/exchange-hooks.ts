@@ -16,6 +16,7 @@ import type {
   ResponseHead,
   ResponseView,
 } from "./hooks.ts";
+import { isIdentityEncoded } from "./headers.ts";
 import { responseView } from "./hook-views.ts";
 import { type DirectReply, directReply, pluginFailure } from "./reply.ts";
 import { SseRewriter } from "./sse-rewriter.ts";
@@ -26,11 +27,6 @@ const BODYLESS = new Set([101, 204, 304]);
 
 const encoder = new TextEncoder();
 const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
-function isIdentity(headers: RawHeaders): boolean {
-  const encoding = headerValue(headers, "content-encoding")?.trim().toLowerCase();
-  return encoding === undefined || encoding === "" || encoding === "identity";
-}
 
 /** Where a held request body goes as it is released. */
 export interface RequestBodySink {
@@ -79,7 +75,8 @@ export class ExchangeHooks {
     if (length === undefined && !chunked) return false;
     const size = length === undefined ? 0 : Number(length);
     if (size === 0 && !chunked) return false;
-    return isIdentity(headers) && this.chain.wantsBody("onRequestBody", headerValue(headers, "content-type"), size);
+    return isIdentityEncoded(headers) &&
+      this.chain.wantsBody("onRequestBody", headerValue(headers, "content-type"), size);
   }
 
   /**
@@ -106,7 +103,7 @@ export class ExchangeHooks {
   #wantsResponseBody(method: string, head: ResponseHead): boolean {
     const { status, headers } = head;
     if (!this.chain.uses("onResponseBody")) return false;
-    if (BODYLESS.has(status) || method === "HEAD" || !isIdentity(headers)) return false;
+    if (BODYLESS.has(status) || method === "HEAD" || !isIdentityEncoded(headers)) return false;
     const length = headerValue(headers, "content-length");
     const size = length === undefined ? 0 : Number(length);
     if (size === 0 && length !== undefined) return false;

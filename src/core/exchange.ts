@@ -41,7 +41,7 @@ export interface ExchangeStart {
  * ends with exactly one `finish` call.
  *
  * @example
- * // The order an adapter calls an exchange in (src/runtime/node-http/proxy.ts):
+ * // The order an adapter calls an exchange in (src/runtime/node-http/proxy-server.ts):
  * const exchange = route.begin(request);
  * if (exchange.direct) return write(exchange.sendDirect());
  * const body = exchange.holdsRequestBody ? await exchange.hookRequestBody(source) : tee(source, exchange.requestChunk);
@@ -184,7 +184,7 @@ export class Exchange {
 
   /** Largest body the adapter holds for the onResponseBody hooks. */
   get holdLimit(): number {
-    return this.route.plugins?.bodyLimit ?? 0;
+    return this.#hooks?.chain.bodyLimit ?? 0;
   }
 
   /**

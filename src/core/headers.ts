@@ -2,7 +2,7 @@
  * Header hygiene for forwarding: which headers cross a hop and what a proxy
  * adds. Headers travel as flat raw lists (`src/shared/raw-headers.ts`).
  */
-import type { RawHeaders } from "../shared/raw-headers.ts";
+import { headerValue, type RawHeaders } from "../shared/raw-headers.ts";
 
 /**
  * Hop-by-hop headers (RFC 9110 §7.6.1, plus the legacy ones Go's ReverseProxy
@@ -92,4 +92,10 @@ export function upstreamRequestHeaders(headers: RawHeaders, forwarded: Forwarded
 /** Response headers for the client: hop-by-hop removed. */
 export function clientResponseHeaders(headers: RawHeaders): RawHeaders {
   return stripHopByHop(headers);
+}
+
+/** Whether a body is sent as is: no `content-encoding`, or `identity`. */
+export function isIdentityEncoded(headers: RawHeaders): boolean {
+  const encoding = headerValue(headers, "content-encoding")?.trim().toLowerCase();
+  return encoding === undefined || encoding === "" || encoding === "identity";
 }

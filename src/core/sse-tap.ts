@@ -3,6 +3,7 @@ import type { HttpCapture } from "../capture/http-capture.ts";
 import { SseEventCapture } from "../capture/sse-event-capture.ts";
 import type { RawHeaders } from "../shared/raw-headers.ts";
 import { headerValue } from "../shared/raw-headers.ts";
+import { isIdentityEncoded } from "./headers.ts";
 import type { RouteContext } from "./route-context.ts";
 
 /**
@@ -17,8 +18,7 @@ export function isEventStream(headers: RawHeaders): boolean {
   const type = headerValue(headers, "content-type");
   if (type === undefined || !/^\s*text\/event-stream\s*(;|$)/i.test(type)) return false;
   // A compressed stream would need inflating chunk by chunk; its bytes are still captured as the body.
-  const encoding = headerValue(headers, "content-encoding")?.trim().toLowerCase();
-  return encoding === undefined || encoding === "" || encoding === "identity";
+  return isIdentityEncoded(headers);
 }
 
 /**
