@@ -177,6 +177,10 @@ async function checkServes(port: number, what: string, scenario: PluginScenarioN
     throw new Error(`${what}: text-replace ${replaced ? "did not run" : "ran"} on the response body`);
   }
   if (logDir === undefined) return;
+  // A quiet file is not enough: the first record can take longer than the quiet period (sandboxes warming up).
+  for (const until = Date.now() + 10_000; countRecords(logDir).records === 0 && Date.now() < until;) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   await waitDrained(logDir, 300, 5000);
   const record = countRecords(logDir).records === 0 ? "" : readJsonl(logDir);
   const redacts = scenario === "bundled" || scenario === "redaction";
