@@ -1,7 +1,8 @@
 import { Hono } from "hono";
 import type { Metrics } from "../core/metrics.ts";
-import type { PluginMetrics } from "../plugins/metrics.ts";
-import { type BuildInfo, renderPrometheus } from "./prometheus.ts";
+import type { PluginControl } from "./plugin-control.ts";
+import { pluginRoutes } from "./plugins-api.ts";
+import { type BuildInfo, type PluginSetMetrics, renderPrometheus } from "./prometheus.ts";
 import { formatUptime } from "./uptime.ts";
 
 /** What the admin API reads. */
@@ -11,8 +12,10 @@ export interface AdminOptions {
   proxyCount: number;
   healthPath: string;
   metricsPath: string;
-  /** Counters of the plugins loaded now (a reload changes the set). */
-  plugins?: () => readonly PluginMetrics[];
+  /** Counters of the plugin set running now (a reload changes it). */
+  plugins?: () => PluginSetMetrics;
+  /** The plugin control plane, served under `/api/plugins`. */
+  pluginControl?: PluginControl;
 }
 
 /**
@@ -36,5 +39,6 @@ export function createAdminApp(options: AdminOptions): Hono {
         "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
       }),
   );
+  if (options.pluginControl) app.route("/api/plugins", pluginRoutes(options.pluginControl));
   return app;
 }

@@ -150,6 +150,28 @@ const PLUGIN_SERIES: PluginSeries[] = [
   },
 ];
 
+/** The running plugin set's counters and the control plane's. */
+export interface PluginSetMetrics {
+  instances: readonly PluginMetrics[];
+  /** The running set's generation (1 at start, one more per reload). */
+  generation: number;
+  /** Sets not yet freed: the running one and those still used by traffic that began on them. */
+  live: number;
+  reloads: { ok: number; rejected: number };
+}
+
+function pluginSetLines(set: PluginSetMetrics): string {
+  let out = "# HELP tapline_plugin_generation The running plugin set: 1 at start, one more per reload.\n";
+  out += `# TYPE tapline_plugin_generation gauge\ntapline_plugin_generation ${set.generation}\n`;
+  out += "# HELP tapline_plugin_generations_live Plugin sets not yet freed, the running one included.\n";
+  out += `# TYPE tapline_plugin_generations_live gauge\ntapline_plugin_generations_live ${set.live}\n`;
+  out +=
+    "# HELP tapline_plugin_reloads_total Plugin reloads, by result.\n# TYPE tapline_plugin_reloads_total counter\n";
+  out += `tapline_plugin_reloads_total{result="ok"} ${set.reloads.ok}\n`;
+  out += `tapline_plugin_reloads_total{result="rejected"} ${set.reloads.rejected}\n`;
+  return out + pluginLines(set.instances);
+}
+
 function pluginLines(plugins: readonly PluginMetrics[]): string {
   if (plugins.length === 0) return "";
   let out = "# HELP tapline_plugin_calls_total Plugin hook calls, by hook.\n";
@@ -186,7 +208,7 @@ function histogramLines(name: string, labels: string, histogram: Histogram): str
 export function renderPrometheus(
   metrics: Metrics,
   build: BuildInfo,
-  plugins: readonly PluginMetrics[] = [],
+  plugins?: PluginSetMetrics,
 ): string {
   const routes = [...metrics.routes.values()];
   let out = "";
@@ -232,7 +254,7 @@ export function renderPrometheus(
       out += `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${name} ${value}\n`;
     }
   }
-  out += pluginLines(plugins);
+  if (plugins) out += pluginSetLines(plugins);
   out += "# HELP tapline_upstream_latency_seconds Time from request start to the upstream's response head.\n";
   out += "# TYPE tapline_upstream_latency_seconds histogram\n";
   for (const m of routes) {

@@ -9,6 +9,8 @@ export interface CustomStart {
   plugin: string;
   /** The exchange or connection the plugin was handling, when known. */
   connectionId?: string;
+  /** The plugin set of the emitting plugin. */
+  generation?: number;
   data: unknown;
 }
 
@@ -39,6 +41,7 @@ export class CustomCapture implements Capture {
       data: start.data,
     };
     if (start.connectionId !== undefined) record.connection_id = start.connectionId;
+    if (start.generation !== undefined) record.plugin_generation = start.generation;
     return record;
   }
 

@@ -167,7 +167,9 @@ export class CapturePipeline {
       // Frames and events build synchronously; only exchanges may need to decompress.
       const record = built instanceof Promise ? await built : built;
       const plugins = item.plugins;
-      if (plugins === undefined || !plugins.uses("onCapture") || record.type === "custom") return record;
+      if (plugins === undefined) return record;
+      record.plugin_generation = plugins.generation;
+      if (!plugins.uses("onCapture") || record.type === "custom") return record;
       const result = await plugins.runCapture(record);
       if (result.record === null) item.metrics.captureDropped.plugin++;
       return result.record ?? undefined;

@@ -7,6 +7,8 @@ import type { CaptureRecord } from "../shared/record.ts";
 
 /** The onCapture side of a route's plugins. */
 export interface RecordHook {
+  /** The plugin set these plugins belong to; records they handle carry it as `plugin_generation`. */
+  readonly generation: number;
   /** Whether some plugin uses the hook; the writer skips it otherwise. */
   uses(hook: "onCapture"): boolean;
   /**

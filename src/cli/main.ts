@@ -55,7 +55,7 @@ export async function main(): Promise<void> {
       case "run": {
         const { config } = command;
         const logger = createLogger(config.logLevel, config.logFormat, (line) => runtime.writeStderr(line + "\n"));
-        const running = await startTapline(config, runtime, logger);
+        const running = await startTapline(config, { runtime, logger, configFile: command.configFile });
         let signals = 0;
         runtime.onShutdownSignal((signal) => {
           if (++signals > 1) {

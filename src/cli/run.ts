@@ -9,8 +9,11 @@ import { UnavailableError } from "../shared/errors.ts";
 import type { Logger } from "../shared/logger.ts";
 import { Metrics } from "../core/metrics.ts";
 import { Route } from "../core/route.ts";
-import { PluginChain } from "../plugins/chain.ts";
+import { PluginGenerations } from "../plugins/generations.ts";
 import type { EmitHandler, PluginInstance } from "../plugins/instance.ts";
+import { resolveAgainst } from "../config/plugins.ts";
+import { createPluginControl, RUNTIME_PLUGINS_FILE } from "./plugin-control.ts";
+import { dirOf, savedPluginSet, sourceHash } from "./plugin-files.ts";
 import { loadPlugins } from "../plugins/loader.ts";
 import type { Listener, ProxyServer, Runtime } from "../runtime/types.ts";
 import type { S3Uploader } from "../s3/uploader.ts";
@@ -38,8 +41,17 @@ async function bind(what: string, address: ListenAddress, start: () => Promise<L
   }
 }
 
-/** Starts every proxy of `config` (and the admin port) on `runtime`. */
-export async function startTapline(config: Config, runtime: Runtime, logger: Logger): Promise<RunningTapline> {
+/** What a started tapline runs on. */
+export interface StartContext {
+  runtime: Runtime;
+  logger: Logger;
+  /** The YAML config file, when there is one: relative plugin paths sent to the admin API resolve next to it. */
+  configFile?: string;
+}
+
+/** Starts every proxy of `config` (and the admin port) on `context.runtime`. */
+export async function startTapline(config: Config, context: StartContext): Promise<RunningTapline> {
+  const { runtime, logger } = context;
   const metrics = new Metrics();
   const activity = new ActivityTracker();
   const budget = new MemoryBudget(config.captureMemoryBudget);
@@ -61,19 +73,36 @@ export async function startTapline(config: Config, runtime: Runtime, logger: Log
       routeName: route.name,
       plugin: plugin.id,
       connectionId: context.connectionId,
+      generation: context.generation,
       data,
     });
     pipeline.submit({ capture, sinks: route.deps.sinks, metrics: route.deps.metrics });
   };
-  const plugins: PluginInstance[] = await loadPlugins(config.plugins, {
-    readTextFile: runtime.readTextFile,
+  const routes: Route[] = [];
+  const dataDir = resolveAgainst(`${runtime.cwd()}/`, "data");
+  const savedPlugins = `${dataDir}/${RUNTIME_PLUGINS_FILE}`;
+  const proxyNames = config.proxies.map((proxy) => proxy.name);
+  const startPlugins = await savedPluginSet({ file: savedPlugins, proxyNames, runtime, logger }) ?? config.plugins;
+  const hashes = new WeakMap<PluginInstance, string>();
+  const generations = await PluginGenerations.start(startPlugins, {
+    routeNames: proxyNames,
+    routes: () => routes,
+    load: async (declarations) => {
+      const instances = await loadPlugins(declarations, { readTextFile: runtime.readTextFile, logger, onEmit });
+      for (const [index, instance] of instances.entries()) {
+        hashes.set(instance, await sourceHash(declarations[index]!, runtime));
+      }
+      return instances;
+    },
+    // Twice: records that onCapture hooks emit during the first flush.
+    settle: async () => {
+      await pipeline.flush();
+      await pipeline.flush();
+    },
     logger,
-    onEmit,
   });
-  const disposePlugins = () => {
-    for (const plugin of plugins) plugin.dispose();
-  };
-  for (const plugin of plugins) {
+  const disposePlugins = () => generations.close();
+  for (const plugin of generations.current.instances) {
     logger.info("plugin loaded", {
       plugin: plugin.id,
       name: plugin.manifest.name,
@@ -108,7 +137,6 @@ export async function startTapline(config: Config, runtime: Runtime, logger: Log
   const tls = await loadTlsMaterial(config, runtime.readTextFile);
   const listeners: Listener[] = [];
   const servers: ProxyServer[] = [];
-  const routes: Route[] = [];
   const closeStarted = async () => {
     for (const listener of listeners) await listener.stop();
     for (const listener of listeners) listener.closeAll();
@@ -119,7 +147,6 @@ export async function startTapline(config: Config, runtime: Runtime, logger: Log
   };
   try {
     for (const proxy of config.proxies) {
-      const own = plugins.filter((plugin) => plugin.appliesTo(proxy.name));
       const route = new Route(proxy, {
         maxBodySize: config.maxBodySize,
         budget,
@@ -127,7 +154,7 @@ export async function startTapline(config: Config, runtime: Runtime, logger: Log
         sinks: sinks.byProxy.get(proxy.name) ?? [],
         metrics: metrics.route(proxy.name),
         activity,
-      }, own.length > 0 ? new PluginChain(proxy.name, own) : undefined);
+      }, generations.current.chains.get(proxy.name));
       routes.push(route);
       routesByName.set(proxy.name, route);
       const server = runtime.createProxyServer(route, { insecureSkipVerify: config.insecureSkipVerify });
@@ -162,7 +189,22 @@ export async function startTapline(config: Config, runtime: Runtime, logger: Log
         proxyCount: config.proxies.length,
         healthPath: config.healthPath,
         metricsPath: config.metricsPath,
-        plugins: () => plugins.map((plugin) => plugin.metrics),
+        plugins: () => ({
+          instances: generations.current.instances.map((plugin) => plugin.metrics),
+          generation: generations.current.number,
+          live: generations.live,
+          reloads: generations.reloads,
+        }),
+        pluginControl: createPluginControl({
+          generations,
+          configured: config.plugins,
+          baseDir: context.configFile === undefined ? runtime.cwd() : dirOf(context.configFile),
+          proxyNames,
+          savedFile: savedPlugins,
+          sourceHash: (instance) => hashes.get(instance) ?? "",
+          runtime,
+          logger,
+        }),
       });
       const address = config.listenAdmin;
       const listener = await bind("the admin API", address, () => runtime.serveFetch(app.fetch, address));

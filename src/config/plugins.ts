@@ -92,7 +92,7 @@ function locationOf(origin: Origin): ConfigLocation {
 }
 
 /** YAML `limits:` keys and the PluginLimits field each one sets. */
-const LIMIT_KEYS = {
+export const LIMIT_KEYS = {
   hook_ms: "hookMs",
   capture_ms: "captureMs",
   setup_ms: "setupMs",

@@ -176,7 +176,9 @@ export class Exchange {
       ({ head, rewriter: this.#rewriter, holdsBody: this.holdsResponseBody } = outcome);
     }
     this.#recordResponseHead(head);
-    if (head.status !== 101 && isEventStream(head.headers)) this.#sse = new SseTap(this.route, this.capture);
+    if (head.status !== 101 && isEventStream(head.headers)) {
+      this.#sse = new SseTap(this.route, this.capture, this.#hooks?.chain);
+    }
     const sent = { ...head, headers: clientResponseHeaders(head.headers) };
     if (this.holdsResponseBody) this.#heldHead = sent;
     return sent;
@@ -260,10 +262,14 @@ export class Exchange {
    */
   acceptWebSocket(
     head: { statusText: string; headers: RawHeaders },
-    ends: Omit<RelayEnds, "connectionId">,
+    ends: Omit<RelayEnds, "connectionId" | "plugins">,
   ): WebSocketRelay {
     this.responseHead(101, head.statusText, head.headers);
-    const relay = new WebSocketRelay(this.route, { ...ends, connectionId: this.capture?.id });
+    const relay = new WebSocketRelay(this.route, {
+      ...ends,
+      connectionId: this.capture?.id,
+      plugins: this.#hooks?.chain,
+    });
     relay.url = this.upstreamTarget;
     this.finish();
     return relay;
@@ -308,10 +314,11 @@ export class Exchange {
       if (capture.request.budgetExhausted || capture.response.budgetExhausted) {
         metrics.captureBudgetTruncations++;
       }
-      pipeline.submit({ capture, sinks, metrics, plugins: this.route.plugins });
+      pipeline.submit({ capture, sinks, metrics, plugins: this.#hooks?.chain });
     } else if (outcome?.error !== undefined && !outcome.clientGone) {
       metrics.upstreamErrors++;
     }
+    this.#hooks?.chain.release();
     activity.leave();
   }
 

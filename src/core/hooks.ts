@@ -36,6 +36,8 @@ export const HOOK_NAMES: readonly HookName[] = [...MUTATE_HOOKS, ...OBSERVE_HOOK
 export interface HookContext {
   routeName: string;
   connectionId?: string;
+  /** The plugin set making the call; custom records it emits carry it. */
+  generation?: number;
 }
 
 /** Headers as plugins see them: lower-case names, repeated values joined with ", ". */
@@ -136,6 +138,13 @@ export interface BodyHookCall {
  * if (chain.uses("onRequest")) decision = chain.runRequest(view, headers, context);
  */
 export interface HookChain extends RecordHook {
+  /**
+   * An exchange, stream or relay starts using the chain. Each `hold` is
+   * matched by one `release`; a plugin set that a reload replaced is freed
+   * once nothing holds it.
+   */
+  hold(): void;
+  release(): void;
   /** Whether some plugin of the chain uses `hook`. */
   uses(hook: HookName): boolean;
   /** The largest body any body hook accepts. */

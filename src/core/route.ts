@@ -88,7 +88,9 @@ export class Route implements RouteContext {
       // Plugins see the exchange id before there is a capture: records they emit carry it.
       const id = crypto.randomUUID();
       let view: RequestView | undefined;
-      const context = { routeName: this.name, connectionId: id };
+      const context = { routeName: this.name, connectionId: id, generation: chain.generation };
+      // The exchange keeps this plugin set to its end, whatever a reload swaps in meanwhile.
+      chain.hold();
       if (chain.uses("onRequest")) {
         view = requestView(id, this.name, request);
         decision = chain.runRequest(view, request.headers, context);

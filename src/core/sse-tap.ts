@@ -4,6 +4,7 @@ import { SseEventCapture } from "../capture/sse-event-capture.ts";
 import type { RawHeaders } from "../shared/raw-headers.ts";
 import { headerValue } from "../shared/raw-headers.ts";
 import { isIdentityEncoded } from "./headers.ts";
+import type { RecordHook } from "../capture/record-hook.ts";
 import type { RouteContext } from "./route-context.ts";
 
 /**
@@ -32,6 +33,7 @@ export class SseTap {
   events = 0;
   readonly #route: RouteContext;
   readonly #capture: HttpCapture | undefined;
+  readonly #plugins: RecordHook | undefined;
   readonly #startMono = performance.now();
   readonly #decoder = new TextDecoder();
   readonly #parser: EventSourceParser;
@@ -40,9 +42,11 @@ export class SseTap {
   /** The last chunk ended in CR: an LF starting the next one belongs to that line break. */
   #skipLf = false;
 
-  constructor(route: RouteContext, capture: HttpCapture | undefined) {
+  /** @param plugins the plugin set of the exchange, whose onCapture sees each event */
+  constructor(route: RouteContext, capture: HttpCapture | undefined, plugins?: RecordHook) {
     this.#route = route;
     this.#capture = capture;
+    this.#plugins = plugins;
     route.deps.metrics.sseStreamsTotal++;
     route.deps.metrics.sseStreamsActive++;
     this.#parser = createParser({
@@ -102,6 +106,6 @@ export class SseTap {
     );
     this.#retry = undefined;
     if (eventCapture.budgetExhausted) metrics.captureBudgetTruncations++;
-    pipeline.submit({ capture: eventCapture, sinks, metrics, plugins: this.#route.plugins });
+    pipeline.submit({ capture: eventCapture, sinks, metrics, plugins: this.#plugins });
   }
 }

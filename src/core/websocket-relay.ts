@@ -1,5 +1,6 @@
 import { FrameCapture, type FrameStart } from "../capture/frame-capture.ts";
 import type { FrameDirection, OpcodeName } from "../shared/record.ts";
+import type { HookChain } from "./hooks.ts";
 import type { RouteContext } from "./route-context.ts";
 
 /** One side of a relayed WebSocket, as the runtime adapter drives it. */
@@ -33,6 +34,8 @@ export interface RelayEnds extends RelayOptions {
   client: WebSocketEnd;
   /** The connection to the upstream. */
   upstream: WebSocketEnd;
+  /** The plugin set the connection keeps for its whole life (that of its upgrade exchange). */
+  plugins?: HookChain | undefined;
 }
 
 /** Close codes that must never be sent in a close frame (RFC 6455 §7.4.1). */
@@ -82,6 +85,7 @@ export class WebSocketRelay {
   readonly #ends: Record<FrameDirection, WebSocketEnd>;
   readonly #options: RelayOptions;
   readonly #pendingPings: Uint8Array[] = [];
+  readonly #plugins: HookChain | undefined;
   /** Directions whose sender's close frame (or drop) has been seen. */
   readonly #closeSeen = new Set<FrameDirection>();
   /** Ends (keyed as in #ends) asked to close. */
@@ -94,6 +98,8 @@ export class WebSocketRelay {
     // Keyed by the direction a frame travels when sent to that end.
     this.#ends = { client_to_server: ends.upstream, server_to_client: ends.client };
     this.#options = { clientPongsItself: ends.clientPongsItself };
+    this.#plugins = ends.plugins;
+    this.#plugins?.hold();
     const { metrics, activity } = route.deps;
     metrics.websocketsTotal++;
     metrics.websocketsActive++;
@@ -103,11 +109,11 @@ export class WebSocketRelay {
 
   /** A message arrived; `from` is the direction it travels. */
   message(from: FrameDirection, data: Uint8Array | string, binary: boolean): void {
-    const chain = this.route.plugins;
+    const chain = this.#plugins;
     if (!binary && chain !== undefined && chain.uses("onWsMessage")) {
       const text = typeof data === "string" ? data : decoder.decode(data);
       const connection = { id: this.connectionId ?? "", route: this.route.name, url: this.url };
-      const context = { routeName: this.route.name, connectionId: this.connectionId };
+      const context = { routeName: this.route.name, connectionId: this.connectionId, generation: chain.generation };
       const result = chain.runWsMessage({ direction: from, data: text }, connection, context);
       // A dropped message is neither forwarded nor recorded.
       if (result === null) return;
@@ -173,6 +179,7 @@ export class WebSocketRelay {
     const { metrics, activity } = this.route.deps;
     metrics.websocketsActive--;
     this.route.websockets.delete(this);
+    this.#plugins?.release();
     activity.leave();
   }
 
@@ -201,6 +208,6 @@ export class WebSocketRelay {
     const bytes = opcode === "close" ? EMPTY : typeof payload === "string" ? encoder.encode(payload) : payload;
     const capture = new FrameCapture(start, bytes, this.route.deps);
     if (capture.budgetExhausted(maxBodySize)) metrics.captureBudgetTruncations++;
-    pipeline.submit({ capture, sinks, metrics, plugins: this.route.plugins });
+    pipeline.submit({ capture, sinks, metrics, plugins: this.#plugins });
   }
 }

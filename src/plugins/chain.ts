@@ -46,6 +46,16 @@ function jsonOf(view: object): string {
   return json;
 }
 
+/** The plugin set a chain belongs to: its number, and who is still using it. */
+export interface ChainOwner {
+  readonly number: number;
+  hold(): void;
+  release(): void;
+}
+
+/** A set loaded once at start and never replaced: nothing to count. */
+const FIRST_SET: ChainOwner = { number: 1, hold() {}, release() {} };
+
 /** The plugins of one proxy, grouped by the hooks they use. */
 export class PluginChain implements HookChain, RecordHook {
   readonly routeName: string;
@@ -55,8 +65,12 @@ export class PluginChain implements HookChain, RecordHook {
   /** The largest body any body hook accepts. */
   readonly bodyLimit: number;
 
-  constructor(routeName: string, plugins: readonly PluginInstance[]) {
+  readonly #owner: ChainOwner;
+
+  /** @param owner the plugin set (generation) the instances belong to */
+  constructor(routeName: string, plugins: readonly PluginInstance[], owner: ChainOwner = FIRST_SET) {
     this.routeName = routeName;
+    this.#owner = owner;
     this.plugins = plugins;
     const hooks: Hooked = {
       onRequest: [],
@@ -70,6 +84,18 @@ export class PluginChain implements HookChain, RecordHook {
     for (const plugin of plugins) for (const hook of plugin.hooks) hooks[hook].push(plugin);
     this.hooks = hooks;
     this.bodyLimit = Math.max(0, ...[...hooks.onRequestBody, ...hooks.onResponseBody].map((p) => p.limits.body));
+  }
+
+  get generation(): number {
+    return this.#owner.number;
+  }
+
+  hold(): void {
+    this.#owner.hold();
+  }
+
+  release(): void {
+    this.#owner.release();
   }
 
   uses(hook: HookName): boolean {
@@ -265,7 +291,11 @@ export class PluginChain implements HookChain, RecordHook {
     for (const plugin of this.hooks.onCapture) {
       await plugin.whenReady();
       json ??= JSON.stringify(current);
-      const context: HookContext = { routeName: this.routeName, connectionId: connectionOf(current) };
+      const context: HookContext = {
+        routeName: this.routeName,
+        connectionId: connectionOf(current),
+        generation: this.generation,
+      };
       const outcome = plugin.invoke("onCapture", `[${json}]`, context);
       if (!outcome.ok) {
         if (plugin.fail === "closed") return this.#dropped(plugin);

@@ -5,6 +5,7 @@
  * row. A disabled plugin fails every call, so its failure mode still holds:
  * a disabled redaction (closed) drops records rather than writing them raw.
  */
+import type { HookContext } from "../core/hooks.ts";
 import type { Logger } from "../shared/logger.ts";
 import type { PluginMetrics } from "./metrics.ts";
 import type { PluginSandbox } from "./sandbox.ts";
@@ -14,12 +15,6 @@ import { mediaTypeMatches } from "./media-type.ts";
 
 /** What a hook call returned, or why it failed. */
 export type HookOutcome = { ok: true; value: unknown } | { ok: false; kind: FailureKind; message: string };
-
-/** Which exchange or connection a call is about, for records the plugin emits. */
-export interface HookContext {
-  routeName: string;
-  connectionId?: string;
-}
 
 /** Receives what a plugin passes to `emit`. */
 export type EmitHandler = (plugin: PluginInstance, data: unknown, context: HookContext) => void;

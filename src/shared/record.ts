@@ -63,6 +63,8 @@ export interface HttpRecord {
   /** Server-Sent Events seen in the response (event streams only). */
   sse_events?: number;
   tags?: Record<string, unknown>;
+  /** The plugin set (generation) that handled it; absent when its route had no plugins. */
+  plugin_generation?: number;
 }
 
 /** Which way a WebSocket frame travelled. */
@@ -94,6 +96,8 @@ export interface WebSocketFrameRecord {
   close_code?: number;
   close_reason?: string;
   tags?: Record<string, unknown>;
+  /** The plugin set (generation) that handled it; absent when its route had no plugins. */
+  plugin_generation?: number;
 }
 
 /** One Server-Sent Event, captured as it passed. */
@@ -119,6 +123,8 @@ export interface SseEventRecord {
   /** The `retry:` field (milliseconds) given with or just before this event. */
   retry?: number;
   tags?: Record<string, unknown>;
+  /** The plugin set (generation) that handled it; absent when its route had no plugins. */
+  plugin_generation?: number;
 }
 
 /** A record a plugin wrote with `emit(data)` (custom capture scripts). */
@@ -133,6 +139,8 @@ export interface CustomRecord {
   plugin: string;
   /** The `id` of the exchange (or WebSocket connection) the plugin was handling, when there was one. */
   connection_id?: string;
+  /** The plugin set (generation) of the plugin that emitted it. */
+  plugin_generation?: number;
   /** What the plugin passed to `emit`, as JSON data. */
   data: unknown;
 }

@@ -31,6 +31,7 @@ function frameJson(r: WebSocketFrameRecord): string {
   if (r.close_code !== undefined) out += `,"close_code":${r.close_code}`;
   if (r.close_reason !== undefined) out += `,"close_reason":${str(r.close_reason)}`;
   if (r.tags !== undefined) out += `,"tags":${str(r.tags)}`;
+  if (r.plugin_generation !== undefined) out += `,"plugin_generation":${r.plugin_generation}`;
   return out + "}";
 }
 
@@ -44,5 +45,6 @@ function eventJson(r: SseEventRecord): string {
   if (r.id_field !== undefined) out += `,"id_field":${str(r.id_field)}`;
   if (r.retry !== undefined) out += `,"retry":${str(r.retry)}`;
   if (r.tags !== undefined) out += `,"tags":${str(r.tags)}`;
+  if (r.plugin_generation !== undefined) out += `,"plugin_generation":${r.plugin_generation}`;
   return out + "}";
 }

@@ -112,6 +112,8 @@ export const HTTP_COLUMNS: readonly Column<HttpRowSource>[] = [
   ["req_body_decoded_truncated", "INTEGER", (s) => decodedTruncated(s.request)],
   ["resp_body_decoded", "TEXT", fromResponse((res) => decodedValue(res.body_decoded, res.body_decoded_base64))],
   ["resp_body_decoded_truncated", "INTEGER", fromResponse(decodedTruncated)],
+  // Layout 3: the plugin set that handled the record.
+  ["plugin_generation", "INTEGER", (s) => orNull(s.record.plugin_generation)],
 ];
 
 /** `websocket_frames`. */
@@ -134,6 +136,8 @@ export const FRAME_COLUMNS: readonly Column<WebSocketFrameRecord>[] = [
   ["close_code", "INTEGER", (r) => orNull(r.close_code)],
   ["close_reason", "TEXT", (r) => orNull(r.close_reason)],
   ["tags", "TEXT", (r) => json(r.tags)],
+  // Layout 3: the plugin set that handled the record.
+  ["plugin_generation", "INTEGER", (r) => orNull(r.plugin_generation)],
 ];
 
 /** `sse_events`. */
@@ -151,6 +155,8 @@ export const SSE_COLUMNS: readonly Column<SseEventRecord>[] = [
   ["t_delta_ms", "REAL", (r) => r.t_delta_ms],
   ["data_truncated", "INTEGER", (r) => flag(r.data_truncated)],
   ["tags", "TEXT", (r) => json(r.tags)],
+  // Layout 3: the plugin set that handled the record.
+  ["plugin_generation", "INTEGER", (r) => orNull(r.plugin_generation)],
 ];
 
 /**
@@ -167,6 +173,7 @@ export interface LooseRecord {
   v?: unknown;
   tags?: unknown;
   connection_id?: unknown;
+  plugin_generation?: unknown;
 }
 
 /** `custom_records`: script-emitted records, and any record type this version does not know. */
@@ -182,6 +189,8 @@ export const CUSTOM_COLUMNS: readonly Column<LooseRecord>[] = [
   ["tags", "TEXT", (r) => json(r.tags)],
   // Layout 2: the exchange a plugin's custom record belongs to.
   ["connection_id", "TEXT", (r) => textOrNull(r.connection_id)],
+  // Layout 3: the plugin set of the plugin that emitted it.
+  ["plugin_generation", "INTEGER", (r) => (typeof r.plugin_generation === "number" ? r.plugin_generation : null)],
 ];
 
 export const HTTP_ENTRIES: ColumnTable<HttpRowSource> = { name: "http_entries", columns: HTTP_COLUMNS };

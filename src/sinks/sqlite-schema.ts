@@ -7,7 +7,7 @@ import { type ColumnTable, CUSTOM_RECORDS, HTTP_ENTRIES, SSE_EVENTS, WEBSOCKET_F
 import type { Database } from "sql.js";
 
 /** Bumped when the layout changes; stored in `PRAGMA user_version`. */
-export const SQLITE_SCHEMA_VERSION = 2;
+export const SQLITE_SCHEMA_VERSION = 3;
 
 /** An index: its name and the one column it covers. */
 type Index = readonly [name: string, column: string];

@@ -45,6 +45,7 @@ const recordKeys: Record<keyof HttpRecord, true> = {
   disconnected: true,
   sse_events: true,
   tags: true,
+  plugin_generation: true,
 };
 const frameKeys: Record<keyof WebSocketFrameRecord, true> = {
   type: true,
@@ -63,6 +64,7 @@ const frameKeys: Record<keyof WebSocketFrameRecord, true> = {
   close_code: true,
   close_reason: true,
   tags: true,
+  plugin_generation: true,
 };
 const sseKeys: Record<keyof SseEventRecord, true> = {
   type: true,
@@ -78,6 +80,7 @@ const sseKeys: Record<keyof SseEventRecord, true> = {
   id_field: true,
   retry: true,
   tags: true,
+  plugin_generation: true,
 };
 /** Optional fields per record type (`?` in record.ts); everything else is required. */
 const httpOptional = ["correlation_id", "response", "error", "disconnected", "sse_events", "tags"] as const;

@@ -177,7 +177,12 @@ test("plugin counters render with a plugin label, calls by hook, in this exact t
   redact.bodiesSkipped = 6;
   redact.emitted = 7;
   redact.disabled = 1;
-  const text = renderPrometheus(metrics, BUILD, [redact]);
+  const text = renderPrometheus(metrics, BUILD, {
+    instances: [redact],
+    generation: 1,
+    live: 1,
+    reloads: { ok: 0, rejected: 0 },
+  });
   const start = text.indexOf("# HELP tapline_plugin_calls_total");
   const end = text.indexOf("# HELP tapline_upstream_latency_seconds");
   assert.ok(start >= 0 && end > start, "plugin series sit before the latency histogram");
@@ -225,7 +230,16 @@ test("every plugin gets every series (zeroes included); no plugins, no plugin se
   const metrics = new Metrics();
   const b = new PluginMetrics("b");
   b.calls.onSseEvent = 9;
-  const text = renderPrometheus(metrics, BUILD, [new PluginMetrics("a"), b]);
+  const text = renderPrometheus(metrics, BUILD, {
+    instances: [new PluginMetrics("a"), b],
+    generation: 4,
+    live: 2,
+    reloads: { ok: 3, rejected: 1 },
+  });
+  assert.equal(sample(text, "tapline_plugin_generation"), "4");
+  assert.equal(sample(text, "tapline_plugin_generations_live"), "2");
+  assert.equal(sample(text, 'tapline_plugin_reloads_total{result="ok"}'), "3");
+  assert.equal(sample(text, 'tapline_plugin_reloads_total{result="rejected"}'), "1");
   assert.equal(sample(text, 'tapline_plugin_errors_total{plugin="a"}'), "0");
   assert.equal(sample(text, 'tapline_plugin_disabled{plugin="a"}'), "0");
   assert.equal(sample(text, 'tapline_plugin_calls_total{plugin="b",hook="onSseEvent"}'), "9");

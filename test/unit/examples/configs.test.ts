@@ -110,7 +110,7 @@ test("examples/plugins.yaml loads both example scripts, resolved next to the fil
     }
     assert.equal(emitted.length, 1);
     assert.equal(emitted[0]?.plugin, "llm-usage");
-    assert.deepEqual(emitted[0]?.context, { routeName: "llm", connectionId: id });
+    assert.deepEqual(emitted[0]?.context, { routeName: "llm", connectionId: id, generation: 1 });
     assert.deepEqual(emitted[0]?.data, {
       provider: "openai",
       model: "gpt-4o",

@@ -476,7 +476,11 @@ test("emit calls the EmitHandler with the plugin and the hook's context; over 1 
     await chain.runCapture(record());
     assert.deepEqual(calls, [
       { plugin: "emitter", data: { seen: "/items?x=1" }, context: CONTEXT },
-      { plugin: "emitter", data: { id: record().id }, context: { routeName: "api", connectionId: record().id } },
+      {
+        plugin: "emitter",
+        data: { id: record().id },
+        context: { routeName: "api", connectionId: record().id, generation: 1 },
+      },
     ]);
     const metrics = chain.plugins[0]!.metrics;
     assert.equal(metrics.emitted, 2);

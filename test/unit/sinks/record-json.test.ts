@@ -88,6 +88,7 @@ test("every schema property of frame and event records is written", () => {
       close_code: 1000,
       close_reason: "why",
       tags: { a: 1 },
+      plugin_generation: 2,
     },
     sse_event: {
       type: "sse_event",
@@ -103,6 +104,7 @@ test("every schema property of frame and event records is written", () => {
       id_field: "7",
       retry: 10,
       tags: { a: 1 },
+      plugin_generation: 2,
     },
   };
   for (const [type, record] of Object.entries(full)) {
@@ -121,6 +123,7 @@ function customRecord(): CustomRecord {
     timestamp: "2025-01-31T12:00:03.250Z",
     plugin: "usage",
     connection_id: CONNECTION,
+    plugin_generation: 3,
     data: { model: "gpt-x", usage: { input: 12, output: 340 }, note: 'a "quoted"\nline', none: null },
   };
 }

@@ -319,7 +319,7 @@ test("a custom_records table without connection_id (layout 1) gains it and takes
     Number(sqlite3(path, "select count(*) from pragma_table_info('custom_records')")),
     CUSTOM_COLUMNS.length,
   );
-  assert.equal(sqlite3(path, "PRAGMA user_version"), "2");
+  assert.equal(sqlite3(path, "PRAGMA user_version"), "3");
 });
 
 test("flushes replace the file atomically and leave no temporary files; statements survive the export", async () => {

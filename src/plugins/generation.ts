@@ -1,0 +1,69 @@
+/**
+ * One plugin set, loaded together: a generation. Exchanges, event streams
+ * and WebSocket relays hold the generation they began with until they end,
+ * so a reload never changes what happens to traffic already in flight; a
+ * replaced generation is freed once the last of them lets go.
+ */
+import { PluginChain } from "./chain.ts";
+import type { PluginInstance } from "./instance.ts";
+import type { PluginDeclaration } from "./types.ts";
+
+/** What a generation is made of. */
+export interface GenerationParts {
+  /** 1 for the set loaded at start, then one more per reload. */
+  number: number;
+  declarations: readonly PluginDeclaration[];
+  instances: readonly PluginInstance[];
+  /** Names of the routes, to build one chain for each route some plugin applies to. */
+  routeNames: readonly string[];
+}
+
+/** A loaded plugin set with a chain per route and a count of who is using it. */
+export class PluginGeneration {
+  readonly number: number;
+  readonly declarations: readonly PluginDeclaration[];
+  readonly instances: readonly PluginInstance[];
+  /** The chain of each route with at least one plugin. */
+  readonly chains: ReadonlyMap<string, PluginChain>;
+  #users = 0;
+  #retired: (() => void) | undefined;
+  #disposed = false;
+
+  constructor(parts: GenerationParts) {
+    this.number = parts.number;
+    this.declarations = parts.declarations;
+    this.instances = parts.instances;
+    const chains = new Map<string, PluginChain>();
+    for (const name of parts.routeNames) {
+      const own = parts.instances.filter((plugin) => plugin.appliesTo(name));
+      if (own.length > 0) chains.set(name, new PluginChain(name, own, this));
+    }
+    this.chains = chains;
+  }
+
+  /** Exchanges, streams and relays using this set now. */
+  get users(): number {
+    return this.#users;
+  }
+
+  hold(): void {
+    this.#users++;
+  }
+
+  release(): void {
+    if (--this.#users === 0 && this.#retired) this.#retired();
+  }
+
+  /** Resolves once nothing uses the set any more (at once when nothing does). */
+  retire(): Promise<void> {
+    if (this.#users === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.#retired = resolve));
+  }
+
+  /** Frees every sandbox of the set; later calls do nothing. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    for (const instance of this.instances) instance.dispose();
+  }
+}

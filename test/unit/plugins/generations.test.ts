@@ -1,0 +1,128 @@
+/**
+ * PluginGenerations with real sandboxes: a reload builds the new set before
+ * anything changes, swaps every route's chain, and frees the old set only
+ * after the last exchange holding it lets go and the writer has settled.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { HookChain } from "../../../src/core/hooks.ts";
+import { loadPlugins } from "../../../src/plugins/loader.ts";
+import { PluginGenerations, PluginSetError } from "../../../src/plugins/generations.ts";
+import type { PluginDeclaration } from "../../../src/plugins/types.ts";
+import type { HttpRecord } from "../../../src/shared/record.ts";
+import { declaration, pluginSource, stubLogger } from "./inline-fixture.ts";
+
+/** Sources by file name: `tag-<n>.js` tags records with `n`; `broken.js` does not compile. */
+const SOURCES: Record<string, string> = {
+  "a.js": pluginSource(
+    { hooks: ["onCapture"] },
+    "export function onCapture(r) { return { ...r, tags: { set: 'a' } }; }",
+  ),
+  "b.js": pluginSource(
+    { hooks: ["onCapture"] },
+    "export function onCapture(r) { return { ...r, tags: { set: 'b' } }; }",
+  ),
+  "broken.js": pluginSource({ hooks: ["onCapture"] }, "export function onCapture(r) { return ; ;; }}}"),
+  "throws.js": pluginSource(
+    { hooks: ["onCapture"] },
+    "export function setup() { throw new Error('no'); }\nexport function onCapture(r) {}",
+  ),
+};
+
+function set(...ids: string[]): PluginDeclaration[] {
+  return ids.map((id) => declaration(id));
+}
+
+async function started(first: PluginDeclaration[]) {
+  const routes: { name: string; plugins: HookChain | undefined }[] = [{ name: "api", plugins: undefined }];
+  let settled = 0;
+  const { logger, lines } = stubLogger();
+  const generations = await PluginGenerations.start(first, {
+    routeNames: ["api"],
+    routes: () => routes,
+    load: (declarations) =>
+      loadPlugins(declarations, { readTextFile: (file) => Promise.resolve(SOURCES[file] ?? ""), logger }),
+    settle: () => {
+      settled++;
+      return Promise.resolve();
+    },
+    logger,
+  });
+  routes[0]!.plugins = generations.current.chains.get("api");
+  return { generations, route: routes[0]!, settled: () => settled, lines };
+}
+
+const RECORD: HttpRecord = {
+  type: "http",
+  v: 1,
+  id: "11111111-2222-4333-8444-555555555555",
+  route_name: "api",
+  timestamp: "2026-11-21T03:40:00.000Z",
+  duration_ms: 1.5,
+  ttfb_request_ms: 0.1,
+  ttfb_response_ms: 1,
+  client_ip: "127.0.0.1:40000",
+  upstream: "http://127.0.0.1:9000",
+  request: { method: "GET", url: "/items", headers: { Host: ["proxy.test"] }, body_size: 0 },
+};
+
+/** The tag a chain's onCapture puts on a record. */
+async function tagOf(chain: HookChain | undefined): Promise<unknown> {
+  const result = await chain!.runCapture({ ...RECORD });
+  return result.record?.type === "http" ? result.record.tags?.["set"] : undefined;
+}
+
+test("a reload swaps the route's chain; the old set is freed once its last user lets go", async () => {
+  const { generations, route, settled } = await started(set("a"));
+  try {
+    const first = route.plugins!;
+    assert.equal(first.generation, 1);
+    first.hold(); // an exchange in flight on generation 1
+    const next = await generations.replace(set("b"));
+    assert.equal(next.number, 2);
+    assert.equal(route.plugins!.generation, 2, "new exchanges get the new set");
+    assert.equal(generations.live, 2, "the old set lives while it is used");
+    assert.equal(await tagOf(first), "a", "the exchange in flight keeps its plugins");
+    assert.equal(await tagOf(route.plugins), "b");
+    first.release();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(generations.live, 1);
+    assert.equal(settled(), 1, "the writer settled before the old set was freed");
+    assert.deepEqual(generations.reloads, { ok: 1, rejected: 0 });
+  } finally {
+    generations.close();
+  }
+});
+
+test("a bad set is rejected with every problem located, and the running set stays", async () => {
+  const { generations, route } = await started(set("a"));
+  try {
+    const before = route.plugins;
+    await assert.rejects(generations.replace(set("b", "broken", "throws")), (error: unknown) => {
+      assert.ok(error instanceof PluginSetError);
+      assert.deepEqual(error.problems.map((p) => p.plugin), ["broken", "throws"]);
+      assert.ok(error.problems.every((p) => p.message.length > 0));
+      assert.match(error.problems[1]!.message, /setup/);
+      return true;
+    });
+    assert.equal(route.plugins, before, "nothing was swapped");
+    assert.equal(generations.current.number, 1);
+    assert.equal(generations.live, 1, "the sandboxes of the rejected set were freed");
+    assert.deepEqual(generations.reloads, { ok: 0, rejected: 1 });
+    await generations.validate(set("b"));
+    assert.equal(generations.current.number, 1, "validate changes nothing");
+  } finally {
+    generations.close();
+  }
+});
+
+test("an empty set leaves routes without a chain", async () => {
+  const { generations, route } = await started(set("a"));
+  try {
+    await generations.replace([]);
+    assert.equal(route.plugins, undefined);
+    assert.equal(generations.current.number, 2);
+  } finally {
+    generations.close();
+  }
+});
