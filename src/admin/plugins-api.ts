@@ -111,7 +111,7 @@ export function pluginRoutes(control: PluginControl): Hono {
   api.put("/", (c) => write(c, (text) => control.apply(text)));
 
   api.put("/:id", (c) =>
-    write(c, async (text) => {
+    write(c, (text) => {
       const id = c.req.param("id");
       let entry: unknown;
       try {
