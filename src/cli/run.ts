@@ -99,6 +99,7 @@ export async function startTapline(config: Config, context: StartContext): Promi
       await pipeline.flush();
       await pipeline.flush();
     },
+    drainTimeoutMs: 10 * 60 * 1000,
     logger,
   });
   const disposePlugins = () => generations.close();

@@ -62,8 +62,13 @@ export class PluginChain implements HookChain, RecordHook {
   readonly plugins: readonly PluginInstance[];
   /** The instances using each hook, in chain order. */
   readonly hooks: Readonly<Hooked>;
-  /** The largest body any body hook accepts. */
-  readonly bodyLimit: number;
+  readonly #bodyLimit: number;
+  /**
+   * Set when a drain timeout freed this chain's set while long-lived streams
+   * still used it: their calls go to the newer set's chain for the route
+   * (`chain` undefined: the newer set has no plugins for it).
+   */
+  #moved: { chain: PluginChain | undefined } | undefined;
 
   readonly #owner: ChainOwner;
 
@@ -83,7 +88,7 @@ export class PluginChain implements HookChain, RecordHook {
     };
     for (const plugin of plugins) for (const hook of plugin.hooks) hooks[hook].push(plugin);
     this.hooks = hooks;
-    this.bodyLimit = Math.max(0, ...[...hooks.onRequestBody, ...hooks.onResponseBody].map((p) => p.limits.body));
+    this.#bodyLimit = Math.max(0, ...[...hooks.onRequestBody, ...hooks.onResponseBody].map((p) => p.limits.body));
   }
 
   get generation(): number {
@@ -98,21 +103,36 @@ export class PluginChain implements HookChain, RecordHook {
     this.#owner.release();
   }
 
+  /** The largest body any body hook accepts. */
+  get bodyLimit(): number {
+    if (this.#moved) return this.#moved.chain?.bodyLimit ?? 0;
+    return this.#bodyLimit;
+  }
+
+  /** Sends every later call to `next`, a newer set's chain for this route (see `#moved`). */
+  moveTo(next: PluginChain | undefined): void {
+    this.#moved = { chain: next };
+  }
+
   uses(hook: HookName): boolean {
+    if (this.#moved) return this.#moved.chain?.uses(hook) ?? false;
     return this.hooks[hook].length > 0;
   }
 
   bodySkipped(hook: BodyHookName): void {
+    if (this.#moved) return this.#moved.chain?.bodySkipped(hook);
     for (const plugin of this.hooks[hook]) plugin.metrics.bodiesSkipped++;
   }
 
   /** Whether some body hook of `hook` wants a body of this type and size. */
   wantsBody(hook: BodyHookName, contentType: string | undefined, size: number): boolean {
+    if (this.#moved) return this.#moved.chain?.wantsBody(hook, contentType, size) ?? false;
     return this.hooks[hook].some((plugin) => size <= plugin.limits.body && plugin.wantsBody(contentType));
   }
 
   /** Runs onRequest through the chain. */
   runRequest(view: RequestView, headers: RawHeaders, context: HookContext): RequestDecision {
+    if (this.#moved?.chain) return this.#moved.chain.runRequest(view, headers, context);
     const decision: RequestDecision = { method: view.method, url: view.url, headers, capture: true };
     for (const plugin of this.hooks.onRequest) {
       const outcome = plugin.invoke("onRequest", `[${JSON.stringify(view)}]`, context);
@@ -151,6 +171,7 @@ export class PluginChain implements HookChain, RecordHook {
    * unchanged) or a refusal when a closed plugin failed.
    */
   runBody(hook: BodyHookName, call: BodyHookCall, context: HookContext): { text: string | undefined } | Refusal {
+    if (this.#moved) return this.#moved.chain?.runBody(hook, call, context) ?? { text: undefined };
     let changed: string | undefined;
     let rest: string | undefined;
     for (const plugin of this.hooks[hook]) {
@@ -182,6 +203,7 @@ export class PluginChain implements HookChain, RecordHook {
 
   /** Runs onResponse through the chain; returns the patched head or a refusal. */
   runResponse(head: ResponseHead, request: RequestView, context: HookContext): ResponseHead | Refusal {
+    if (this.#moved) return this.#moved.chain?.runResponse(head, request, context) ?? head;
     const result = { ...head };
     const view = responseView(head);
     const requestJson = jsonOf(request);
@@ -230,6 +252,7 @@ export class PluginChain implements HookChain, RecordHook {
 
   /** Runs onSseEvent: the event to send (undefined when unchanged) or null to drop it. */
   runSseEvent(event: SseEventView, request: RequestView, context: HookContext): SseEventView | null | undefined {
+    if (this.#moved) return this.#moved.chain?.runSseEvent(event, request, context);
     let current: SseEventView | undefined;
     const requestJson = jsonOf(request);
     for (const plugin of this.hooks.onSseEvent) {
@@ -258,6 +281,7 @@ export class PluginChain implements HookChain, RecordHook {
 
   /** Runs onWsMessage on a text message: the new text (undefined when unchanged) or null to drop it. */
   runWsMessage(message: WsMessageView, connection: WsConnectionView, context: HookContext): string | null | undefined {
+    if (this.#moved) return this.#moved.chain?.runWsMessage(message, connection, context);
     let current: string | undefined;
     const connectionJson = JSON.stringify(connection);
     for (const plugin of this.hooks.onWsMessage) {
@@ -286,6 +310,7 @@ export class PluginChain implements HookChain, RecordHook {
    * off the forwarding path.
    */
   async runCapture(record: CaptureRecord): Promise<{ record: CaptureRecord | null; droppedBy?: string }> {
+    if (this.#moved) return this.#moved.chain?.runCapture(record) ?? { record };
     let current = record;
     let json: string | undefined;
     for (const plugin of this.hooks.onCapture) {

@@ -20,7 +20,7 @@ export interface GenerationParts {
 
 /** A loaded plugin set with a chain per route and a count of who is using it. */
 export class PluginGeneration {
-  readonly number: number;
+  readonly #number: number;
   readonly declarations: readonly PluginDeclaration[];
   readonly instances: readonly PluginInstance[];
   /** The chain of each route with at least one plugin. */
@@ -28,9 +28,11 @@ export class PluginGeneration {
   #users = 0;
   #retired: (() => void) | undefined;
   #disposed = false;
+  /** The newer set this one's remaining users were handed to (see `moveTo`). */
+  #successor: PluginGeneration | undefined;
 
   constructor(parts: GenerationParts) {
-    this.number = parts.number;
+    this.#number = parts.number;
     this.declarations = parts.declarations;
     this.instances = parts.instances;
     const chains = new Map<string, PluginChain>();
@@ -41,17 +43,36 @@ export class PluginGeneration {
     this.chains = chains;
   }
 
+  /** The set's generation; once its users were moved, that of the set now serving them. */
+  get number(): number {
+    return this.#successor?.number ?? this.#number;
+  }
+
   /** Exchanges, streams and relays using this set now. */
   get users(): number {
     return this.#users;
   }
 
   hold(): void {
+    if (this.#successor) return this.#successor.hold();
     this.#users++;
   }
 
   release(): void {
+    if (this.#successor) return this.#successor.release();
     if (--this.#users === 0 && this.#retired) this.#retired();
+  }
+
+  /**
+   * Hands the users still holding this set to `newer` (their later calls go
+   * to its chains, and it counts them), so this set can be freed: for
+   * streams that outlive the drain timeout.
+   */
+  moveTo(newer: PluginGeneration): void {
+    for (let i = 0; i < this.#users; i++) newer.hold();
+    this.#users = 0;
+    this.#successor = newer;
+    for (const [route, chain] of this.chains) chain.moveTo(newer.chains.get(route));
   }
 
   /** Resolves once nothing uses the set any more (at once when nothing does). */

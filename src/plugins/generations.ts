@@ -53,6 +53,11 @@ export interface GenerationsOptions {
   load: (declarations: readonly PluginDeclaration[]) => Promise<PluginInstance[]>;
   /** Resolves once every record submitted so far is written (so an old set's onCapture has run). */
   settle: () => Promise<void>;
+  /**
+   * How long a replaced set may wait for its last user, in ms; then the
+   * streams still on it move to the newest set and it is freed.
+   */
+  drainTimeoutMs: number;
   logger: Logger;
 }
 
@@ -154,12 +159,26 @@ export class PluginGenerations {
   }
 
   async #free(generation: PluginGeneration): Promise<void> {
-    await generation.retire();
+    const number = generation.number;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = await Promise.race([
+      generation.retire().then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), this.#options.drainTimeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      this.#options.logger.warn("plugin drain timeout reached: streams move to the newest plugin set", {
+        generation: number,
+        users: generation.users,
+        to: this.#current.number,
+      });
+      generation.moveTo(this.#current);
+    }
     // The records of its last users may still wait for their onCapture in the writer.
     await this.#options.settle();
     generation.dispose();
     this.#live.delete(generation);
-    this.#options.logger.info("plugin generation freed", { generation: generation.number });
+    this.#options.logger.info("plugin generation freed", { generation: number });
   }
 
   #serial<T>(work: () => Promise<T>): Promise<T> {

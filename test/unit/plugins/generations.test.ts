@@ -33,7 +33,7 @@ function set(...ids: string[]): PluginDeclaration[] {
   return ids.map((id) => declaration(id));
 }
 
-async function started(first: PluginDeclaration[]) {
+async function started(first: PluginDeclaration[], drainTimeoutMs = 60_000) {
   const routes: { name: string; plugins: HookChain | undefined }[] = [{ name: "api", plugins: undefined }];
   let settled = 0;
   const { logger, lines } = stubLogger();
@@ -46,6 +46,7 @@ async function started(first: PluginDeclaration[]) {
       settled++;
       return Promise.resolve();
     },
+    drainTimeoutMs,
     logger,
   });
   routes[0]!.plugins = generations.current.chains.get("api");
@@ -122,6 +123,27 @@ test("an empty set leaves routes without a chain", async () => {
     await generations.replace([]);
     assert.equal(route.plugins, undefined);
     assert.equal(generations.current.number, 2);
+  } finally {
+    generations.close();
+  }
+});
+
+test("past the drain timeout, users still on an old set move to the newest one and the old set is freed", async () => {
+  const { generations, route, lines } = await started(set("a"), 50);
+  try {
+    const first = route.plugins!;
+    first.hold(); // a long-lived stream on generation 1
+    await generations.replace(set("b"));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    assert.equal(generations.live, 1, "generation 1 was freed");
+    assert.ok(lines.some((line) => line.level === "warn" && /drain timeout/.test(line.msg)));
+    assert.equal(first.generation, 2, "the stream is now served by generation 2");
+    assert.equal(await tagOf(first), "b");
+    // Its release now counts against generation 2, which a further reload can then free.
+    first.release();
+    await generations.replace(set("a"));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(generations.live, 1);
   } finally {
     generations.close();
   }
