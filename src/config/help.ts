@@ -36,6 +36,8 @@ Usage:
   tapline --proxy "name=NAME,listen_http=ADDR,upstream=URL[,KEY=VALUE...]" [--proxy ...] [flags]
   tapline --config tapline.yaml [flags]
   tapline reindex [--force] DB FILE.jsonl...   Rebuild a SQLite capture database from JSONL
+  tapline plugins list|validate F|apply F|remove ID [--admin URL] [--token-file F] [--json]
+                                               Read or change the running plugin set (admin API)
   deno run -A src/cli/main.ts [flags]     (Deno, from source)
   bun src/cli/main.ts [flags]             (Bun, from source)
 

@@ -4,7 +4,7 @@
  * nothing; stale writes are refused; the saved set survives a restart.
  */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Agent } from "node:http";
@@ -13,7 +13,7 @@ import { tearDown, tempDir } from "./harness/fixture.ts";
 import { metric, metricsText, writeConfig, writePlugins } from "./harness/plugin-config.ts";
 import { readRecords } from "./harness/records.ts";
 import { runtimes } from "./harness/runtimes.ts";
-import { startTapline, type Tapline } from "./harness/tapline.ts";
+import { runTapline, startTapline, type Tapline } from "./harness/tapline.ts";
 import { startUpstream, type Upstream } from "./harness/upstream.ts";
 
 const T = { timeout: 90_000 };
@@ -212,6 +212,52 @@ for (const runtime of runtimes) {
       const types = await api("GET", "/api/plugins/types");
       const names = (types.json["types"] as Record<string, unknown>[]).map((t) => t["name"]).sort();
       assert.deepEqual(names, ["path-filter", "redaction", "text-replace"]);
+    });
+
+    test("tapline plugins list, validate, apply and remove talk to the running tapline", T, async () => {
+      const cli = (...args: string[]) =>
+        runTapline(runtime, ["plugins", ...args, "--admin", `http://127.0.0.1:${tap.adminPort()}`], 30_000, {
+          cwd: dir,
+        });
+      const listed = await cli("list", "--json");
+      assert.equal(listed.code, 0, listed.stderr);
+      const generation = JSON.parse(listed.stdout).generation as number;
+      const table = await cli("list");
+      assert.match(table.stdout, new RegExp(`^Generation ${generation}, 1 plugin\n`));
+      assert.match(table.stdout, /^tag +tag-a +1\.0\.0 +onCapture +open +all +running$/m);
+
+      // A set in its own folder, naming its plugin by a path relative to that folder.
+      mkdirSync(join(dir, "sets"), { recursive: true });
+      writeFileSync(join(dir, "sets", "tag-c.js"), tagger("c"));
+      writeFileSync(join(dir, "sets", "team.yaml"), "plugins:\n  - id: tag\n    use: ./tag-c.js\n");
+      writeFileSync(
+        join(dir, "sets", "bad.yaml"),
+        "plugins:\n  - id: tag\n    use: redaction\n    config: { patterns: [nope] }\n",
+      );
+      const valid = await cli("validate", "sets/team.yaml");
+      assert.equal(valid.code, 0, valid.stderr);
+      assert.match(valid.stdout, /sets\/team\.yaml: valid/);
+      const invalid = await cli("validate", "sets/bad.yaml");
+      assert.equal(invalid.code, 78, invalid.stdout + invalid.stderr);
+      assert.match(invalid.stderr, /sets\/bad\.yaml:4:/, "the problem names the user's file and line");
+      const applied = await cli("apply", "sets/team.yaml");
+      assert.equal(applied.code, 0, applied.stderr);
+      assert.match(applied.stdout, new RegExp(`generation ${generation + 1}`));
+      assert.equal((await api("GET", "/api/plugins")).json["plugins"] instanceof Array, true);
+      const names = ((await api("GET", "/api/plugins")).json["plugins"] as Record<string, unknown>[]).map((p) =>
+        p["name"]
+      );
+      assert.deepEqual(names, ["tag-c"]);
+      const removed = await cli("remove", "tag");
+      assert.equal(removed.code, 0, removed.stderr);
+      assert.equal(((await api("GET", "/api/plugins")).json["plugins"] as unknown[]).length, 0);
+      const missing = await cli("remove", "tag");
+      assert.equal(missing.code, 66);
+      const unreachable = await runTapline(runtime, ["plugins", "list", "--admin", "http://127.0.0.1:9"], 30_000, {
+        cwd: dir,
+      });
+      assert.equal(unreachable.code, 69);
+      assert.match(unreachable.stderr, /cannot reach the admin API/);
     });
   });
 }
