@@ -14,6 +14,7 @@ import type { EmitHandler, PluginInstance } from "../plugins/instance.ts";
 import { resolveAgainst } from "../config/plugins.ts";
 import { createPluginControl, RUNTIME_PLUGINS_FILE } from "./plugin-control.ts";
 import { dirOf, savedPluginSet, sourceHash } from "./plugin-files.ts";
+import { reloadFromFiles } from "./plugin-reload.ts";
 import { loadPlugins } from "../plugins/loader.ts";
 import type { Listener, ProxyServer, Runtime } from "../runtime/types.ts";
 import type { S3Uploader } from "../s3/uploader.ts";
@@ -102,6 +103,14 @@ export async function startTapline(config: Config, context: StartContext): Promi
     drainTimeoutMs: 10 * 60 * 1000,
     logger,
   });
+  const pluginFiles = {
+    generations,
+    configFile: context.configFile,
+    savedFile: savedPlugins,
+    proxyNames,
+    runtime,
+    logger,
+  };
   const disposePlugins = () => generations.close();
   for (const plugin of generations.current.instances) {
     logger.info("plugin loaded", {
@@ -258,6 +267,9 @@ export async function startTapline(config: Config, context: StartContext): Promi
       disposePlugins();
       logger.info("stopped", { records_written: written, records_dropped: dropped });
     })();
+
+  // SIGHUP reloads the plugins from their files, as a restart would load them.
+  runtime.onReloadSignal(() => void reloadFromFiles(pluginFiles, "SIGHUP"));
 
   logger.info("ready", {
     version: VERSION,

@@ -17,6 +17,8 @@ export interface PluginDocumentSource {
   file: string;
   /** The proxies a plugin's `routes` may name. */
   proxyNames: readonly string[];
+  /** The document is a whole config file: its other keys are allowed (and ignored), and no list means none. */
+  wholeConfig?: boolean;
 }
 
 /**
@@ -28,8 +30,9 @@ export interface PluginDocumentSource {
  */
 export function parsePluginDocument(text: string, source: PluginDocumentSource): PluginDeclaration[] {
   const layer = parseYamlConfig(text, source.file);
+  if (source.wholeConfig && layer.plugins === undefined) return [];
   const other = Object.keys(layer.globals)[0] ?? (layer.proxies.length > 0 ? "proxies" : undefined);
-  if (other !== undefined) {
+  if (other !== undefined && !source.wholeConfig) {
     throw new ConfigError(`${source.file}: only a plugins list is accepted here, not "${other}"`, {
       file: source.file,
       field: other,

@@ -11,7 +11,7 @@ interface DenoGlobal {
   args: string[];
   mainModule: string;
   execPath(): string;
-  addSignalListener(signal: "SIGTERM" | "SIGINT", handler: () => void): void;
+  addSignalListener(signal: "SIGTERM" | "SIGINT" | "SIGHUP", handler: () => void): void;
 }
 
 const Deno = (globalThis as unknown as { Deno: DenoGlobal }).Deno;
@@ -24,6 +24,9 @@ export const denoRuntime: Runtime = {
   args: () => Deno.args,
   onShutdownSignal(handler: (signal: string) => void): void {
     for (const signal of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(signal, () => handler(signal));
+  },
+  onReloadSignal(handler: () => void): void {
+    Deno.addSignalListener("SIGHUP", handler);
   },
   execStart: () => [Deno.execPath(), "run", "-A", new URL(Deno.mainModule).pathname],
 };

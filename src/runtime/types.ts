@@ -74,6 +74,8 @@ export interface Runtime {
   execStart(): string[];
   /** Calls `handler` on SIGTERM and SIGINT. */
   onShutdownSignal(handler: (signal: string) => void): void;
+  /** Calls `handler` on SIGHUP (reload the plugins from their files). */
+  onReloadSignal(handler: () => void): void;
   writeStdout(text: string): void;
   writeStderr(text: string): void;
   /** Whether stderr is a terminal (progress bars are drawn only there). */

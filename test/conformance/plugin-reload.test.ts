@@ -259,5 +259,30 @@ for (const runtime of runtimes) {
       assert.equal(unreachable.code, 69);
       assert.match(unreachable.stderr, /cannot reach the admin API/);
     });
+
+    test("SIGHUP reloads the plugins from their files; a broken edit is logged and changes nothing", T, async () => {
+      assert.equal((await api("DELETE", "/api/plugins")).status, 200, "back to the config file's list");
+      const before = (await api("GET", "/api/plugins")).json;
+      const sha = (before["plugins"] as Record<string, unknown>[])[0]?.["sha256"];
+      writePlugins(dir, { "tag-a.js": tagger("a2") });
+      tap.child.kill("SIGHUP");
+      await tap.waitForLog((line) => line.msg === "plugins reloaded from files", 10_000, "the reload");
+      const after = (await api("GET", "/api/plugins")).json;
+      assert.equal(after["generation"], (before["generation"] as number) + 1);
+      const plugin = (after["plugins"] as Record<string, unknown>[])[0]!;
+      assert.equal(plugin["name"], "tag-a2");
+      assert.notEqual(plugin["sha256"], sha, "the new source's hash");
+
+      writePlugins(dir, { "tag-a.js": "export function onCapture(r) { return ;;; }}}\n" });
+      tap.child.kill("SIGHUP");
+      const rejected = await tap.waitForLog(
+        (line) => /reload from files rejected/.test(String(line.msg)),
+        10_000,
+        "rejection",
+      );
+      assert.match(JSON.stringify(rejected), /tag-a\.js/, "the log names the broken file");
+      assert.equal((await api("GET", "/api/plugins")).json["generation"], after["generation"], "the running set stays");
+      writePlugins(dir, { "tag-a.js": tagger("a") });
+    });
   });
 }

@@ -11,6 +11,9 @@ export const processOperations = {
   onShutdownSignal(handler: (signal: string) => void): void {
     for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => handler(signal));
   },
+  onReloadSignal(handler: () => void): void {
+    process.on("SIGHUP", () => handler());
+  },
   writeStdout: (text: string): void => void process.stdout.write(text),
   writeStderr: (text: string): void => void process.stderr.write(text),
   stderrIsTerminal: (): boolean => process.stderr.isTTY === true,
