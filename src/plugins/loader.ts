@@ -1,8 +1,9 @@
 /**
  * Turns the YAML `plugins:` declarations into running instances: reads each
  * plugin's source (bundled or a file), evaluates it in its sandbox, checks its
- * manifest, validates the instance config against the manifest's schema and
- * runs `setup`. Every failure is a ConfigError naming the plugin and where.
+ * manifest (or, for a file without one, derives it from the file name and the
+ * exported hooks), validates the instance config against the manifest's schema
+ * and runs `setup`. Every failure is a ConfigError naming the plugin and where.
  */
 import { Ajv, type ErrorObject } from "ajv";
 import manifestSchema from "../../schemas/plugin-manifest.schema.json" with { type: "json" };
@@ -79,6 +80,66 @@ async function sourceOf(
   return { source, file: `plugins/${declaration.use}/plugin.js` };
 }
 
+/** The version a plugin without a manifest reports (in the "plugin loaded" log line). */
+const IMPLICIT_VERSION = "0.0.0";
+
+/**
+ * The manifest of a loaded module, checked against the manifest schema and
+ * against what the module exports. A plugin file that exports no `manifest`
+ * gets one derived from its file name and exported hooks, so a custom capture
+ * script is just its hooks; bundled plugins always carry their own, so they
+ * are checked as written.
+ */
+function manifestOf(declaration: PluginDeclaration, file: string, sandbox: PluginSandbox): PluginManifest {
+  const manifest = sandbox.manifest;
+  const exported = sandbox.exportedHooks;
+  if (manifest === undefined && declaration.file) return implicitManifest(declaration, file, exported);
+  if (!checkManifest(manifest)) {
+    const error = checkManifest.errors![0]!;
+    fail(
+      declaration,
+      `invalid manifest in ${file}: manifest${error.instancePath.replace(/\//g, ".")}: ${describe(error)}`,
+    );
+  }
+  const typed = manifest as unknown as PluginManifest;
+  const declared = [...typed.hooks].sort();
+  if (declared.join() !== [...exported].sort().join()) {
+    fail(
+      declaration,
+      `manifest of ${file} lists hooks [${typed.hooks.join(", ")}] but the module exports [${exported.join(", ")}]`,
+    );
+  }
+  return typed;
+}
+
+/**
+ * The manifest of a plugin file that has none: named after the file, every
+ * exported hook, no config schema (config passes as given), failing open
+ * unless the declaration says otherwise.
+ */
+function implicitManifest(declaration: PluginDeclaration, file: string, exported: HookName[]): PluginManifest {
+  if (exported.length === 0) {
+    fail(
+      declaration,
+      `Plugin "${declaration.id}" (${file}) exports no hook: export one of ${HOOK_NAMES.join(", ")}`,
+    );
+  }
+  return {
+    name: baseName(file),
+    version: IMPLICIT_VERSION,
+    description: "Plugin script without a manifest",
+    hooks: exported,
+    fail: "open",
+  };
+}
+
+/** `./scripts/tag-slow.js` -> `tag-slow` (either separator, since paths come from every platform). */
+function baseName(path: string): string {
+  const name = path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
+  const dot = name.lastIndexOf(".");
+  return dot > 0 ? name.slice(0, dot) : name;
+}
+
 /** Loads one declared plugin. */
 export async function loadPlugin(declaration: PluginDeclaration, options: LoadOptions): Promise<PluginInstance> {
   const { source, file } = await sourceOf(declaration, options);
@@ -98,23 +159,8 @@ export async function loadPlugin(declaration: PluginDeclaration, options: LoadOp
     },
   });
   try {
-    const manifest = sandbox.manifest;
-    if (!checkManifest(manifest)) {
-      const error = checkManifest.errors![0]!;
-      fail(
-        declaration,
-        `invalid manifest in ${file}: manifest${error.instancePath.replace(/\//g, ".")}: ${describe(error)}`,
-      );
-    }
-    const typed = manifest as unknown as PluginManifest;
+    const typed = manifestOf(declaration, file, sandbox);
     const exported = sandbox.exportedHooks;
-    const declared = [...typed.hooks].sort();
-    if (declared.join() !== [...exported].sort().join()) {
-      fail(
-        declaration,
-        `manifest of ${file} lists hooks [${typed.hooks.join(", ")}] but the module exports [${exported.join(", ")}]`,
-      );
-    }
     if (typed.config_schema) {
       let validate;
       try {

@@ -14,7 +14,9 @@ export type FailMode = "open" | "closed";
 
 /**
  * `export const manifest = {...}` of a plugin module
- * (schemas/plugin-manifest.schema.json).
+ * (schemas/plugin-manifest.schema.json). Bundled plugins always export one; a
+ * plugin file without one gets its file name, version 0.0.0, the hooks it
+ * exports, no config schema and `fail: "open"` (see loader.ts).
  *
  * @example
  * export const manifest = {

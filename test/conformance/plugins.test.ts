@@ -2,7 +2,8 @@
  * Plugins through one tapline process per runtime, declared in a YAML config:
  * the bundled path-filter, text-replace and redaction end to end (redaction
  * checked in JSONL and SQLite, and from the upstream's side), a custom capture
- * script's records, `respond`, `capture: false` and header/status patches;
+ * script's records, README's manifest-less script (examples/plugins/not-found.js),
+ * `respond`, `capture: false` and header/status patches;
  * then start-up failures of a broken plugin module and of bad plugin config.
  */
 import assert from "node:assert/strict";
@@ -27,6 +28,7 @@ import {
   assertAllValid,
   bodyBytes,
   headerValues,
+  type HttpRecord,
   readRecords,
   recordFor,
   waitForRecords,
@@ -103,7 +105,7 @@ const FORBIDDEN = [
   "bob@example.org",
 ];
 
-const PROXIES = ["pf", "pfs", "tr", "red", "cus", "ctl"] as const;
+const PROXIES = ["pf", "pfs", "tr", "red", "cus", "ctl", "nf"] as const;
 
 for (const runtime of runtimes) {
   describe(`${runtime}: plugins`, { timeout: 180_000 }, () => {
@@ -151,6 +153,7 @@ for (const runtime of runtimes) {
           { id: "usage", use: "./usage.js", routes: ["cus"] },
           { id: "llm", use: join(repoRoot, "examples/plugins/llm-usage.js"), routes: ["cus"] },
           { id: "control", use: "./control.js", routes: ["ctl"] },
+          { id: "missing", use: join(repoRoot, "examples/plugins/not-found.js"), routes: ["nf"] },
         ],
       });
       tap = await startTapline(runtime, ["--config", config]);
@@ -420,6 +423,38 @@ for (const runtime of runtimes) {
         assert.deepEqual(c.data, want, path);
         assert.equal(c.route_name, "cus");
       }
+    });
+
+    test("a script without a manifest (README's not-found.js) tags 404 records and emits custom ones", T, async () => {
+      const loaded = tap.logs.find((l) => l.msg === "plugin loaded" && l["plugin"] === "missing");
+      assert.deepEqual(
+        loaded && [loaded["name"], loaded["version"], loaded["hooks"], loaded["fail"]],
+        ["not-found", "0.0.0", ["onCapture"], "open"],
+        "named after its file, version 0.0.0, hooks from its exports, failing open",
+      );
+      const m = marker("nf");
+      const missing = await request(tap.url("nf", `/status/404?m=${m}`), { timeoutMs: WAIT_MS });
+      assert.equal(missing.status, 404);
+      assert.equal(missing.body.toString("utf8"), "status 404\n", "the client gets the upstream's answer");
+      const found = await request(tap.url("nf", `/status/200?m=${m}`), { timeoutMs: WAIT_MS });
+      assert.equal(found.status, 200);
+
+      const tagged = await recordFor(jsonl("nf"), `/status/404?m=${m}`, WAIT_MS);
+      assert.deepEqual(tagged.tags, { not_found: true });
+      const plain = await recordFor(jsonl("nf"), `/status/200?m=${m}`, WAIT_MS);
+      assert.equal(plain.tags, undefined, "a 200 record is unchanged");
+      const ours = (r: HttpRecord) => {
+        const c = asCapture(r);
+        return c.type === "custom" && JSON.stringify(c.data).includes(m);
+      };
+      await waitForRecords(jsonl("nf"), ours);
+      await sleep(200);
+      const customs = readRecords(jsonl("nf")).filter(ours);
+      assert.equal(customs.length, 1, `one custom record, for the 404 only: ${JSON.stringify(customs)}`);
+      const c = asCapture(customs[0]!) as CustomRecord;
+      assert.equal(c.plugin, "missing");
+      assert.equal(c.connection_id, tagged.id);
+      assert.deepEqual(c.data, { missing: `/status/404?m=${m}` });
     });
 
     test("respond answers without the upstream; capture:false skips the record; head patches apply", T, async () => {

@@ -45,8 +45,10 @@ test("an unreadable file names the file", async () => {
   assert.match(error.message, /cannot read plugin file gone\.js: ENOENT/);
 });
 
-test("a missing or invalid manifest is refused", async () => {
-  const missing = await loadError(load("export function onRequest() {}"));
+test("a null or invalid manifest is refused", async () => {
+  // A module without a manifest now loads (see "a plugin file without a manifest ..." below); one that exports a
+  // manifest that is not an object is still refused.
+  const missing = await loadError(load("export const manifest = null;\nexport function onRequest() {}"));
   assert.match(missing.message, /invalid manifest in inst\.js/);
   const invalid = await loadError(
     load('export const manifest = { name: "x", version: "1.0.0", description: "d", hooks: ["onNothing"] };'),
@@ -179,4 +181,70 @@ test("loadPlugins stops at the first failure", async () => {
   });
   assert.equal(loaded.length, 1);
   for (const instance of loaded) instance.dispose();
+});
+
+test("a plugin file without a manifest takes every exported hook; the declaration's fail still applies", async () => {
+  const instance = await load(
+    "export function onRequest() {}\nexport function onResponse() {}\nexport function onCapture() {}",
+    { fail: "closed" },
+  );
+  const seen = { name: instance.manifest.name, hooks: [...instance.hooks], fail: instance.fail };
+  instance.dispose();
+  assert.deepEqual(seen, { name: "inst", hooks: ["onRequest", "onResponse", "onCapture"], fail: "closed" });
+});
+
+/** A manifest-less capture script: tags records, emits one custom record per call, and echoes its config. */
+const BARE_SCRIPT = `
+let config;
+export function setup(c) { config = c; }
+export function onCapture(record) {
+  emit({ url: record.request.url, config });
+  record.tags = { ...record.tags, seen: true };
+  return record;
+}
+`;
+
+test("a plugin file without a manifest loads with its file name, version 0.0.0, its exported hooks, failing open", async () => {
+  const emitted: Array<{ plugin: string; data: unknown }> = [];
+  const config = { anything: [1, "two"], nested: { ok: true } };
+  const decl = { ...declaration("bare", { config }), use: "./scripts/tag-slow.js", file: "/srv/scripts/tag-slow.js" };
+  const instance = await loadPlugin(
+    decl,
+    loadOptions(BARE_SCRIPT, { onEmit: (plugin, data) => emitted.push({ plugin: plugin.id, data }) }),
+  );
+  try {
+    assert.equal(instance.id, "bare");
+    assert.equal(instance.manifest.name, "tag-slow", "the name is the file name without its extension");
+    assert.equal(instance.manifest.version, "0.0.0");
+    assert.deepEqual(instance.manifest.hooks, ["onCapture"]);
+    assert.equal(instance.manifest.config_schema, undefined);
+    assert.deepEqual([...instance.hooks], ["onCapture"]);
+    assert.equal(instance.fail, "open");
+
+    const record = { type: "http", id: "r1", request: { url: "/a?b=1" }, tags: { earlier: 1 } };
+    const outcome = instance.invoke("onCapture", JSON.stringify([record]), { routeName: "api", connectionId: "r1" });
+    assert.deepEqual(outcome, { ok: true, value: { ...record, tags: { earlier: 1, seen: true } } });
+    assert.deepEqual(emitted, [{ plugin: "bare", data: { url: "/a?b=1", config } }], "config reached setup as given");
+    assert.equal(instance.metrics.emitted, 1);
+  } finally {
+    instance.dispose();
+  }
+});
+
+test("a plugin file with neither a manifest nor a hook is refused, located at its declaration", async () => {
+  const decl = {
+    ...declaration("x", {}),
+    use: "./a.js",
+    file: "/srv/a.js",
+    location: { file: "tapline.yaml", line: 7, column: 5 },
+  };
+  const error = await loadError(
+    loadPlugin(decl, loadOptions("export function setup() {}\nexport function helper() {}\nexport const n = 1;")),
+  );
+  assert.equal(
+    error.message,
+    'tapline.yaml:7:5: Plugin "x" (/srv/a.js) exports no hook: export one of onRequest, onRequestBody, onResponse, ' +
+      "onResponseBody, onSseEvent, onWsMessage, onCapture",
+  );
+  assert.deepEqual(error.location, { file: "tapline.yaml", line: 7, column: 5 });
 });
