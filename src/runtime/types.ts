@@ -66,6 +66,11 @@ export interface Runtime {
   /** Native SHA-256 / HMAC-SHA-256 for SigV4 signing of S3 uploads. */
   readonly sha256: Sha256Constructor;
   readTextFile(path: string): Promise<string>;
+  /**
+   * Creates `path` holding `text`, readable only by this user (mode 0600), unless it exists; missing
+   * parent folders are created (mode 0700). Never overwrites: true when this call created the file.
+   */
+  createPrivateFile(path: string, text: string): Promise<boolean>;
   /** Command-line arguments after the program (and script) name. */
   args(): string[];
   env(): Record<string, string | undefined>;

@@ -1,9 +1,9 @@
 /** File access for sinks and config through node:fs, shared by the three runtimes. */
 import { Buffer } from "node:buffer";
-import process from "node:process";
 import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { dirname } from "node:path";
 import type { AppendFile, SinkFileSystem } from "../../sinks/types.ts";
+import { writeTempBeside } from "./temp-file.ts";
 
 /** Opens files for appending, creating parent directories as needed. */
 export const nodeFileSystem: SinkFileSystem = {
@@ -24,23 +24,7 @@ export const nodeFileSystem: SinkFileSystem = {
   },
   async writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
     await mkdir(dirname(path), { recursive: true });
-    const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-    const handle = await open(temp, "w");
-    try {
-      let offset = 0;
-      while (offset < bytes.byteLength) {
-        const { bytesWritten } = await handle.write(bytes, offset, bytes.byteLength - offset);
-        offset += bytesWritten;
-      }
-      // The data must be on disk before the rename makes it the file.
-      await handle.sync();
-    } catch (error) {
-      await handle.close();
-      await rm(temp, { force: true });
-      throw error;
-    }
-    await handle.close();
-    await rename(temp, path);
+    await rename(await writeTempBeside(path, bytes), path);
   },
   async readFile(path: string): Promise<Uint8Array> {
     return new Uint8Array(await readFile(path));

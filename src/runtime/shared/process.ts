@@ -1,9 +1,11 @@
 /** Process-level operations through node:process, which all three runtimes provide. */
 import process from "node:process";
 import { readTextFile } from "./fs.ts";
+import { createPrivateFile } from "./private-file.ts";
 
 export const processOperations = {
   readTextFile,
+  createPrivateFile,
   args: (): string[] => process.argv.slice(2),
   env: () => process.env as Record<string, string | undefined>,
   cwd: (): string => process.cwd(),
