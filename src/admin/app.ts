@@ -2,8 +2,20 @@ import { Hono } from "hono";
 import type { Metrics } from "../core/metrics.ts";
 import type { PluginControl } from "./plugin-control.ts";
 import { pluginRoutes } from "./plugins-api.ts";
+import { type AdminEnv, authenticate, requireScope } from "./auth.ts";
+import { type AllowedHosts, checkHost } from "./host-check.ts";
 import { type BuildInfo, type PluginSetMetrics, renderPrometheus } from "./prometheus.ts";
+import { refuseQueryTokens } from "./query-token.ts";
+import { adminError } from "./reply.ts";
+import type { TokenStore } from "./tokens.ts";
 import { formatUptime } from "./uptime.ts";
+import { whoamiRoute } from "./whoami.ts";
+
+/** Who may use the API routes: the tokens and the Host names answered. */
+export interface AdminAccess {
+  tokens: TokenStore;
+  hosts: AllowedHosts;
+}
 
 /** What the admin API reads. */
 export interface AdminOptions {
@@ -14,16 +26,31 @@ export interface AdminOptions {
   metricsPath: string;
   /** Counters of the plugin set running now (a reload changes it). */
   plugins?: () => PluginSetMetrics;
-  /** The plugin control plane, served under `/api/plugins`. */
+  /** The plugin control plane, served under `/api/plugins` (admin scope) when `access` is given. */
   pluginControl?: PluginControl;
+  /**
+   * Tokens and Host names for everything but health and metrics. Without it
+   * only health and metrics are served (no API route is ever unprotected);
+   * the CLI always passes it.
+   */
+  access?: AdminAccess;
 }
 
 /**
  * The admin API, served only on `--listen-admin` (never on a proxy port, so
- * proxies stay transparent): health and Prometheus metrics.
+ * proxies stay transparent). In the order a request meets them:
+ *
+ * 1. a token in the query string: 400 (every path);
+ * 2. health and metrics: open to every client and Host name, because probes
+ *    and scrapers (Kubernetes, a remote Prometheus) reach them by IP address;
+ * 3. the Host check (403) and bearer authentication (401, 403), for every
+ *    other path, known or not;
+ * 4. the API routes, each with `requireScope`; then 404.
  */
-export function createAdminApp(options: AdminOptions): Hono {
-  const app = new Hono();
+export function createAdminApp(options: AdminOptions): Hono<AdminEnv> {
+  const app = new Hono<AdminEnv>();
+  const { access } = options;
+  if (access) app.use("*", refuseQueryTokens(access.tokens));
   app.get(options.healthPath, (c) =>
     c.json({
       status: "healthy",
@@ -39,6 +66,18 @@ export function createAdminApp(options: AdminOptions): Hono {
         "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
       }),
   );
-  if (options.pluginControl) app.route("/api/plugins", pluginRoutes(options.pluginControl));
+  app.notFound((c) =>
+    adminError(c, { status: 404, code: "not_found", message: `No admin route for ${c.req.method} ${c.req.path}` })
+  );
+  if (!access) return app;
+  // Registered after health and metrics, whose handlers answer without calling on: these run for every other path.
+  app.use("*", checkHost(access.hosts));
+  app.use("*", authenticate(access.tokens));
+  whoamiRoute(app);
+  if (options.pluginControl) {
+    app.use("/api/plugins", requireScope("admin"));
+    app.use("/api/plugins/*", requireScope("admin"));
+    app.route("/api/plugins", pluginRoutes(options.pluginControl));
+  }
   return app;
 }

@@ -53,6 +53,7 @@ export async function main(): Promise<void> {
             workingDirectory: runtime.cwd(),
             shutdownTimeout: command.config.shutdownTimeout,
             environment: command.environment,
+            withheld: command.withheld,
           }),
         );
         return;

@@ -12,12 +12,14 @@ import { Route } from "../core/route.ts";
 import { PluginGenerations } from "../plugins/generations.ts";
 import type { EmitHandler, PluginInstance } from "../plugins/instance.ts";
 import { resolveAgainst } from "../config/plugins.ts";
+import { DEFAULT_DATA_DIR } from "../config/options.ts";
 import { createPluginControl, RUNTIME_PLUGINS_FILE } from "./plugin-control.ts";
 import { dirOf, savedPluginSet, sourceHash } from "./plugin-files.ts";
 import { reloadFromFiles } from "./plugin-reload.ts";
 import { loadPlugins } from "../plugins/loader.ts";
 import type { Listener, ProxyServer, Runtime } from "../runtime/types.ts";
 import type { S3Uploader } from "../s3/uploader.ts";
+import { loadAdminAccess } from "./admin-access.ts";
 import { createArchive } from "./archive.ts";
 import { openSinks } from "./sinks.ts";
 import { VERSION } from "../version.ts";
@@ -65,7 +67,9 @@ export async function startTapline(config: Config, context: StartContext): Promi
   metrics.queueDepth = () => pipeline.depth;
   metrics.captureMemoryUsed = () => budget.used;
 
-  // Plugins load first: a plugin that does not compile or is misconfigured stops start-up before any file opens.
+  // Admin tokens and plugins load first: a bad token file, or a plugin that does not compile or is misconfigured,
+  // stops start-up before any capture file opens.
+  const adminAccess = config.listenAdmin ? await loadAdminAccess(config, { runtime, logger }) : undefined;
   const routesByName = new Map<string, Route>();
   const onEmit: EmitHandler = (plugin, data, context) => {
     const route = routesByName.get(context.routeName);
@@ -80,7 +84,7 @@ export async function startTapline(config: Config, context: StartContext): Promi
     pipeline.submit({ capture, sinks: route.deps.sinks, metrics: route.deps.metrics });
   };
   const routes: Route[] = [];
-  const dataDir = resolveAgainst(`${runtime.cwd()}/`, "data");
+  const dataDir = resolveAgainst(`${runtime.cwd()}/`, config.dataDir ?? DEFAULT_DATA_DIR).replace(/[/\\]+$/, "");
   const savedPlugins = `${dataDir}/${RUNTIME_PLUGINS_FILE}`;
   const proxyNames = config.proxies.map((proxy) => proxy.name);
   const startPlugins = await savedPluginSet({ file: savedPlugins, proxyNames, runtime, logger }) ?? config.plugins;
@@ -215,6 +219,7 @@ export async function startTapline(config: Config, context: StartContext): Promi
           runtime,
           logger,
         }),
+        access: adminAccess,
       });
       const address = config.listenAdmin;
       const listener = await bind("the admin API", address, () => runtime.serveFetch(app.fetch, address));

@@ -12,8 +12,13 @@ export interface SystemdUnitOptions {
   workingDirectory: string;
   /** Shutdown timeout in ms; systemd waits a little longer before SIGKILL. Default 30 s. */
   shutdownTimeout?: number;
-  /** `Environment=` entries, e.g. the TAPLINE_* variables in effect. */
+  /** `Environment=` entries, e.g. the TAPLINE_* variables in effect (secrets already left out). */
   environment?: Record<string, string>;
+  /**
+   * Secret variables in effect (TAPLINE_ADMIN_TOKEN): a comment names them, their values are not written,
+   * because a unit file is readable by every user (`systemctl cat`).
+   */
+  withheld?: string[];
   description?: string;
 }
 
@@ -27,6 +32,9 @@ export function renderSystemdUnit(options: SystemdUnitOptions): string {
   const environment = Object.entries(options.environment ?? {}).map(
     ([name, value]) => `Environment=${quoteSystemdArg(`${name}=${value}`)}`,
   );
+  const withheld = (options.withheld ?? []).map(
+    (name) => `# ${name} is set but not written here: put it in a root-only EnvironmentFile= or use a token file`,
+  );
   return [
     "[Unit]",
     `Description=${escapeSpecifiers(options.description ?? "tapline HTTP tap proxy")}`,
@@ -38,6 +46,7 @@ export function renderSystemdUnit(options: SystemdUnitOptions): string {
     `ExecStart=${[...options.execStart, ...options.args].map(quoteSystemdArg).join(" ")}`,
     `WorkingDirectory=${quoteSystemdArg(options.workingDirectory)}`,
     ...environment,
+    ...withheld,
     "Restart=on-failure",
     "RestartSec=2",
     "KillSignal=SIGTERM",

@@ -2,8 +2,11 @@
  * `TAPLINE_*` environment variables: one per global flag
  * (`TAPLINE_MAX_BODY_SIZE=50MB`), `TAPLINE_CONFIG` for the YAML file and
  * `TAPLINE_PROXY` holding one or more `--proxy` specs separated by `;` or
- * newlines. An empty variable counts as unset.
+ * newlines, `TAPLINE_ADMIN_TOKEN` holding one admin API token (no flag: a
+ * command line is visible to every user of the machine). An empty variable
+ * counts as unset.
  */
+import { tokenProblem } from "../admin/tokens.ts";
 import { ConfigError, UsageError } from "../shared/errors.ts";
 import { addProxy, type ConfigLayer, emptyLayer, type Origin, setGlobal } from "./layer.ts";
 import { envName, GLOBAL_OPTIONS, parseOptionValue, UNSUPPORTED_FLAGS } from "./options.ts";
@@ -13,12 +16,15 @@ import { parseProxySpec } from "./proxy-spec.ts";
 /** The variables env.ts reads, for `--help` and systemd units. */
 export const ENV_CONFIG = "TAPLINE_CONFIG";
 export const ENV_PROXY = "TAPLINE_PROXY";
+export const ENV_ADMIN_TOKEN = "TAPLINE_ADMIN_TOKEN";
 
 export interface EnvResult {
   layer: ConfigLayer;
   configFile?: string;
-  /** The TAPLINE_* variables that were used (for `--print-systemd`). */
+  /** The TAPLINE_* variables that were used (for `--print-systemd`), secrets excepted. */
   used: Record<string, string>;
+  /** Names of the secret variables that were used: never written into a unit file. */
+  withheld: string[];
 }
 
 /**
@@ -27,7 +33,7 @@ export interface EnvResult {
  * @throws ConfigError naming the variable (`field` is its name).
  */
 export function parseEnv(env: Record<string, string | undefined>): EnvResult {
-  const result: EnvResult = { layer: emptyLayer(), used: {} };
+  const result: EnvResult = { layer: emptyLayer(), used: {}, withheld: [] };
   const get = (name: string): string | undefined => {
     const value = env[name];
     if (value === undefined || value === "") return undefined;
@@ -55,6 +61,17 @@ export function parseEnv(env: Record<string, string | undefined>): EnvResult {
     }
     const origin: Origin = { label: name, kind: "config", location: { field: name } };
     setGlobal(result.layer, { key: option.key, value: parsed, origin });
+  }
+
+  const token = env[ENV_ADMIN_TOKEN]?.trim();
+  if (token !== undefined && token !== "") {
+    result.withheld.push(ENV_ADMIN_TOKEN);
+    const problem = tokenProblem(token);
+    // The message leaves the value out: it is a secret, and this message goes to stderr and journals.
+    if (problem !== undefined) {
+      throw new ConfigError(`Invalid ${ENV_ADMIN_TOKEN}: the token ${problem}`, { field: ENV_ADMIN_TOKEN });
+    }
+    result.layer.adminTokens = [{ token, scope: "admin", source: ENV_ADMIN_TOKEN }];
   }
 
   const specs = get(ENV_PROXY);

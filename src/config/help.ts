@@ -2,7 +2,7 @@
  * The `--help` text. Built from the option table so every flag and default
  * shown is the one the parser uses.
  */
-import { ENV_CONFIG, ENV_PROXY } from "./env.ts";
+import { ENV_ADMIN_TOKEN, ENV_CONFIG, ENV_PROXY } from "./env.ts";
 import { envName, GLOBAL_OPTIONS } from "./options.ts";
 
 const PROXY_KEY_HELP: readonly [string, string][] = [
@@ -49,6 +49,10 @@ after "=". Booleans: --auto-cert, --insecure-skip-verify=false.
 Sizes: 512, 64KB, 1.5MB, 10MiB, 1GB (1024-based). Durations: 100ms, 30s, 5m, 1h30m.
 S3 credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
 AWS_SESSION_TOKEN; the region from --s3-region, AWS_REGION or AWS_DEFAULT_REGION.
+Admin API: every admin path but health and metrics needs "Authorization: Bearer
+TOKEN". Tokens come from --admin-token-file, ${ENV_ADMIN_TOKEN} (one admin token;
+there is no flag, so it never shows in ps) or YAML admin.tokens; without any,
+tapline writes an admin token to <data dir>/admin_token (mode 0600) and reuses it.
 
 --proxy keys (comma-separated key=value; at least one of listen_http, listen_https):
 ${table(PROXY_KEY_HELP)}

@@ -2,6 +2,7 @@
  * One configuration source (YAML file, environment or flags) after parsing,
  * with where each value came from so later checks can point at it.
  */
+import type { AdminToken } from "../admin/tokens.ts";
 import { ConfigError, type ConfigLocation, UsageError } from "../shared/errors.ts";
 import type { GlobalKey, Globals } from "./options.ts";
 import type { ProxyKey } from "./proxy.ts";
@@ -37,6 +38,10 @@ export interface ConfigLayer {
   proxies: ProxyEntry[];
   /** Only the YAML layer sets plugins; a layer that sets them replaces the whole list. */
   plugins?: PluginEntry[];
+  /** Admin tokens written in this source (YAML `admin.tokens`, `TAPLINE_ADMIN_TOKEN`). */
+  adminTokens?: AdminToken[];
+  /** YAML `admin.allowed_hosts`. */
+  adminAllowedHosts?: string[];
 }
 
 /** A layer with nothing set. */

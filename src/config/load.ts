@@ -20,8 +20,10 @@ export type CommandLine =
     configFile?: string;
     /** The flags to repeat in ExecStart, without `--print-systemd`. */
     args: string[];
-    /** The TAPLINE_* variables in effect, for `Environment=` lines. */
+    /** The TAPLINE_* variables in effect, for `Environment=` lines; secrets are left out. */
     environment: Record<string, string>;
+    /** Secret variables in effect (TAPLINE_ADMIN_TOKEN), named but never written into the unit. */
+    withheld: string[];
   };
 
 /**
@@ -50,7 +52,14 @@ export async function resolveCommandLine(
   checkMerged(merged);
   const withFile = configFile === undefined ? {} : { configFile };
   if (flags.printSystemd) {
-    return { kind: "print-systemd", config: merged.config, ...withFile, args: flags.args, environment: fromEnv.used };
+    return {
+      kind: "print-systemd",
+      config: merged.config,
+      ...withFile,
+      args: flags.args,
+      environment: fromEnv.used,
+      withheld: fromEnv.withheld,
+    };
   }
   return { kind: "run", config: merged.config, ...withFile };
 }

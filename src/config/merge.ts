@@ -26,22 +26,30 @@ export function mergeLayers(layers: readonly ConfigLayer[]): MergedConfig {
   const origins: Partial<Record<GlobalKey, Origin>> = {};
   const entries: ProxyEntry[] = [];
   let plugins: PluginEntry[] = [];
+  let tokenLayer: ConfigLayer | undefined;
+  let allowedHosts: string[] | undefined;
   for (const layer of layers) {
     Object.assign(globals, layer.globals);
     Object.assign(origins, layer.origins);
     if (layer.plugins) plugins = layer.plugins;
+    if (layer.adminTokens !== undefined || layer.globals.adminTokenFile !== undefined) tokenLayer = layer;
+    if (layer.adminAllowedHosts) allowedHosts = layer.adminAllowedHosts;
     for (const entry of layer.proxies) {
       const at = entries.findIndex((e) => e.proxy.name === entry.proxy.name);
       if (at >= 0) entries[at] = entry;
       else entries.push(entry);
     }
   }
-  return {
-    config: { ...globals, proxies: entries.map((e) => e.proxy), plugins: plugins.map((e) => e.plugin) },
-    entries,
-    origins,
-    plugins,
-  };
+  // The admin tokens are one setting: the highest source that names a token or a token file supplies all of
+  // them, so a flag or variable replaces the tokens of the YAML file instead of adding a way in.
+  if (tokenLayer?.globals.adminTokenFile === undefined) {
+    delete globals.adminTokenFile;
+    delete origins.adminTokenFile;
+  }
+  const config: Config = { ...globals, proxies: entries.map((e) => e.proxy), plugins: plugins.map((e) => e.plugin) };
+  if (tokenLayer?.adminTokens) config.adminTokens = tokenLayer.adminTokens;
+  if (allowedHosts) config.adminAllowedHosts = allowedHosts;
+  return { config, entries, origins, plugins };
 }
 
 const WILDCARDS = new Set(["", "0.0.0.0", "::"]);

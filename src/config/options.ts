@@ -10,8 +10,8 @@ import { parseSize } from "./size.ts";
 import type { Config } from "./types.ts";
 import type { LogFormat, LogLevel } from "../shared/logger.ts";
 
-/** Every Config field except the proxy and plugin lists. */
-export type Globals = Omit<Config, "proxies" | "plugins">;
+/** Every Config field except the lists, which only some sources set (see ConfigLayer). */
+export type Globals = Omit<Config, "proxies" | "plugins" | "adminTokens" | "adminAllowedHosts">;
 export type GlobalKey = keyof Globals;
 
 export type OptionKind =
@@ -38,10 +38,14 @@ export interface GlobalOption {
   /** Placeholder in `--help`, e.g. `SIZE`. */
   metavar: string;
   description: string;
+  /** Where the YAML value sits when it is not the top-level `yamlKey(flag)`, e.g. `["admin", "token_file"]`. */
+  yamlPath?: readonly string[];
 }
 
 export const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 export const LOG_FORMATS: readonly LogFormat[] = ["json", "text"];
+/** Where tapline keeps its own files when `--data-dir` is not given (relative to the working directory). */
+export const DEFAULT_DATA_DIR = "./data";
 
 export const GLOBAL_OPTIONS: readonly GlobalOption[] = [
   {
@@ -49,7 +53,23 @@ export const GLOBAL_OPTIONS: readonly GlobalOption[] = [
     flag: "listen-admin",
     kind: "listen",
     metavar: "ADDR",
-    description: "Admin listener for the health and metrics endpoints, e.g. :9090 (none by default)",
+    description: "Admin listener for health, metrics and the token-protected API, e.g. :9090 (none by default)",
+  },
+  {
+    key: "adminTokenFile",
+    flag: "admin-token-file",
+    kind: "string",
+    metavar: "FILE",
+    yamlPath: ["admin", "token_file"],
+    description: "Admin API tokens, one a line: TOKEN (scope admin) or read:TOKEN; YAML admin.token_file",
+  },
+  {
+    key: "dataDir",
+    flag: "data-dir",
+    kind: "string",
+    defaultText: DEFAULT_DATA_DIR,
+    metavar: "DIR",
+    description: "Folder for tapline's own state, such as the generated admin_token",
   },
   {
     key: "maxBodySize",
@@ -207,6 +227,11 @@ export function envName(flag: string): string {
 /** YAML key for a flag: `max-body-size` → `max_body_size`. */
 export function yamlKey(flag: string): string {
   return flag.replaceAll("-", "_");
+}
+
+/** Where an option sits in the YAML file: `["max_body_size"]`, `["admin", "token_file"]`. */
+export function yamlPathOf(option: GlobalOption): readonly string[] {
+  return option.yamlPath ?? [yamlKey(option.flag)];
 }
 
 /** Built-in defaults (the bottom layer). */

@@ -2,6 +2,7 @@
  * The validated configuration every other layer reads. Built by `loadConfig`
  * from defaults < YAML (`--config`) < `TAPLINE_*` environment < flags.
  */
+import type { AdminToken } from "../admin/tokens.ts";
 import type { PluginDeclaration } from "../plugins/types.ts";
 import type { LogFormat, LogLevel } from "../shared/logger.ts";
 import type { ListenAddress } from "../runtime/types.ts";
@@ -27,8 +28,19 @@ export interface ProxyConfig {
 /** The whole process configuration. Sizes are bytes, durations milliseconds. */
 export interface Config {
   proxies: ProxyConfig[];
-  /** Admin (health/metrics) listener; absent means no admin port. */
+  /** Admin listener (health, metrics, the token-protected API); absent means no admin port. */
   listenAdmin?: ListenAddress;
+  /** `--admin-token-file`: a file of admin API tokens (format in src/admin/token-file.ts). */
+  adminTokenFile?: string;
+  /**
+   * Tokens written in the config itself: YAML `admin.tokens`, `TAPLINE_ADMIN_TOKEN`. Absent when none.
+   * With the token file, they come from the highest source that names any (see mergeLayers).
+   */
+  adminTokens?: AdminToken[];
+  /** YAML `admin.allowed_hosts`: more Host names the admin listener answers; `*` answers any. */
+  adminAllowedHosts?: string[];
+  /** Folder for tapline's own state (the generated admin token); absent: DEFAULT_DATA_DIR, `./data`. */
+  dataDir?: string;
   healthPath: string;
   metricsPath: string;
   /** Per-body capture cap; forwarding is never cut. Default 100MB. */

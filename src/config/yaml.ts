@@ -8,8 +8,10 @@ import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "y
 import schema from "../../schemas/config.schema.json" with { type: "json" };
 import { describeError } from "../shared/describe-error.ts";
 import { ConfigError } from "../shared/errors.ts";
+import { tokenProblem } from "../admin/tokens.ts";
 import { addProxy, type ConfigLayer, emptyLayer, type Origin, setGlobal } from "./layer.ts";
-import { GLOBAL_OPTIONS, isUnsupportedFlag, parseOptionValue, yamlKey } from "./options.ts";
+import { parseAdminSection } from "./admin.ts";
+import { GLOBAL_OPTIONS, isUnsupportedFlag, parseOptionValue, yamlPathOf } from "./options.ts";
 import { parsePlugins } from "./plugins.ts";
 import { buildProxy, type ProxyKey, type RawProxy } from "./proxy.ts";
 
@@ -101,10 +103,10 @@ export function parseYamlConfig(text: string, file: string): ConfigLayer {
   const config = data as Record<string, unknown>;
   const layer = emptyLayer();
   for (const option of GLOBAL_OPTIONS) {
-    const key = yamlKey(option.flag);
-    const value = config[key];
+    const path = yamlPathOf(option);
+    const value = valueAt(config, path);
     if (value === undefined || value === null) continue;
-    const origin = originOf([key]);
+    const origin = originOf(path);
     try {
       setGlobal(layer, {
         key: option.key,
@@ -138,6 +140,9 @@ export function parseYamlConfig(text: string, file: string): ConfigLayer {
   if (Array.isArray(config.plugins)) {
     layer.plugins = parsePlugins(config.plugins as Record<string, unknown>[], { file, originOf, fail });
   }
+  if (config.admin !== undefined && config.admin !== null) {
+    parseAdminSection(config.admin as Record<string, unknown>, layer, { file, originOf, fail });
+  }
   return layer;
 }
 
@@ -169,6 +174,10 @@ function describeSchemaError(errors: ErrorObject[]): { path: PathSegment[]; onKe
     .map((s) => s.replaceAll("~1", "/").replaceAll("~0", "~"))
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
   const params = error.params as Record<string, unknown>;
+  if (path[0] === "admin" && path[path.length - 1] === "token" && error.keyword !== "type") {
+    // Said without the value: it is a secret.
+    return { path, onKey: false, message: `the token ${tokenProblem(String(error.data)) ?? "is invalid"}` };
+  }
   switch (error.keyword) {
     case "additionalProperties": {
       const key = String(params.additionalProperty);
@@ -254,6 +263,16 @@ function formatPath(path: readonly PathSegment[]): string {
 
 function rangeStart(node: unknown): number | undefined {
   return (node as Node | null | undefined)?.range?.[0];
+}
+
+/** The value at a path of nested mappings, or undefined. */
+function valueAt(data: Record<string, unknown>, path: readonly string[]): unknown {
+  let value: unknown = data;
+  for (const key of path) {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
 }
 
 function asList(value: unknown): string[] {

@@ -1,8 +1,12 @@
-/** The admin listener (--listen-admin): health and Prometheus metrics; proxy ports intercept nothing. */
+/**
+ * The admin listener (--listen-admin): health and Prometheus metrics; proxy ports intercept nothing; every
+ * other path needs a bearer token (generated into <data dir>/admin_token when none is configured).
+ */
 import assert from "node:assert/strict";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { getJson, request } from "./harness/client.ts";
+import { type ClientResponse, getJson, request } from "./harness/client.ts";
 import { marker, proxySpec, sleep, tearDown, tempDir } from "./harness/fixture.ts";
 import { assertAllValid, recordFor } from "./harness/records.ts";
 import { runtimes } from "./harness/runtimes.ts";
@@ -114,6 +118,157 @@ for (const runtime of runtimes) {
 
     test("records validate against the schema", T, () => {
       assert.ok(assertAllValid([join(dir, "api.jsonl"), join(dir, "other.jsonl")]) >= 5);
+    });
+  });
+}
+
+const READ_TOKEN = "read-token-for-conformance-0123456789";
+const ADMIN_TOKEN = "admin-token-for-conformance-0123456789";
+const ENV_TOKEN = "env-token-for-conformance-0123456789";
+
+/** The `{ error: { code, message } }` body of an admin API refusal, checked for shape and caching. */
+function refusal(res: ClientResponse, status: number, code: string): string {
+  const text = res.body.toString("utf8");
+  assert.equal(res.status, status, text);
+  assert.equal(res.headers["cache-control"], "no-store", text);
+  const body = JSON.parse(text) as { error: { code: string; message: string } };
+  assert.equal(body.error.code, code, text);
+  assert.equal(typeof body.error.message, "string");
+  return body.error.message;
+}
+
+for (const runtime of runtimes) {
+  describe(`${runtime}: admin API authentication`, { timeout: 120_000 }, () => {
+    let up: Upstream;
+    let tap: Tapline | undefined;
+    let dir: string;
+    let dataDir: string;
+    let token = "";
+    const admin = (path: string) => `http://127.0.0.1:${tap!.adminPort()}${path}`;
+    const bearer = (value: string) => ({ headers: { authorization: `Bearer ${value}` } });
+    const start = (args: string[], env: Record<string, string> = {}) =>
+      startTapline(
+        runtime,
+        ["--listen-admin", "127.0.0.1:0", "--proxy", proxySpec({ name: "api", upstream: up.url }), ...args],
+        { env },
+      );
+    const restart = async (args: string[], env: Record<string, string> = {}) => {
+      const previous = tap;
+      tap = undefined;
+      if (previous) assert.equal((await previous.stop()).code, 0, previous.stderrTail());
+      tap = await start(args, env);
+      return tap;
+    };
+
+    before(async () => {
+      up = await startUpstream("u1");
+      dir = tempDir();
+      // A folder that does not exist yet: tapline creates it.
+      dataDir = join(dir, "state", "tapline");
+      tap = await start(["--data-dir", dataDir]);
+    });
+
+    after(() => tearDown(tap, [up], dir));
+
+    test(
+      "without a configured token, <data dir>/admin_token is created with mode 0600 and is a bearer token",
+      T,
+      async () => {
+        const file = join(dataDir, "admin_token");
+        assert.equal(statSync(file).mode & 0o777, 0o600, "mode of admin_token");
+        token = readFileSync(file, "utf8").trim();
+        assert.match(token, /^[0-9a-f]{64}$/);
+        const logged = tap!.logs.find((l) => l.msg === "admin token generated");
+        assert.equal(logged?.["file"], file, tap!.stderrTail());
+        const res = await request(admin("/api/whoami"), bearer(token));
+        assert.equal(res.status, 200, res.body.toString("utf8"));
+        assert.deepEqual(JSON.parse(res.body.toString("utf8")), { scope: "admin" });
+        assert.equal(res.headers["cache-control"], "no-store");
+      },
+    );
+
+    test("401 without a token and with a wrong one, on known and unknown paths; 404 only with a token", T, async () => {
+      for (const path of ["/api/whoami", "/api/not-a-route", "/"]) {
+        const res = await request(admin(path));
+        refusal(res, 401, "unauthorized");
+        assert.match(String(res.headers["www-authenticate"]), /^Bearer\b/, path);
+        refusal(await request(admin(path), bearer("wrong-token-0123456789abcdef")), 401, "unauthorized");
+        refusal(await request(admin(path), bearer(token.slice(0, -1))), 401, "unauthorized");
+      }
+      refusal(await request(admin("/api/not-a-route"), bearer(token)), 404, "not_found");
+    });
+
+    test("a token in the query string is refused with 400, pointing at the Authorization header", T, async () => {
+      for (const query of ["token=abc", "access_token=abc", `q=${token}`]) {
+        const message = refusal(await request(admin(`/api/whoami?${query}`), bearer(token)), 400, "token_in_query");
+        assert.match(message, /Authorization/);
+      }
+      refusal(await request(admin(`/_health?token=${token}`)), 400, "token_in_query");
+    });
+
+    test(
+      "a foreign Host is refused with 403; localhost is answered; health and metrics answer any Host",
+      T,
+      async () => {
+        const port = tap!.adminPort();
+        const foreign = await request(admin("/api/whoami"), {
+          headers: { host: `rebind.example:${port}`, authorization: `Bearer ${token}` },
+        });
+        assert.match(refusal(foreign, 403, "host_not_allowed"), /^Host not allowed/);
+        const local = await request(admin("/api/whoami"), {
+          headers: { host: `localhost:${port}`, authorization: `Bearer ${token}` },
+        });
+        assert.equal(local.status, 200, local.body.toString("utf8"));
+        for (const path of ["/_health", "/_metrics"]) {
+          assert.equal((await request(admin(path), { headers: { host: "probe.example" } })).status, 200, path);
+        }
+      },
+    );
+
+    test("the token never appears on stderr", T, () => {
+      assert.ok(token.length === 64);
+      assert.ok(!tap!.stderr.includes(token), tap!.stderrTail());
+    });
+
+    test("a restart reuses the token file", T, async () => {
+      const file = join(dataDir, "admin_token");
+      const before = readFileSync(file, "utf8");
+      await restart(["--data-dir", dataDir]);
+      assert.equal(readFileSync(file, "utf8"), before);
+      assert.equal(statSync(file).mode & 0o777, 0o600);
+      assert.ok(tap!.logs.some((l) => l.msg === "admin token reused" && l["file"] === file), tap!.stderrTail());
+      assert.equal((await request(admin("/api/whoami"), bearer(token))).status, 200);
+      assert.ok(!tap!.stderr.includes(token), tap!.stderrTail());
+    });
+
+    test(
+      "a read token from --admin-token-file: whoami says read, a write is 403; nothing is generated",
+      T,
+      async () => {
+        const file = join(dir, "tokens");
+        writeFileSync(file, `# tokens\n${ADMIN_TOKEN}\nread:${READ_TOKEN}\n`, { mode: 0o600 });
+        const otherData = join(dir, "unused-data");
+        await restart(["--admin-token-file", file, "--data-dir", otherData]);
+        const read = await request(admin("/api/whoami"), bearer(READ_TOKEN));
+        assert.deepEqual(JSON.parse(read.body.toString("utf8")), { scope: "read" });
+        const write = await request(admin("/api/whoami"), { method: "POST", body: "{}", ...bearer(READ_TOKEN) });
+        assert.match(refusal(write, 403, "forbidden"), /^The read scope does not allow POST/);
+        assert.match(String(write.headers["www-authenticate"]), /insufficient_scope/);
+        const adminWrite = await request(admin("/api/whoami"), { method: "POST", body: "{}", ...bearer(ADMIN_TOKEN) });
+        refusal(adminWrite, 404, "not_found");
+        refusal(await request(admin("/api/whoami"), bearer(token)), 401, "unauthorized");
+        assert.equal(existsSync(otherData), false, "no data dir created when tokens are configured");
+        for (const secret of [READ_TOKEN, ADMIN_TOKEN]) assert.ok(!tap!.stderr.includes(secret), tap!.stderrTail());
+      },
+    );
+
+    test("TAPLINE_ADMIN_TOKEN is an admin token and never appears on stderr", T, async () => {
+      await restart(["--data-dir", join(dir, "env-data")], { TAPLINE_ADMIN_TOKEN: ENV_TOKEN });
+      const res = await request(admin("/api/whoami"), bearer(ENV_TOKEN));
+      assert.deepEqual(JSON.parse(res.body.toString("utf8")), { scope: "admin" });
+      refusal(await request(admin("/api/whoami"), bearer("wrong-token-0123456789abcdef")), 401, "unauthorized");
+      assert.equal(existsSync(join(dir, "env-data")), false);
+      assert.ok(!tap!.stderr.includes(ENV_TOKEN), tap!.stderrTail());
     });
   });
 }

@@ -202,5 +202,37 @@ for (const runtime of runtimes) {
         assert.equal((await tap.stop()).code, 0, tap.stderrTail());
       }
     });
+
+    test("a wrong admin token file exits 78 naming the file, line and column, and not the tokens", T, async () => {
+      const good = "good-admin-token-0123456789abcdef";
+      const file = join(dir, "admin-tokens");
+      writeFileSync(file, `${good}\nwirte:secret-part-0123456789abcdef\n`);
+      const r = await runTapline(runtime, [
+        "--listen-admin",
+        "127.0.0.1:0",
+        "--admin-token-file",
+        file,
+        "--proxy",
+        `name=api,listen_http=127.0.0.1:0,upstream=${upstream}`,
+      ]);
+      assert.equal(r.code, 78, show(r));
+      assert.ok(r.stderr.includes(`${file}:2:1: scope:`), `stderr names ${file}:2:1\n${show(r)}`);
+      for (const secret of [good, "secret-part", "wirte"]) assert.ok(!r.stderr.includes(secret), show(r));
+      assertNoStack(r);
+    });
+
+    test("--print-systemd leaves TAPLINE_ADMIN_TOKEN out of the unit", T, async () => {
+      const secret = "systemd-admin-token-0123456789abcdef";
+      const r = await runTapline(
+        runtime,
+        ["--print-systemd", "--listen-admin", ":9090", "--proxy", `name=api,listen_http=:8080,upstream=${upstream}`],
+        20_000,
+        { env: { TAPLINE_ADMIN_TOKEN: secret, TAPLINE_LOG_LEVEL: "warn" } },
+      );
+      assert.equal(r.code, 0, show(r));
+      assert.match(r.stdout, /^Environment=TAPLINE_LOG_LEVEL=warn$/m, show(r));
+      assert.match(r.stdout, /^# TAPLINE_ADMIN_TOKEN is set but not written here/m, show(r));
+      assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret), show(r));
+    });
   });
 }

@@ -4,6 +4,7 @@
  * listen on port 0 and never collide.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { removeDir, tempDir } from "./fixture.ts";
 import { repoRoot, type Runtime, taplineCommand } from "./runtimes.ts";
 
 /** One parsed JSON log line from tapline's stderr. */
@@ -31,9 +32,15 @@ export interface StartOptions {
 }
 
 const live = new Set<ChildProcess>();
+/**
+ * TAPLINE_DATA_DIR of every process a test does not give its own: tapline writes its generated admin token
+ * there, which must not land in the repository's ./data.
+ */
+const dataDir = tempDir("tapline-data-");
 // A crashed or interrupted test run must not leave tapline processes behind.
 process.on("exit", () => {
   for (const child of live) child.kill("SIGKILL");
+  removeDir(dataDir);
 });
 
 /** A running tapline process. */
@@ -58,7 +65,7 @@ export class Tapline {
     const { command, args: lead } = taplineCommand(runtime);
     this.child = spawn(command, [...lead, ...args], {
       cwd: options.cwd ?? repoRoot,
-      env: { ...process.env, NO_COLOR: "1", ...options.env },
+      env: { ...process.env, NO_COLOR: "1", TAPLINE_DATA_DIR: dataDir, ...options.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     live.add(this.child);
