@@ -6,6 +6,7 @@
  */
 import { parseDocument, visit } from "yaml";
 import type { Runtime } from "../runtime/types.ts";
+import { DEFAULT_DATA_DIR } from "../config/options.ts";
 import { UsageError } from "../shared/errors.ts";
 
 const USAGE =
@@ -60,11 +61,15 @@ export function parsePluginsArgs(argv: readonly string[]): PluginsArgs {
   return args;
 }
 
-/** The admin token: `--token-file`, else TAPLINE_ADMIN_TOKEN, else the one tapline generated in `./data`. */
+/**
+ * The admin token: `--token-file`, else TAPLINE_ADMIN_TOKEN, else the one
+ * tapline generated in its data directory (TAPLINE_DATA_DIR, else `./data`).
+ */
 async function tokenOf(args: PluginsArgs, runtime: Runtime): Promise<string | undefined> {
-  const fromEnv = runtime.env()["TAPLINE_ADMIN_TOKEN"];
+  const env = runtime.env();
+  const fromEnv = env["TAPLINE_ADMIN_TOKEN"];
   if (args.tokenFile === undefined && fromEnv) return fromEnv;
-  const file = args.tokenFile ?? "data/admin_token";
+  const file = args.tokenFile ?? `${(env["TAPLINE_DATA_DIR"] || DEFAULT_DATA_DIR).replace(/[/\\]+$/, "")}/admin_token`;
   try {
     return (await runtime.readTextFile(file)).split(/\r?\n/).find((line) => line.trim() !== "")?.trim();
   } catch {

@@ -15,7 +15,7 @@ import { resolveAgainst } from "../config/plugins.ts";
 import { DEFAULT_DATA_DIR } from "../config/options.ts";
 import { createPluginControl, RUNTIME_PLUGINS_FILE } from "./plugin-control.ts";
 import { dirOf, savedPluginSet, sourceHash } from "./plugin-files.ts";
-import { reloadFromFiles } from "./plugin-reload.ts";
+import { reloadFromFiles, watchPluginFiles } from "./plugin-reload.ts";
 import { loadPlugins } from "../plugins/loader.ts";
 import type { Listener, ProxyServer, Runtime } from "../runtime/types.ts";
 import type { S3Uploader } from "../s3/uploader.ts";
@@ -43,6 +43,9 @@ async function bind(what: string, address: ListenAddress, start: () => Promise<L
     });
   }
 }
+
+/** How long a replaced plugin set waits for its streams unless `--plugin-drain-timeout` says otherwise. */
+const DEFAULT_PLUGIN_DRAIN_MS = 10 * 60 * 1000;
 
 /** What a started tapline runs on. */
 export interface StartContext {
@@ -104,7 +107,7 @@ export async function startTapline(config: Config, context: StartContext): Promi
       await pipeline.flush();
       await pipeline.flush();
     },
-    drainTimeoutMs: 10 * 60 * 1000,
+    drainTimeoutMs: config.pluginDrainTimeout ?? DEFAULT_PLUGIN_DRAIN_MS,
     logger,
   });
   const pluginFiles = {
@@ -235,6 +238,7 @@ export async function startTapline(config: Config, context: StartContext): Promi
   const shutdown = (reason: string) =>
     stopping ??= (async () => {
       logger.info("shutting down", { reason, in_flight: activity.active });
+      stopWatching?.();
       for (const listener of listeners) await listener.stop();
       for (const server of servers) server.drain();
       // WebSockets have no natural end: both sides get a 1001 close, which shutdown then waits for.
@@ -275,6 +279,7 @@ export async function startTapline(config: Config, context: StartContext): Promi
 
   // SIGHUP reloads the plugins from their files, as a restart would load them.
   runtime.onReloadSignal(() => void reloadFromFiles(pluginFiles, "SIGHUP"));
+  const stopWatching = config.watch ? watchPluginFiles(pluginFiles) : undefined;
 
   logger.info("ready", {
     version: VERSION,

@@ -45,9 +45,9 @@ export function parseFlags(argv: readonly string[]): FlagResult {
     const name = match[1]!;
     const inline = match[2];
     const flag = `--${name}`;
-    const isBool = name === "auto-cert" || name === "insecure-skip-verify" || name === "print-systemd" ||
-      name === "help" || name === "h" || name === "version";
     const option = OPTION_BY_FLAG.get(name);
+    const isBool = option?.kind === "bool" || name === "print-systemd" || name === "help" || name === "h" ||
+      name === "version";
     if (!isBool && !option && name !== "proxy" && name !== "config") {
       if (isUnsupportedFlag(name)) throw new UsageError(`Flag ${flag} is not supported in this version of tapline yet`);
       throw new UsageError(`Unknown flag ${flag} (see --help for the list of flags)`);

@@ -164,6 +164,22 @@ export const GLOBAL_OPTIONS: readonly GlobalOption[] = [
     description: "How long shutdown waits for in-flight exchanges",
   },
   {
+    key: "watch",
+    flag: "watch",
+    kind: "bool",
+    defaultText: "false",
+    metavar: "",
+    description: "Reload the plugins when the config file or a plugin file changes",
+  },
+  {
+    key: "pluginDrainTimeout",
+    flag: "plugin-drain-timeout",
+    kind: "duration",
+    defaultText: "10m",
+    metavar: "DURATION",
+    description: "After a plugin reload, how long streams may keep the old plugins before they move to the new ones",
+  },
+  {
     key: "rotateSize",
     flag: "rotate-size",
     kind: "size",

@@ -53,6 +53,10 @@ export interface Config {
   flushInterval: number;
   /** How long shutdown waits for in-flight exchanges before closing them. Default 30 s. */
   shutdownTimeout: number;
+  /** Reload the plugins when the config file, the saved set or a plugin file changes. Absent: false. */
+  watch?: boolean;
+  /** How long a replaced plugin set may wait for its streams, ms; absent: 10 minutes. */
+  pluginDrainTimeout?: number;
   /** PEM file paths for `listen_https`. */
   cert?: string;
   key?: string;

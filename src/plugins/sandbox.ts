@@ -192,10 +192,15 @@ export class PluginSandbox {
    * rebuilt sandbox is set up the same way. Returns setup's result.
    */
   setup(configJson: string, timeoutMs: number): CallOutcome {
-    this.#setupJson = configJson;
-    this.#setupMs = timeoutMs;
     if (!this.hasSetup) return { ok: true, value: undefined };
-    return this.call("setup", `[${configJson}]`, timeoutMs);
+    const outcome = this.call("setup", `[${configJson}]`, timeoutMs);
+    // Remembered only once it worked: a rebuild after a setup that timed out
+    // must not run it again (it would time out again, and rebuild again, forever).
+    if (outcome.ok) {
+      this.#setupJson = configJson;
+      this.#setupMs = timeoutMs;
+    }
+    return outcome;
   }
 
   /**

@@ -6,6 +6,8 @@
 import assert from "node:assert/strict";
 import { createServer, request as httpRequest, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import WebSocket, { WebSocketServer } from "ws";
 import { request } from "./harness/client.ts";
@@ -126,7 +128,10 @@ for (const runtime of runtimes) {
     const put = (use: string) =>
       request(`http://127.0.0.1:${tap.adminPort()}/api/plugins`, {
         method: "PUT",
-        headers: { "content-type": "application/json" },
+        headers: {
+          "content-type": "application/json",
+          authorization: `Bearer ${readFileSync(join(dir, "data", "admin_token"), "utf8").trim()}`,
+        },
         body: JSON.stringify({ plugins: [{ id: "mark", use }] }),
         timeoutMs: 20_000,
       });
@@ -141,6 +146,8 @@ for (const runtime of runtimes) {
         config,
         "--listen-admin",
         "127.0.0.1:0",
+        "--data-dir",
+        join(dir, "data"),
         "--proxy",
         `name=live,listen_http=127.0.0.1:0,upstream=${up.url}`,
       ], { cwd: dir });

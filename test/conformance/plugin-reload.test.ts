@@ -33,10 +33,11 @@ for (const runtime of runtimes) {
     let dir: string;
     let config: string;
     const admin = (path: string) => `http://127.0.0.1:${tap.adminPort()}${path}`;
+    const token = () => readFileSync(join(dir, "data", "admin_token"), "utf8").trim();
     const api = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
       const res = await request(admin(path), {
         method,
-        headers: { "content-type": "application/json", ...headers },
+        headers: { "content-type": "application/json", authorization: `Bearer ${token()}`, ...headers },
         ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
         timeoutMs: 20_000,
       });
@@ -53,6 +54,8 @@ for (const runtime of runtimes) {
         config,
         "--listen-admin",
         "127.0.0.1:0",
+        "--data-dir",
+        join(dir, "data"),
         "--proxy",
         `name=api,listen_http=127.0.0.1:0,upstream=${up.url},log_jsonl=${dir}/`,
       ], { cwd: dir });
@@ -72,6 +75,19 @@ for (const runtime of runtimes) {
     });
 
     after(() => tearDown(tap, [up], dir));
+
+    test("the plugin routes need an admin token", T, async () => {
+      const anonymous = await request(admin("/api/plugins"), { timeoutMs: 5_000 });
+      assert.equal(anonymous.status, 401);
+      const put = await request(admin("/api/plugins"), {
+        method: "PUT",
+        headers: { authorization: "Bearer wrong-token-wrong-token" },
+        body: JSON.stringify(SET_B),
+        timeoutMs: 5_000,
+      });
+      assert.equal(put.status, 401, "a wrong token changes nothing");
+      assert.equal((await api("GET", "/api/plugins")).json["generation"], 1);
+    });
 
     test("GET /api/plugins shows the running set with its generation as ETag", T, async () => {
       const { status, etag, json } = await api("GET", "/api/plugins");
@@ -218,6 +234,8 @@ for (const runtime of runtimes) {
       const cli = (...args: string[]) =>
         runTapline(runtime, ["plugins", ...args, "--admin", `http://127.0.0.1:${tap.adminPort()}`], 30_000, {
           cwd: dir,
+          // Without --token-file the command reads <data dir>/admin_token, where this tapline keeps it.
+          env: { TAPLINE_DATA_DIR: join(dir, "data") },
         });
       const listed = await cli("list", "--json");
       assert.equal(listed.code, 0, listed.stderr);

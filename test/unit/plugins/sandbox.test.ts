@@ -97,6 +97,24 @@ test("an endless loop times out within its deadline and setup is replayed on the
   }
 });
 
+test("an endless loop in setup times out once: the rebuilt context does not run setup again", {
+  timeout: 10_000,
+}, async () => {
+  const { sandbox } = await sandboxOf(
+    "export function setup() { for (;;) {} }\nexport function onCapture(r) {}",
+    MEMORY,
+  );
+  try {
+    const started = performance.now();
+    const outcome = failure(sandbox.setup("{}", 50));
+    const elapsed = performance.now() - started;
+    assert.equal(outcome.kind, "timeout");
+    assert.ok(elapsed < 1000, `took ${elapsed} ms for a 50 ms deadline`);
+  } finally {
+    sandbox.dispose();
+  }
+});
+
 test("a catastrophic regular expression is stopped at its deadline", async () => {
   const { sandbox } = await loaded();
   try {
