@@ -51,11 +51,15 @@ export interface CaptureCounters {
   sseEvents: number;
 }
 
-/** Read the admin endpoint's metrics; undefined if it does not answer. */
-export async function captureCounters(adminPort: number, path = "/_metrics"): Promise<CaptureCounters | undefined> {
+/** Read the admin endpoint's metrics (sending `headers`, e.g. the admin token); undefined if it does not answer. */
+export async function captureCounters(
+  adminPort: number,
+  path = "/_metrics",
+  headers: Record<string, string> = {},
+): Promise<CaptureCounters | undefined> {
   let text: string;
   try {
-    const res = await fetch(`http://127.0.0.1:${adminPort}${path}`, { signal: AbortSignal.timeout(5000) });
+    const res = await fetch(`http://127.0.0.1:${adminPort}${path}`, { headers, signal: AbortSignal.timeout(5000) });
     if (!res.ok) return undefined;
     text = await res.text();
   } catch {
