@@ -29,7 +29,7 @@ class StreamUpstream {
   readonly #ws: WebSocketServer;
 
   constructor() {
-    this.server = createServer((req, res) => {
+    this.server = createServer((_req, res) => {
       res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
       res.write(": open\n\n");
       this.streams.push(res);
