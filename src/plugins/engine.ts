@@ -20,6 +20,45 @@ export interface Engine {
   limit: number;
 }
 
+let compiling: Promise<WebAssembly.Module | undefined> | undefined;
+
+/** Whether a compiled WebAssembly module is QuickJS (and not, say, sql.js compiled at the same moment). */
+const isQuickJS = (module: WebAssembly.Module) =>
+  WebAssembly.Module.exports(module).some((entry) => entry.name.startsWith("QTS_"));
+
+/**
+ * The compiled QuickJS WebAssembly module, shared by every engine of the
+ * process: engines differ only in their memory, and compiling is most of a
+ * sandbox's load (measured on Bun: ~250 ms per sandbox and slow first calls,
+ * against under 25 ms from a compiled module), which a plugin reload pays for
+ * every plugin. The singlefile variant keeps its bytes to itself, so the
+ * module is taken from one load as it is compiled; when that fails, every
+ * engine compiles its own, as before.
+ */
+function compiledModule(): Promise<WebAssembly.Module | undefined> {
+  return compiling ??= (async () => {
+    const instantiate = WebAssembly.instantiate;
+    let captured: WebAssembly.Module | undefined;
+    const capturing = async function (this: unknown, ...args: unknown[]) {
+      const result: unknown = await Reflect.apply(instantiate, WebAssembly, args);
+      const module = (result as { module?: unknown } | null)?.module;
+      if (module instanceof WebAssembly.Module && isQuickJS(module)) captured ??= module;
+      return result;
+    };
+    WebAssembly.instantiate = capturing as typeof WebAssembly.instantiate;
+    try {
+      const pages = ENGINE_BASE_MEMORY / PAGE;
+      const memory = new WebAssembly.Memory({ initial: pages, maximum: pages + 16 });
+      await newQuickJSWASMModuleFromVariant(newVariant(variant, { wasmMemory: memory }));
+    } catch {
+      // Every engine then compiles its own module, as it would without sharing.
+    } finally {
+      WebAssembly.instantiate = instantiate;
+    }
+    return captured;
+  })();
+}
+
 /**
  * Loads a fresh QuickJS module whose memory can never exceed `limit` bytes
  * (rounded down to whole 64 KiB pages, at least ENGINE_BASE_MEMORY + 1 MiB).
@@ -27,6 +66,8 @@ export interface Engine {
 export async function loadEngine(limit: number): Promise<Engine> {
   const pages = Math.max(Math.floor(limit / PAGE), ENGINE_BASE_MEMORY / PAGE + 16);
   const memory = new WebAssembly.Memory({ initial: ENGINE_BASE_MEMORY / PAGE, maximum: pages });
-  const module = await newQuickJSWASMModuleFromVariant(newVariant(variant, { wasmMemory: memory }));
+  const wasmModule = await compiledModule();
+  const options = wasmModule ? { wasmMemory: memory, wasmModule } : { wasmMemory: memory };
+  const module = await newQuickJSWASMModuleFromVariant(newVariant(variant, options));
   return { module, memory, limit: pages * PAGE };
 }
