@@ -5,7 +5,7 @@
  * exported hooks), validates the instance config against the manifest's schema
  * and runs `setup`. Every failure is a ConfigError naming the plugin and where.
  */
-import { Ajv, type ErrorObject } from "ajv";
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import manifestSchema from "../../schemas/plugin-manifest.schema.json" with { type: "json" };
 import { ConfigError, type ConfigLocation } from "../shared/errors.ts";
 import type { Logger } from "../shared/logger.ts";
@@ -25,6 +25,24 @@ export interface LoadOptions {
 }
 
 const ajv = new Ajv({ allErrors: false, strict: false });
+
+/** Compiled config schemas by their JSON text: compiling one takes 20-70 ms, and a reload loads every plugin again. */
+const validators = new Map<string, ValidateFunction>();
+/** Schemas kept at most; past it the cache starts over (a process sees a handful of plugin versions). */
+const MAX_VALIDATORS = 128;
+
+/** The validator of a manifest's `config_schema`, compiled once per distinct schema. */
+function configValidator(schema: Record<string, unknown>): ValidateFunction {
+  const key = JSON.stringify(schema);
+  let validate = validators.get(key);
+  if (validate === undefined) {
+    // Its own Ajv instance: schemas of different plugins may reuse the same $id.
+    validate = new Ajv({ allErrors: false, strict: false }).compile(schema);
+    if (validators.size >= MAX_VALIDATORS) validators.clear();
+    validators.set(key, validate);
+  }
+  return validate;
+}
 const checkManifest = ajv.compile(manifestSchema);
 
 /** `plugins[2]` style label of a declaration, with its id. */
@@ -164,7 +182,7 @@ export async function loadPlugin(declaration: PluginDeclaration, options: LoadOp
     if (typed.config_schema) {
       let validate;
       try {
-        validate = new Ajv({ allErrors: false, strict: false }).compile(typed.config_schema);
+        validate = configValidator(typed.config_schema);
       } catch (error) {
         fail(declaration, `invalid config_schema in the manifest of ${file}: ${(error as Error).message}`);
       }
