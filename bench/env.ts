@@ -90,6 +90,53 @@ export function loadOptionSpecs(defaults: { port: string; out: string; quietWait
   } as const;
 }
 
+/** A numeric option's value. @throws naming the option when it is not a number of at least `min`. */
+export function numberOption(name: string, text: string, min: number): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < min) throw new Error(`Invalid --${name} "${text}": expected a number ≥ ${min}`);
+  return n;
+}
+
+/** The values `loadOptionSpecs` declares, as parseArgs returns them. */
+export interface LoadOptionValues {
+  duration: string;
+  warmup: string;
+  connections: string;
+  "proxy-core": string;
+  "load-core": string;
+  port: string;
+  out: string;
+  keep: boolean;
+  "quiet-wait": string;
+}
+
+/** The options every load benchmark shares, checked. */
+export interface LoadOptions {
+  duration: number;
+  warmup: number;
+  connections: number;
+  proxyCore: string | undefined;
+  loadCore: string | undefined;
+  port: number;
+  quietWait: number;
+  out: string;
+  keep: boolean;
+}
+
+/** The options `loadOptionSpecs` declares, checked; `minDuration` in seconds. */
+export function loadOptions(values: LoadOptionValues, minDuration = 1): LoadOptions {
+  return {
+    duration: numberOption("duration", values.duration, minDuration),
+    warmup: numberOption("warmup", values.warmup, 0),
+    connections: numberOption("connections", values.connections, 1),
+    ...pinnedCores(values["proxy-core"], values["load-core"]),
+    port: numberOption("port", values.port, 1),
+    quietWait: numberOption("quiet-wait", values["quiet-wait"], 0),
+    out: resolve(values.out),
+    keep: values.keep,
+  };
+}
+
 /** taskset CPU lists for the proxy and the load; both undefined (unpinned) on a machine with one CPU. */
 export function pinnedCores(proxyCore: string, loadCore: string): {
   proxyCore: string | undefined;

@@ -15,13 +15,15 @@
  *     [--port 18480] [--quiet-wait 5] [--out FILE] [--keep]
  */
 import { readFileSync, rmSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
   benchVersions,
   listOption,
+  type LoadOptions,
+  loadOptions,
   loadOptionSpecs,
-  pinnedCores,
+  numberOption,
   repoRoot,
   reportStamp,
   requireTools,
@@ -66,19 +68,10 @@ const HEADERS = [
   "Cookie: session=7f3c9a1e5b; theme=dark",
 ];
 
-interface Options {
+interface Options extends LoadOptions {
   runtimes: RuntimeName[];
   scenarios: PluginScenarioName[];
-  duration: number;
-  warmup: number;
   latency: number;
-  connections: number;
-  proxyCore: string | undefined;
-  loadCore: string | undefined;
-  port: number;
-  quietWait: number;
-  out: string;
-  keep: boolean;
 }
 
 function parseOptions(root: string): Options {
@@ -90,23 +83,11 @@ function parseOptions(root: string): Options {
       latency: { type: "string", default: "3" },
     },
   });
-  const number = (name: string, text: string, min: number): number => {
-    const n = Number(text);
-    if (!Number.isFinite(n) || n < min) throw new Error(`Invalid --${name} "${text}": expected a number ≥ ${min}`);
-    return n;
-  };
   return {
     runtimes: listOption(values.runtimes, RUNTIME_NAMES, "runtime"),
     scenarios: listOption(values.scenarios, PLUGIN_SCENARIO_NAMES, "scenario"),
-    duration: number("duration", values.duration, 1),
-    warmup: number("warmup", values.warmup, 0),
-    latency: number("latency", values.latency, 0),
-    connections: number("connections", values.connections, 1),
-    ...pinnedCores(values["proxy-core"], values["load-core"]),
-    port: number("port", values.port, 1),
-    quietWait: number("quiet-wait", values["quiet-wait"], 0),
-    out: resolve(values.out),
-    keep: values.keep,
+    latency: numberOption("latency", values.latency, 0),
+    ...loadOptions(values),
   };
 }
 

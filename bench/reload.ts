@@ -14,13 +14,15 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
   benchVersions,
   listOption,
+  type LoadOptions,
+  loadOptions,
   loadOptionSpecs,
-  pinnedCores,
+  numberOption,
   repoRoot,
   reportStamp,
   requireTools,
@@ -74,18 +76,9 @@ const SETS = [
 /** One reload a second, the first half a second into the run. */
 const RELOAD_EVERY_MS = 1000;
 
-interface Options {
+interface Options extends LoadOptions {
   runtimes: RuntimeName[];
   rounds: number;
-  duration: number;
-  warmup: number;
-  connections: number;
-  proxyCore: string | undefined;
-  loadCore: string | undefined;
-  port: number;
-  quietWait: number;
-  out: string;
-  keep: boolean;
 }
 
 function parseOptions(root: string): Options {
@@ -96,23 +89,11 @@ function parseOptions(root: string): Options {
       rounds: { type: "string", default: "3" },
     },
   });
-  const number = (name: string, text: string, min: number): number => {
-    const n = Number(text);
-    if (!Number.isFinite(n) || n < min) throw new Error(`Invalid --${name} "${text}": expected a number ≥ ${min}`);
-    return n;
-  };
   return {
     runtimes: listOption(values.runtimes, RUNTIME_NAMES, "runtime"),
-    rounds: Math.round(number("rounds", values.rounds, 1)),
+    rounds: Math.round(numberOption("rounds", values.rounds, 1)),
     // Under 2 s a B round would hold at most one reload.
-    duration: number("duration", values.duration, 2),
-    warmup: number("warmup", values.warmup, 0),
-    connections: number("connections", values.connections, 1),
-    ...pinnedCores(values["proxy-core"], values["load-core"]),
-    port: number("port", values.port, 1),
-    quietWait: number("quiet-wait", values["quiet-wait"], 0),
-    out: resolve(values.out),
-    keep: values.keep,
+    ...loadOptions(values, 2),
   };
 }
 

@@ -10,6 +10,7 @@ import { loadPlugins } from "../../../src/plugins/loader.ts";
 import { PluginGenerations, PluginSetError } from "../../../src/plugins/generations.ts";
 import type { PluginDeclaration } from "../../../src/plugins/types.ts";
 import type { HttpRecord } from "../../../src/shared/record.ts";
+import { httpRecord } from "./bundled-fixture.ts";
 import { declaration, pluginSource, stubLogger } from "./inline-fixture.ts";
 
 /** Sources by file name: `tag-<n>.js` tags records with `n`; `broken.js` does not compile. */
@@ -53,23 +54,9 @@ async function started(first: PluginDeclaration[], drainTimeoutMs = 60_000) {
   return { generations, route: routes[0]!, settled: () => settled, lines };
 }
 
-const RECORD: HttpRecord = {
-  type: "http",
-  v: 1,
-  id: "11111111-2222-4333-8444-555555555555",
-  route_name: "api",
-  timestamp: "2026-11-21T03:40:00.000Z",
-  duration_ms: 1.5,
-  ttfb_request_ms: 0.1,
-  ttfb_response_ms: 1,
-  client_ip: "127.0.0.1:40000",
-  upstream: "http://127.0.0.1:9000",
-  request: { method: "GET", url: "/items", headers: { Host: ["proxy.test"] }, body_size: 0 },
-};
-
 /** The tag a chain's onCapture puts on a record. */
 async function tagOf(chain: HookChain | undefined): Promise<unknown> {
-  const result = await chain!.runCapture({ ...RECORD });
+  const result = await chain!.runCapture(httpRecord() as unknown as HttpRecord);
   return result.record?.type === "http" ? result.record.tags?.["set"] : undefined;
 }
 
