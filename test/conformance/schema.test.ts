@@ -83,7 +83,15 @@ const sseKeys: Record<keyof SseEventRecord, true> = {
   plugin_generation: true,
 };
 /** Optional fields per record type (`?` in record.ts); everything else is required. */
-const httpOptional = ["correlation_id", "response", "error", "disconnected", "sse_events", "tags"] as const;
+const httpOptional = [
+  "correlation_id",
+  "response",
+  "error",
+  "disconnected",
+  "sse_events",
+  "tags",
+  "plugin_generation",
+] as const;
 const frameOptional = [
   "payload",
   "payload_truncated",
@@ -91,8 +99,9 @@ const frameOptional = [
   "close_code",
   "close_reason",
   "tags",
+  "plugin_generation",
 ] as const;
-const sseOptional = ["data_truncated", "id_field", "retry", "tags"] as const;
+const sseOptional = ["data_truncated", "id_field", "retry", "tags", "plugin_generation"] as const;
 const bodyKeys: Record<keyof CapturedBody, true> = {
   body: true,
   body_size: true,
@@ -154,6 +163,7 @@ function fullRecord(): HttpRecord {
     disconnected: true,
     sse_events: 3,
     tags: { plugin: { any: ["thing"] } },
+    plugin_generation: 3,
   };
 }
 
@@ -176,6 +186,7 @@ function fullFrame(): WebSocketFrameRecord {
     close_code: 4000,
     close_reason: "bye",
     tags: { plugin: 1 },
+    plugin_generation: 3,
   };
 }
 
@@ -195,6 +206,7 @@ function fullSse(): SseEventRecord {
     id_field: "42",
     retry: 3000,
     tags: { plugin: "x" },
+    plugin_generation: 3,
   };
 }
 
