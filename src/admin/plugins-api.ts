@@ -80,9 +80,10 @@ export function pluginRoutes(control: PluginControl): Hono {
 
   /** The running list with one entry replaced, added (`entry`) or removed (undefined). */
   const withEntry = (id: string, entry: Record<string, unknown> | undefined) => {
-    const entries = control.entries().filter((existing) => existing["id"] !== id);
-    const at = control.entries().findIndex((existing) => existing["id"] === id);
-    if (entry !== undefined) entries.splice(at === -1 ? entries.length : at, 0, entry);
+    const entries = control.entries();
+    const at = entries.findIndex((existing) => existing["id"] === id);
+    if (at === -1) entries.push(...(entry ? [entry] : []));
+    else entries.splice(at, 1, ...(entry ? [entry] : []));
     return { plugins: entries };
   };
 

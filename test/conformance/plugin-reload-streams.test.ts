@@ -6,13 +6,11 @@
 import assert from "node:assert/strict";
 import { createServer, request as httpRequest, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import WebSocket, { WebSocketServer } from "ws";
 import { request } from "./harness/client.ts";
 import { sleep, tearDown, tempDir } from "./harness/fixture.ts";
-import { metric, metricsText, writeConfig, writePlugins } from "./harness/plugin-config.ts";
+import { adminArgs, adminToken, metric, metricsText, writeConfig, writePlugins } from "./harness/plugin-config.ts";
 import { runtimes } from "./harness/runtimes.ts";
 import { startTapline, type Tapline } from "./harness/tapline.ts";
 
@@ -130,7 +128,7 @@ for (const runtime of runtimes) {
         method: "PUT",
         headers: {
           "content-type": "application/json",
-          authorization: `Bearer ${readFileSync(join(dir, "data", "admin_token"), "utf8").trim()}`,
+          authorization: `Bearer ${adminToken(dir)}`,
         },
         body: JSON.stringify({ plugins: [{ id: "mark", use }] }),
         timeoutMs: 20_000,
@@ -144,10 +142,7 @@ for (const runtime of runtimes) {
       tap = await startTapline(runtime, [
         "--config",
         config,
-        "--listen-admin",
-        "127.0.0.1:0",
-        "--data-dir",
-        join(dir, "data"),
+        ...adminArgs(dir),
         "--proxy",
         `name=live,listen_http=127.0.0.1:0,upstream=${up.url}`,
       ], { cwd: dir });

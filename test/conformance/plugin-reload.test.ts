@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { Agent } from "node:http";
 import { request } from "./harness/client.ts";
 import { tearDown, tempDir } from "./harness/fixture.ts";
-import { metric, metricsText, writeConfig, writePlugins } from "./harness/plugin-config.ts";
+import { adminArgs, adminToken, metric, metricsText, writeConfig, writePlugins } from "./harness/plugin-config.ts";
 import { readRecords } from "./harness/records.ts";
 import { runtimes } from "./harness/runtimes.ts";
 import { runTapline, startTapline, type Tapline } from "./harness/tapline.ts";
@@ -33,7 +33,7 @@ for (const runtime of runtimes) {
     let dir: string;
     let config: string;
     const admin = (path: string) => `http://127.0.0.1:${tap.adminPort()}${path}`;
-    const token = () => readFileSync(join(dir, "data", "admin_token"), "utf8").trim();
+    const token = () => adminToken(dir);
     const api = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
       const res = await request(admin(path), {
         method,
@@ -52,10 +52,7 @@ for (const runtime of runtimes) {
       startTapline(runtime, [
         "--config",
         config,
-        "--listen-admin",
-        "127.0.0.1:0",
-        "--data-dir",
-        join(dir, "data"),
+        ...adminArgs(dir),
         "--proxy",
         `name=api,listen_http=127.0.0.1:0,upstream=${up.url},log_jsonl=${dir}/`,
       ], { cwd: dir });

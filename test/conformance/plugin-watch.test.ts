@@ -1,11 +1,9 @@
 /** `--watch`: editing a plugin file swaps it within 2 s; a broken edit is logged and the running set stays. */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { request } from "./harness/client.ts";
 import { sleep, tearDown, tempDir } from "./harness/fixture.ts";
-import { writeConfig, writePlugins } from "./harness/plugin-config.ts";
+import { adminArgs, adminToken, writeConfig, writePlugins } from "./harness/plugin-config.ts";
 import { runtimes } from "./harness/runtimes.ts";
 import { startTapline, type Tapline } from "./harness/tapline.ts";
 import { startUpstream, type Upstream } from "./harness/upstream.ts";
@@ -20,7 +18,7 @@ for (const runtime of runtimes) {
     let tap: Tapline;
     let dir: string;
     const running = async () => {
-      const token = readFileSync(join(dir, "data", "admin_token"), "utf8").trim();
+      const token = adminToken(dir);
       const res = await request(`http://127.0.0.1:${tap.adminPort()}/api/plugins`, {
         headers: { authorization: `Bearer ${token}` },
         timeoutMs: 5_000,
@@ -47,10 +45,7 @@ for (const runtime of runtimes) {
         "--config",
         config,
         "--watch",
-        "--listen-admin",
-        "127.0.0.1:0",
-        "--data-dir",
-        join(dir, "data"),
+        ...adminArgs(dir),
         "--proxy",
         `name=api,listen_http=127.0.0.1:0,upstream=${up.url}`,
       ]);

@@ -4,7 +4,7 @@
  * and render a SQLite capture database as text so a test can assert that a
  * string never reached it.
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { request } from "./client.ts";
 import { metricSamples } from "./plugin-upstream.ts";
@@ -22,6 +22,16 @@ export function writeConfig(dir: string, name: string, config: unknown): string 
   const file = join(dir, name);
   writeFileSync(file, JSON.stringify(config, null, 2) + "\n");
   return file;
+}
+
+/** Flags for an admin port whose data directory (and so its generated admin token) is `<dir>/data`. */
+export function adminArgs(dir: string): string[] {
+  return ["--listen-admin", "127.0.0.1:0", "--data-dir", join(dir, "data")];
+}
+
+/** The admin token a tapline started with `adminArgs(dir)` generated. */
+export function adminToken(dir: string): string {
+  return readFileSync(join(dir, "data", "admin_token"), "utf8").trim();
 }
 
 /** The admin `/_metrics` text of a running tapline. */
