@@ -26,25 +26,14 @@ import { patchHeaders, type RawHeaders } from "../shared/raw-headers.ts";
 import type { CaptureRecord } from "../shared/record.ts";
 import type { PluginInstance } from "./instance.ts";
 import { isValidRecord } from "./record-check.ts";
+import { bodyArgs, recordArgs, viewArg } from "./hook-args.ts";
+import { mergeRecord } from "./reads.ts";
 import type { RequestPatch, ResponsePatch } from "./types.ts";
 
 type Hooked = Record<HookName, PluginInstance[]>;
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
-
-/**
- * JSON of a view handed to several hooks (the request to onResponse, the body
- * hooks and every event of a stream): serialized once, here. Views are not
- * changed once an exchange has passed onRequest.
- */
-const viewJson = new WeakMap<object, string>();
-
-function jsonOf(view: object): string {
-  let json = viewJson.get(view);
-  if (json === undefined) viewJson.set(view, json = JSON.stringify(view));
-  return json;
-}
 
 /** The plugin set a chain belongs to: its number, and who is still using it. */
 export interface ChainOwner {
@@ -135,7 +124,7 @@ export class PluginChain implements HookChain, RecordHook {
     if (this.#moved?.chain) return this.#moved.chain.runRequest(view, headers, context);
     const decision: RequestDecision = { method: view.method, url: view.url, headers, capture: true };
     for (const plugin of this.hooks.onRequest) {
-      const outcome = plugin.invoke("onRequest", `[${JSON.stringify(view)}]`, context);
+      const outcome = plugin.invoke("onRequest", `[${viewArg(plugin.reads, "request", view)}]`, context);
       if (!outcome.ok) {
         if (plugin.fail === "closed") return this.#refuse(decision, plugin);
         continue;
@@ -173,14 +162,15 @@ export class PluginChain implements HookChain, RecordHook {
   runBody(hook: BodyHookName, call: BodyHookCall, context: HookContext): { text: string | undefined } | Refusal {
     if (this.#moved) return this.#moved.chain?.runBody(hook, call, context) ?? { text: undefined };
     let changed: string | undefined;
-    let rest: string | undefined;
     for (const plugin of this.hooks[hook]) {
       if (call.size > plugin.limits.body || !plugin.wantsBody(call.contentType)) {
         plugin.metrics.bodiesSkipped++;
         continue;
       }
-      rest ??= call.response ? `${JSON.stringify(call.response)},${jsonOf(call.request)}` : jsonOf(call.request);
-      const outcome = plugin.invoke(hook, `[${JSON.stringify(changed ?? call.text)},${rest}]`, context);
+      const request = viewArg(plugin.reads, "request", call.request, true);
+      const rest = call.response ? `${viewArg(plugin.reads, "response", call.response)},${request}` : request;
+      const args = bodyArgs(changed ?? call.text, rest);
+      const outcome = plugin.invoke(hook, args.json, context, args.lifted);
       if (!outcome.ok) {
         if (plugin.fail === "closed") return this.#refused(plugin);
         continue;
@@ -206,9 +196,9 @@ export class PluginChain implements HookChain, RecordHook {
     if (this.#moved) return this.#moved.chain?.runResponse(head, request, context) ?? head;
     const result = { ...head };
     const view = responseView(head);
-    const requestJson = jsonOf(request);
     for (const plugin of this.hooks.onResponse) {
-      const outcome = plugin.invoke("onResponse", `[${JSON.stringify(view)},${requestJson}]`, context);
+      const args = `[${viewArg(plugin.reads, "response", view)},${viewArg(plugin.reads, "request", request, true)}]`;
+      const outcome = plugin.invoke("onResponse", args, context);
       if (!outcome.ok) {
         if (plugin.fail === "closed") return this.#refused(plugin);
         continue;
@@ -254,8 +244,8 @@ export class PluginChain implements HookChain, RecordHook {
   runSseEvent(event: SseEventView, request: RequestView, context: HookContext): SseEventView | null | undefined {
     if (this.#moved) return this.#moved.chain?.runSseEvent(event, request, context);
     let current: SseEventView | undefined;
-    const requestJson = jsonOf(request);
     for (const plugin of this.hooks.onSseEvent) {
+      const requestJson = viewArg(plugin.reads, "request", request, true);
       const outcome = plugin.invoke("onSseEvent", `[${JSON.stringify(current ?? event)},${requestJson}]`, context);
       if (!outcome.ok) {
         if (plugin.fail === "closed") return null;
@@ -312,23 +302,26 @@ export class PluginChain implements HookChain, RecordHook {
   async runCapture(record: CaptureRecord): Promise<{ record: CaptureRecord | null; droppedBy?: string }> {
     if (this.#moved) return this.#moved.chain?.runCapture(record) ?? { record };
     let current = record;
-    let json: string | undefined;
     for (const plugin of this.hooks.onCapture) {
       await plugin.whenReady();
-      json ??= JSON.stringify(current);
       const context: HookContext = {
         routeName: this.routeName,
         connectionId: connectionOf(current),
         generation: this.generation,
       };
-      const outcome = plugin.invoke("onCapture", `[${json}]`, context);
+      const args = recordArgs(plugin.reads, current);
+      const outcome = plugin.invoke("onCapture", args.json, context, args.lifted);
       if (!outcome.ok) {
         if (plugin.fail === "closed") return this.#dropped(plugin);
         continue;
       }
-      const value = outcome.value;
+      let value = outcome.value;
       if (value === undefined) continue;
       if (value === null) return this.#dropped(plugin);
+      // A plugin that read part of the record returns that part: merged onto the whole.
+      if (isObject(value) && !plugin.reads.all) {
+        value = mergeRecord(current as unknown as Record<string, unknown>, value);
+      }
       if (!isObject(value) || value.type !== current.type || value.id !== current.id || !isValidRecord(value)) {
         plugin.failed(
           "onCapture",
@@ -339,7 +332,6 @@ export class PluginChain implements HookChain, RecordHook {
         continue;
       }
       current = value as unknown as CaptureRecord;
-      json = undefined;
     }
     return { record: current };
   }

@@ -8,7 +8,8 @@
 import type { HookContext } from "../core/hooks.ts";
 import type { Logger } from "../shared/logger.ts";
 import type { PluginMetrics } from "./metrics.ts";
-import type { PluginSandbox } from "./sandbox.ts";
+import type { LiftedTexts, PluginSandbox } from "./sandbox.ts";
+import { Reads } from "./reads.ts";
 import { type FailMode, type FailureKind, type PluginLimits, type PluginManifest, TEXT_BODY_TYPES } from "./types.ts";
 import { type HookName } from "../core/hooks.ts";
 import { mediaTypeMatches } from "./media-type.ts";
@@ -32,6 +33,8 @@ export interface PluginInstanceOptions {
   /** The hooks this instance uses. */
   hooks: readonly HookName[];
   bodyContentTypes: readonly string[] | undefined;
+  /** What the hooks read; default everything. */
+  reads?: Reads;
   metrics: PluginMetrics;
   logger: Logger;
 }
@@ -45,6 +48,7 @@ export class PluginInstance {
   readonly routes: readonly string[] | undefined;
   readonly hooks: ReadonlySet<HookName>;
   readonly bodyContentTypes: readonly string[];
+  readonly reads: Reads;
   readonly metrics: PluginMetrics;
   readonly #logger: Logger;
   #sandbox: PluginSandbox | undefined;
@@ -61,6 +65,7 @@ export class PluginInstance {
     this.routes = options.routes;
     this.hooks = new Set(options.hooks);
     this.bodyContentTypes = options.bodyContentTypes ?? TEXT_BODY_TYPES;
+    this.reads = options.reads ?? Reads.ALL;
     this.metrics = options.metrics;
     this.#logger = options.logger;
   }
@@ -117,8 +122,8 @@ export class PluginInstance {
     return this.#sandbox?.whenReady() ?? Promise.resolve();
   }
 
-  /** Calls a hook with `argsJson` (a JSON array) under the hook's deadline. */
-  invoke(hook: HookName, argsJson: string, context: HookContext): HookOutcome {
+  /** Calls a hook with `argsJson` (a JSON array) and `lifted` texts under the hook's deadline. */
+  invoke(hook: HookName, argsJson: string, context: HookContext, lifted?: LiftedTexts): HookOutcome {
     const metrics = this.metrics;
     metrics.calls[hook] = (metrics.calls[hook] ?? 0) + 1;
     const sandbox = this.#sandbox;
@@ -126,7 +131,7 @@ export class PluginInstance {
     const timeout = hook === "onCapture" ? this.limits.captureMs : this.limits.hookMs;
     this.#context = context;
     const started = performance.now();
-    const outcome = sandbox.call(hook, argsJson, timeout);
+    const outcome = sandbox.call(hook, argsJson, timeout, lifted);
     metrics.seconds += (performance.now() - started) / 1000;
     this.#context = undefined;
     if (outcome.ok) {

@@ -13,6 +13,7 @@ import { BUNDLED_PLUGINS } from "./bundled.ts";
 import { type EmitHandler, PluginInstance } from "./instance.ts";
 import { PluginMetrics } from "./metrics.ts";
 import { PluginSandbox } from "./sandbox.ts";
+import { Reads } from "./reads.ts";
 import { type PluginDeclaration, type PluginManifest, type SetupResult } from "./types.ts";
 import { HOOK_NAMES, type HookName } from "../core/hooks.ts";
 
@@ -195,7 +196,7 @@ export async function loadPlugin(declaration: PluginDeclaration, options: LoadOp
     }
     const setup = sandbox.setup(JSON.stringify(declaration.config), declaration.limits.setupMs);
     if (!setup.ok) fail(declaration, `setup of ${label(declaration)} failed: ${setup.message}`);
-    const narrowed = narrow(declaration, exported, setup.value);
+    const narrowed = narrow(declaration, exported, setup.value, typed.reads);
     const id = declaration.id;
     instance = new PluginInstance({
       id,
@@ -205,6 +206,7 @@ export async function loadPlugin(declaration: PluginDeclaration, options: LoadOp
       routes: declaration.routes,
       hooks: narrowed.hooks,
       bodyContentTypes: narrowed.bodyContentTypes,
+      reads: narrowed.reads,
       metrics: new PluginMetrics(id),
       logger: options.logger,
     });
@@ -221,11 +223,22 @@ function narrow(
   declaration: PluginDeclaration,
   exported: HookName[],
   value: unknown,
-): { hooks: HookName[]; bodyContentTypes: string[] | undefined } {
-  if (value === undefined || value === null) return { hooks: exported, bodyContentTypes: undefined };
+  manifestReads: string[] | undefined,
+): { hooks: HookName[]; bodyContentTypes: string[] | undefined; reads: Reads } {
+  const readsOf = (list: unknown, what: string) => {
+    try {
+      return Reads.parse(list);
+    } catch (error) {
+      fail(declaration, `${what} of ${label(declaration)}: ${(error as Error).message}`);
+    }
+  };
+  const manifestRead = readsOf(manifestReads, "manifest");
+  if (value === undefined || value === null) {
+    return { hooks: exported, bodyContentTypes: undefined, reads: manifestRead };
+  }
   const result = value as SetupResult;
   if (typeof result !== "object" || Array.isArray(result)) {
-    fail(declaration, `setup of ${label(declaration)} must return undefined or {hooks?, body_content_types?}`);
+    fail(declaration, `setup of ${label(declaration)} must return undefined or {hooks?, body_content_types?, reads?}`);
   }
   let hooks = exported;
   if (result.hooks !== undefined) {
@@ -247,7 +260,8 @@ function narrow(
       `setup of ${label(declaration)} returned invalid body_content_types: media types such as "text/*"`,
     );
   }
-  return { hooks, bodyContentTypes: types };
+  const reads = result.reads === undefined ? manifestRead : readsOf(result.reads, "setup result");
+  return { hooks, bodyContentTypes: types, reads };
 }
 
 /** Loads every declared plugin in order; on a failure the ones loaded are freed. */

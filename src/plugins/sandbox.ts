@@ -12,6 +12,7 @@
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from "quickjs-emscripten-core";
 import { ConfigError } from "../shared/errors.ts";
 import { type Engine, loadEngine } from "./engine.ts";
+import { type LeanHostFunction, QuickJSBridge } from "./quickjs-bridge.ts";
 import { HOOK_NAMES, type HookName } from "../core/hooks.ts";
 
 /** QuickJS stack limit: deeper recursion is a catchable stack overflow, not a host crash. */
@@ -69,6 +70,7 @@ const GUARDED_BUILTINS = `[
 /** Runs before the plugin: keeps private copies of what the dispatcher needs, then installs the globals. */
 const BOOTSTRAP = `(() => {
   const parse = JSON.parse, stringify = JSON.stringify, apply = Reflect.apply, define = Object.defineProperty;
+  const includes = String.prototype.includes, split = String.prototype.split;
   const hostEmit = globalThis.__tapline_emit, hostLog = globalThis.__tapline_log, hostNow = globalThis.__tapline_now;
   const overdue = globalThis.__tapline_overdue;
   delete globalThis.__tapline_emit; delete globalThis.__tapline_log; delete globalThis.__tapline_now;
@@ -76,7 +78,7 @@ const BOOTSTRAP = `(() => {
   const BUDGET = 64;
   let budget = BUDGET, expired = false;
   const spend = (weight) => {
-    if (expired || ((budget -= weight) <= 0 && (budget = BUDGET, expired = overdue()))) {
+    if (expired || ((budget -= weight) <= 0 && (budget = BUDGET, expired = overdue() !== undefined))) {
       throw new Error("interrupted: deadline exceeded");
     }
   };
@@ -102,12 +104,36 @@ const BOOTSTRAP = `(() => {
     debug: (...a) => hostLog("debug", text(a)), warn: (...a) => hostLog("warn", text(a)),
     error: (...a) => hostLog("error", text(a)),
   };
-  return (fn, json) => {
+  // Arguments: the hook, a JSON array, the paths of lifted texts (one per
+  // line) and the texts. Long strings (bodies) cross as they are instead of
+  // inside the JSON: "@" puts a text first among the arguments, "0.response.body"
+  // sets a property of an argument. The answer is always a string, so the
+  // host reads it without asking its type: "" for undefined, "s" + a string
+  // without NUL (no JSON to write), else "j" + JSON.
+  return (fn, json, paths, ...texts) => {
     budget = BUDGET;
     expired = false;
-    const r = apply(fn, undefined, parse(json));
+    let args = parse(json);
+    if (paths !== "") {
+      const list = apply(split, paths, ["\\n"]);
+      for (let i = 0; i < list.length; i++) {
+        const path = list[i];
+        if (path === "@") {
+          args = [texts[i], ...args];
+          continue;
+        }
+        const keys = apply(split, path, ["."]);
+        let target = args;
+        for (let k = 0; k < keys.length - 1; k++) target = target[keys[k]];
+        target[keys[keys.length - 1]] = texts[i];
+      }
+    }
+    const r = apply(fn, undefined, args);
     if (r instanceof Promise) throw new TypeError("hooks must be synchronous: this one returned a Promise");
-    return r === undefined ? undefined : stringify(r);
+    if (r === undefined) return "";
+    if (typeof r === "string" && !apply(includes, r, ["\\0"])) return "s" + r;
+    const j = stringify(r);
+    return j === undefined ? "" : "j" + j;
   };
 })()`;
 
@@ -115,6 +141,7 @@ const BOOTSTRAP = `(() => {
 interface Live {
   runtime: QuickJSRuntime;
   context: QuickJSContext;
+  bridge: QuickJSBridge;
   dispatch: QuickJSHandle;
   hooks: Map<HookName | "setup", QuickJSHandle>;
   manifest: unknown;
@@ -127,6 +154,34 @@ function locate(error: Record<string, unknown>, fileName: string): { line?: numb
   const match = new RegExp(`${escaped}:(\\d+):(\\d+)`).exec(stack);
   if (match) return { line: Number(match[1]), column: Number(match[2]) };
   return typeof error.lineNumber === "number" ? { line: error.lineNumber } : {};
+}
+
+/**
+ * Strings passed beside the JSON arguments, each with where it goes: `@`
+ * (before the other arguments) or a dotted path from an argument index
+ * (`0.response.body`). None may hold a NUL character (C strings end there):
+ * build them with `liftText`.
+ */
+export interface LiftedTexts {
+  paths: string[];
+  texts: string[];
+}
+
+/**
+ * Adds `text` to `lifted` for `path` and returns true, or returns false when
+ * it must stay inside the JSON (it holds a NUL character).
+ */
+export function liftText(lifted: LiftedTexts, path: string, text: string): boolean {
+  if (text.includes("\0")) return false;
+  lifted.paths.push(path);
+  lifted.texts.push(text);
+  return true;
+}
+
+/** The dispatcher's answer: "" (undefined), "s" + a string, or "j" + JSON. */
+function decodeAnswer(answer: string): unknown {
+  if (answer === "") return undefined;
+  return answer[0] === "s" ? answer.slice(1) : JSON.parse(answer.slice(1));
 }
 
 /** A QuickJS sandbox running one plugin module. Create with `PluginSandbox.load`. */
@@ -204,35 +259,35 @@ export class PluginSandbox {
   }
 
   /**
-   * Calls an exported function with `argsJson` (a JSON array) and returns its
-   * result parsed. Never throws: failures come back classified.
+   * Calls an exported function with `argsJson` (a JSON array) and the
+   * `lifted` texts put in place (see `liftText`), and returns its result
+   * parsed. Never throws: failures come back classified.
    */
-  call(name: HookName | "setup", argsJson: string, timeoutMs: number): CallOutcome {
+  call(name: HookName | "setup", argsJson: string, timeoutMs: number, lifted?: LiftedTexts): CallOutcome {
     const live = this.#live;
     if (!live) {
       return { ok: false, kind: "unavailable", message: "sandbox is being rebuilt after running out of memory" };
     }
     const fn = live.hooks.get(name);
     if (!fn) return { ok: true, value: undefined };
-    const { context } = live;
+    const { context, bridge } = live;
+    const texts = [argsJson, lifted?.paths.join("\n") ?? "", ...(lifted?.texts ?? [])];
     this.#interrupted = false;
     this.#deadline = performance.now() + timeoutMs;
     let outcome: CallOutcome;
     try {
-      const arg = context.newString(argsJson);
-      const result = context.callFunction(live.dispatch, context.undefined, fn, arg);
-      arg.dispose();
-      if (result.error) {
-        outcome = this.#failure(context, result.error);
-        result.error.dispose();
+      const result = bridge.call(live.dispatch, context.undefined, [fn], texts);
+      if (result.error !== undefined) {
+        const error = bridge.handle(result.error);
+        outcome = this.#failure(context, error);
+        error.dispose();
       } else {
-        const value = result.value;
-        const json = context.typeof(value) === "string" ? context.getString(value) : undefined;
-        value.dispose();
+        const answer = bridge.readString(result.value);
+        bridge.free(result.value);
         // A plugin that caught the deadline error and returned anyway still overran.
         outcome = this.#interrupted
           ? { ok: false, kind: "timeout", message: "deadline exceeded" }
-          : { ok: true, value: json === undefined ? undefined : JSON.parse(json) };
+          : { ok: true, value: decodeAnswer(answer) };
       }
     } catch (error) {
       // The module itself failed (an abort from exhausted memory): it cannot be used again.
@@ -329,19 +384,27 @@ export class PluginSandbox {
     });
     const hooks = new Map<HookName | "setup", QuickJSHandle>();
     let dispatch: QuickJSHandle | undefined;
+    let bridge: QuickJSBridge | undefined;
     try {
-      const emit = context.newFunction("emit", (json) => {
-        host.emit(context.getString(json));
-      });
+      bridge = new QuickJSBridge(context);
+      const emitJson: LeanHostFunction = (args) => {
+        host.emit(args[0] ?? "null");
+        return undefined;
+      };
+      bridge.makeLean(emitJson);
+      const emit = context.newFunction("emit", emitJson as never);
       const log = context.newFunction("log", (level, message) => {
         host.log(context.getString(level), context.getString(message));
       });
       const now = context.newFunction("now", () => context.newNumber(performance.now()));
-      const overdue = context.newFunction("overdue", () => {
-        if (performance.now() <= this.#deadline) return context.false;
+      // Lean: answers "1" once the deadline has passed, else undefined.
+      const isOverdue: LeanHostFunction = () => {
+        if (performance.now() <= this.#deadline) return undefined;
         this.#interrupted = true;
-        return context.true;
-      });
+        return "1";
+      };
+      bridge.makeLean(isOverdue);
+      const overdue = context.newFunction("overdue", isOverdue as never);
       context.setProp(context.global, "__tapline_overdue", overdue);
       overdue.dispose();
       context.setProp(context.global, "__tapline_emit", emit);
@@ -391,10 +454,11 @@ export class PluginSandbox {
       } finally {
         namespace.dispose();
       }
-      return { runtime, context, dispatch, hooks, manifest };
+      return { runtime, context, bridge, dispatch, hooks, manifest };
     } catch (error) {
       for (const fn of hooks.values()) fn.dispose();
       dispatch?.dispose();
+      bridge?.dispose();
       context.dispose();
       runtime.dispose();
       throw error;
@@ -406,6 +470,7 @@ export class PluginSandbox {
   #release(live: Live): void {
     for (const fn of live.hooks.values()) fn.dispose();
     live.dispatch.dispose();
+    live.bridge.dispose();
     live.context.dispose();
     live.runtime.dispose();
   }

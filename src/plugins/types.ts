@@ -34,6 +34,8 @@ export interface PluginManifest {
   config_schema?: Record<string, unknown>;
   /** Failure mode when the declaration gives none. Default `open`. */
   fail?: FailMode;
+  /** The parts of their arguments the hooks read (see reads.ts); default everything. */
+  reads?: string[];
 }
 
 /**
@@ -49,6 +51,8 @@ export interface SetupResult {
    * `application/*+json`). Default: TEXT_BODY_TYPES.
    */
   body_content_types?: string[];
+  /** Narrows the manifest's `reads` for this instance's config (see reads.ts). */
+  reads?: string[];
 }
 
 /** Body media types the body hooks see by default. */

@@ -32,6 +32,7 @@ export interface SourceOptions {
   hooks: HookName[];
   fail?: FailMode;
   config_schema?: Record<string, unknown>;
+  reads?: string[];
 }
 
 /** A plugin module: a manifest built from `options` followed by `body` (which exports the hooks). */
@@ -43,6 +44,7 @@ export function pluginSource(options: SourceOptions, body: string): string {
     hooks: options.hooks,
     ...(options.config_schema ? { config_schema: options.config_schema } : {}),
     ...(options.fail ? { fail: options.fail } : {}),
+    ...(options.reads ? { reads: options.reads } : {}),
   };
   return `export const manifest = ${JSON.stringify(manifest)};\n${body}\n`;
 }

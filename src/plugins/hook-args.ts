@@ -1,0 +1,77 @@
+/**
+ * The arguments of a hook call as they cross into a sandbox: only what the
+ * plugin reads (reads.ts), as JSON, with long texts lifted out of the JSON so
+ * QuickJS neither parses nor unescapes them (a 1 KiB body inside a record's
+ * JSON costs QuickJS's parser several µs; as a string of its own it is
+ * copied once).
+ */
+import { type LiftedTexts, liftText } from "./sandbox.ts";
+import type { Reads } from "./reads.ts";
+
+/** Texts shorter than this stay inside the JSON: lifting has a fixed cost too. */
+const LIFT_MIN_CHARS = 256;
+
+/**
+ * JSON of a view handed to several hooks (the request to onResponse, the body
+ * hooks and every event of a stream) for plugins that read all of it:
+ * serialized once, here. Views are not changed once an exchange has passed
+ * onRequest.
+ */
+const viewJson = new WeakMap<object, string>();
+
+/** JSON of a request or response view as `reads` lets the plugin see it. */
+export function viewArg(reads: Reads, part: "request" | "response", view: object, shared = false): string {
+  if (!reads.all) return JSON.stringify(reads.view(part, view));
+  if (!shared) return JSON.stringify(view);
+  let json = viewJson.get(view);
+  if (json === undefined) viewJson.set(view, json = JSON.stringify(view));
+  return json;
+}
+
+/** The record fields that can hold long text, by part. */
+const TEXT_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  request: ["body", "body_decoded"],
+  response: ["body", "body_decoded"],
+};
+const TOP_TEXT_FIELDS = ["data", "payload"] as const;
+
+type Plain = Record<string, unknown>;
+
+/**
+ * The `onCapture` arguments for `record`: its JSON with long texts lifted
+ * out (to be put back by the sandbox's dispatcher at `0.<path>`).
+ */
+export function recordArgs(reads: Reads, record: object): { json: string; lifted: LiftedTexts | undefined } {
+  const seen = reads.record(record) as Plain;
+  const lifted: LiftedTexts = { paths: [], texts: [] };
+  let copy: Plain | undefined;
+  for (const key of TOP_TEXT_FIELDS) {
+    const text = seen[key];
+    if (typeof text === "string" && text.length >= LIFT_MIN_CHARS && liftText(lifted, `0.${key}`, text)) {
+      copy ??= { ...seen };
+      delete copy[key];
+    }
+  }
+  for (const [part, fields] of Object.entries(TEXT_FIELDS)) {
+    const value = seen[part];
+    if (typeof value !== "object" || value === null) continue;
+    let partCopy: Plain | undefined;
+    for (const field of fields) {
+      const text = (value as Plain)[field];
+      if (typeof text === "string" && text.length >= LIFT_MIN_CHARS && liftText(lifted, `0.${part}.${field}`, text)) {
+        partCopy ??= { ...(value as Plain) };
+        delete partCopy[field];
+      }
+    }
+    if (partCopy) (copy ??= { ...seen })[part] = partCopy;
+  }
+  const json = `[${JSON.stringify(copy ?? seen)}]`;
+  return { json, lifted: lifted.paths.length > 0 ? lifted : undefined };
+}
+
+/** The arguments of a body hook: the body lifted first, then the JSON views `rest`. */
+export function bodyArgs(text: string, rest: string): { json: string; lifted: LiftedTexts | undefined } {
+  const lifted: LiftedTexts = { paths: [], texts: [] };
+  if (liftText(lifted, "@", text)) return { json: `[${rest}]`, lifted };
+  return { json: `[${JSON.stringify(text)},${rest}]`, lifted: undefined };
+}
