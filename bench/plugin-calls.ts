@@ -84,9 +84,13 @@ async function sandbox(source: string, config?: unknown): Promise<PluginSandbox>
   if (config !== undefined) {
     const out = s.setup(JSON.stringify(config), 1000);
     if (!out.ok) throw new Error(`setup failed: ${out.message}`);
+    readsOf.set(s, Reads.parse((out.value as { reads?: string[] } | undefined)?.reads));
   }
   return s;
 }
+
+/** What each plugin's setup said it reads: the chain passes only that. */
+const readsOf = new WeakMap<PluginSandbox, Reads>();
 
 function bundled(name: string): string {
   return readFileSync(join(root, "plugins", name, "plugin.js"), "utf8");
@@ -103,11 +107,15 @@ export function ${hook}(x) { ${body} }`;
  */
 function time(label: string, s: PluginSandbox, hook: "onRequest" | "onResponseBody" | "onCapture", args: unknown[]) {
   // As the chain passes them (src/plugins/hook-args.ts): bodies lifted out of the JSON.
+  const reads = readsOf.get(s) ?? Reads.ALL;
   const crossing = hook === "onCapture" && args.length === 1
-    ? recordArgs(Reads.ALL, args[0] as object)
+    ? recordArgs(reads, args[0] as object)
     : hook === "onResponseBody"
     ? bodyArgs(args[0] as string, JSON.stringify(args.slice(1)).slice(1, -1))
-    : { json: JSON.stringify(args), lifted: undefined };
+    : {
+      json: JSON.stringify(hook === "onRequest" ? args.map((a) => reads.view("request", a as object)) : args),
+      lifted: undefined,
+    };
   const { json, lifted } = crossing;
   for (const until = performance.now() + 1000; performance.now() < until;) s.call(hook, json, 1000, lifted);
   const t0 = performance.now();

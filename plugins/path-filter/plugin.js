@@ -45,21 +45,50 @@ export const manifest = {
   fail: "open",
 };
 
-let include = [];
-let exclude = [];
+/** {prefixes, set}: literal `^...` prefixes tested here, the other patterns as one host.patterns set (or null). */
+let include = null;
+let exclude = null;
 /** Upper-case method names, or null for any method. */
 let methods = null;
 /** Exact status codes, classes (1-5) and whether records without a response are kept; null when unset. */
 let status = null;
 
+/** `^/api/` and the like: a literal prefix needs no regular expression engine. */
+const LITERAL_PREFIX = /^\^([^\\^$.|?*+()[\]{}]*)$/;
+
+/**
+ * Compiles a list of path patterns: literal prefixes are kept as strings,
+ * the rest run on the host's linear-time engine (`host.patterns`), so a
+ * pattern such as `(a+)+$` cannot stall the proxy. Null when the list is empty.
+ */
 function compile(list, field) {
-  return (list ?? []).map((source, i) => {
+  if (!list || list.length === 0) return null;
+  const prefixes = [];
+  const sources = [];
+  for (const source of list) {
+    const literal = LITERAL_PREFIX.exec(source);
+    if (literal) prefixes.push(literal[1]);
+    else sources.push(source);
+  }
+  let set = null;
+  if (sources.length > 0) {
     try {
-      return new RegExp(source);
+      set = host.patterns.compile(sources);
     } catch (error) {
-      throw new Error(`${field}[${i}]: invalid regular expression: ${error.message}`);
+      // host.patterns numbers the patterns it was given: map back to the config's index.
+      const message = String(error.message);
+      const at = /^patterns\[(\d+)\]: (.*)$/s.exec(message);
+      if (!at) throw new Error(`${field}: ${message}`);
+      throw new Error(`${field}[${list.indexOf(sources[Number(at[1])])}]: ${at[2]}`);
     }
-  });
+  }
+  return { prefixes, set };
+}
+
+/** Whether a compiled list matches the path. */
+function matches(compiled, path) {
+  for (const prefix of compiled.prefixes) if (path.startsWith(prefix)) return true;
+  return compiled.set !== null && host.patterns.test(path, compiled.set);
 }
 
 function parseStatus(list) {
@@ -84,16 +113,16 @@ export function setup(config) {
   methods = c.methods && c.methods.length > 0 ? new Set(c.methods.map((m) => String(m).toUpperCase())) : null;
   status = c.status && c.status.length > 0 ? parseStatus(c.status) : null;
   const hooks = [];
-  if (include.length > 0 || exclude.length > 0 || methods !== null) hooks.push("onRequest");
+  if (include !== null || exclude !== null || methods !== null) hooks.push("onRequest");
   if (status !== null) hooks.push("onCapture");
-  return { hooks };
+  return { hooks, reads: ["request.method", "request.path", "response.status", "error"] };
 }
 
 export function onRequest(req) {
   if (methods !== null && !methods.has(req.method.toUpperCase())) return { capture: false };
   const path = req.path;
-  if (include.length > 0 && !include.some((re) => re.test(path))) return { capture: false };
-  if (exclude.some((re) => re.test(path))) return { capture: false };
+  if (include !== null && !matches(include, path)) return { capture: false };
+  if (exclude !== null && matches(exclude, path)) return { capture: false };
   return undefined;
 }
 

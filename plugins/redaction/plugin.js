@@ -4,9 +4,14 @@
  * traffic while JSONL, SQLite and S3 see redacted data. Fails closed by
  * default: a record the plugin could not redact is dropped, never written.
  *
- * QuickJS regular expressions are far slower than V8's, so the built-in
- * patterns run as one combined expression per field (see PATTERNS), header
- * values are scanned in one joined pass, and empty fields are skipped.
+ * The patterns run on the host through `host.patterns`, which is far faster
+ * than QuickJS's own engine: the built-in ones are tapline's
+ * (`host.patterns.builtin`, one compiled set, scanned once per field, header
+ * values joined into one scan), custom ones run on the host's linear-time
+ * engine, so no pattern can stall the proxy. Checks an expression states
+ * badly (Luhn sums, digit counts, octet values, an e-mail's local part) are
+ * done here, on each match. Only the record fields the targets need cross
+ * into the sandbox (`reads`, see setup).
  */
 
 const TARGETS = ["headers", "query", "request.body", "response.body", "sse", "ws"];
@@ -14,43 +19,49 @@ const TARGETS = ["headers", "query", "request.body", "response.body", "sse", "ws
 const DEFAULT_HEADERS = ["authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"];
 
 /**
- * Built-in patterns: `first` is the class of their first character, `source`
- * the expression. QuickJS tries an expression at every position and has no
- * first-character optimisation, so each pattern consumes its first character
- * before any lookbehind, and the combined expression starts with a lookahead
- * on the union of first characters: most positions then cost one class test.
+ * What each built-in pattern finds (the expressions are tapline's:
+ * src/plugins/patterns/builtin-patterns.ts), and the check a match must pass.
  * None matches a line feed, so header values can be joined with "\n" and
- * scanned at once. Checks a regular expression cannot express well (Luhn,
- * octet and digit counts) are done on each match.
+ * scanned at once.
  */
 const PATTERNS = {
   // header.payload.signature in base64url, the header starting with eyJ ('{"').
-  jwt: { first: "e", source: "eyJ(?<![A-Za-z0-9_-]eyJ)[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*" },
+  jwt: {},
   // A case-insensitive "Bearer" and an RFC 6750 b64token of at least 8 characters.
-  bearer: { first: "Bb", source: "[Bb](?<![A-Za-z0-9][Bb])[Ee][Aa][Rr][Ee][Rr][ \\t]+[A-Za-z0-9._~+/-]{8,}=*" },
-  // From the @ (or its URL encoding %40, for query strings); the local part is added by `scan`.
-  email: { first: "@%", source: "(?:@|%40)[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}(?![A-Za-z0-9-])" },
-  // 13-19 digits starting 2-6 (the card networks), single spaces or dashes between; Luhn-checked.
-  credit_card: { first: "2-6", source: "[2-6](?<![\\d-][2-6])(?:[ -]?\\d){12,18}(?!\\d)" },
+  bearer: {},
+  // From the @ (or its URL encoding %40); `scan` adds the local part before it.
+  email: {},
+  // 13-19 digits starting 2-6 (the card networks), single spaces or dashes between.
+  credit_card: { check: (m) => luhn(m.replace(/[ -]/g, "")) },
   // ddd-dd-dddd without the never-issued 000, 666, 9xx areas, 00 groups or 0000 serials.
-  ssn: {
-    first: "\\d",
-    source: "\\d(?<![\\w-]\\d)\\d\\d(?<!000|666|9\\d\\d)-(?!00)\\d\\d-(?!0000)\\d{4}(?![\\w-])",
-  },
-  // Four dot-separated octets, each at most 255 (checked on the match), not part of a longer dotted run.
-  ipv4: { first: "\\d", source: "\\d(?<![\\w.]\\d)\\d{0,2}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}(?!\\.?\\d)" },
+  ssn: {},
+  // Four dot-separated octets, not part of a longer dotted run.
+  ipv4: { check: (m) => m.split(".").every((octet) => Number(octet) <= 255) },
   // +<country> and groups split by one space, dot or dash; (555) 123-4567; 1-555-123-4567; 555.123.4567.
-  // 10-15 digits (checked on the match).
   phone: {
-    first: "+(\\d",
-    source: "[+(\\d](?<![\\w+.-][+(\\d])(?:(?<=\\+)\\d+(?:[ .-]?\\(\\d+\\)|[ .-]\\d+)*" +
-      "|(?<=\\()\\d{3}\\) ?\\d{3}[.-]\\d{4}" +
-      "|(?<=1)[ .-](?:\\(\\d{3}\\) ?|\\d{3}[.-])\\d{3}[.-]\\d{4}" +
-      "|(?<=\\d)\\d\\d[.-]\\d{3}[.-]\\d{4})(?![\\w-])",
+    check: (m) => {
+      const n = countDigits(m);
+      return n >= 10 && n <= 15;
+    },
   },
 };
-/** Order of alternatives: earlier ones win when several match at the same place. */
+/** Order in the set: earlier ones win when several match at the same place. */
 const PATTERN_NAMES = ["jwt", "bearer", "email", "credit_card", "ssn", "ipv4", "phone"];
+
+/** What each target lets the plugin read (reads:), so nothing else crosses into the sandbox. */
+const TARGET_READS = {
+  headers: [],
+  query: ["request.url"],
+  "request.body": ["request.body", "request.body_base64", "request.body_decoded", "request.body_decoded_base64"],
+  "response.body": [
+    "response.body",
+    "response.body_base64",
+    "response.body_decoded",
+    "response.body_decoded_base64",
+  ],
+  sse: ["data"],
+  ws: ["payload", "payload_base64", "close_reason"],
+};
 
 export const manifest = {
   name: "redaction",
@@ -106,11 +117,11 @@ export const manifest = {
 
 /** Lower-case header names to blank out. */
 let headerNames = new Set();
-/** The combined built-in expression, or null when no pattern is enabled. */
-let combined = null;
-/** Pattern name of each capture group of `combined`, by group number - 1. */
-let groupNames = [];
-/** Compiled custom patterns: {re, replacement}. */
+/** host.patterns set of the enabled built-in patterns, or null when none is. */
+let builtinSet = null;
+/** Pattern name of each entry of `builtinSet`. */
+let builtinNames = [];
+/** Compiled custom patterns: {set, replacement}. */
 let custom = [];
 let where = new Set();
 /** Set by replacers: whether the last `scrub` changed anything. */
@@ -146,37 +157,26 @@ function isLocal(c) {
     c === 37 || c === 43 || c === 45;
 }
 
-function octetsValid(text) {
-  return text.split(".").every((octet) => Number(octet) <= 255);
-}
-
-/** Replaces built-in pattern matches, checking each; sets `changed` when it replaced something. */
+/** Replaces built-in pattern matches that pass their checks; sets `changed` when it replaced something. */
 function scan(text) {
-  const re = combined;
-  re.lastIndex = 0;
+  const found = host.patterns.scan(text, builtinSet);
+  if (found.length === 0) return text;
   let out = "";
   let last = 0;
   let hits = 0;
-  let m;
-  while ((m = re.exec(text)) !== null) {
-    const match = m[0];
-    let start = m.index;
-    let i = 1;
-    while (m[i] === undefined) i++;
-    const name = groupNames[i - 1];
+  for (let k = 0; k < found.length; k += 3) {
+    let start = found[k];
+    const end = found[k + 1];
+    const name = builtinNames[found[k + 2]];
+    const check = PATTERNS[name].check;
+    if (check && !check(text.slice(start, end))) continue;
     if (name === "email") {
+      const at = start;
       while (start > last && isLocal(text.charCodeAt(start - 1))) start--;
-      if (start === m.index) continue;
-    } else if (name === "credit_card") {
-      if (!luhn(match.replace(/[ -]/g, ""))) continue;
-    } else if (name === "phone") {
-      const n = countDigits(match);
-      if (n < 10 || n > 15) continue;
-    } else if (name === "ipv4") {
-      if (!octetsValid(match)) continue;
+      if (start === at) continue;
     }
     out += text.slice(last, start) + "[REDACTED:" + name + "]";
-    last = m.index + match.length;
+    last = end;
     hits++;
   }
   if (hits === 0) return text;
@@ -187,9 +187,9 @@ function scan(text) {
 /** Redacts pattern matches in text; sets `changed` when it replaced something. */
 function scrub(text) {
   let out = text;
-  if (combined !== null) out = scan(out);
+  if (builtinSet !== null) out = scan(out);
   for (const rule of custom) {
-    const next = out.replace(rule.re, rule.replacement);
+    const next = host.patterns.replaceAll(out, rule.set, rule.replacement);
     if (next !== out) {
       changed = true;
       out = next;
@@ -198,29 +198,37 @@ function scrub(text) {
   return out;
 }
 
-const hasPatterns = () => combined !== null || custom.length > 0;
+const hasPatterns = () => builtinSet !== null || custom.length > 0;
 
-/** Compiles the patterns once and asks for onCapture only when something is configured. */
+/**
+ * Compiles the patterns once, and asks for onCapture only when something is
+ * configured and for only the record fields its targets need.
+ */
 export function setup(config) {
   const c = config ?? {};
   headerNames = new Set((c.headers ?? DEFAULT_HEADERS).map((h) => String(h).toLowerCase()));
   where = new Set(c.in ?? TARGETS);
-  const enabled = PATTERN_NAMES.filter((name) => (c.patterns ?? PATTERN_NAMES).includes(name));
-  groupNames = enabled;
-  const firsts = enabled.map((name) => PATTERNS[name].first).join("");
-  const alternatives = enabled.map((name) => `(${PATTERNS[name].source})`).join("|");
-  combined = enabled.length > 0 ? new RegExp(`(?=[${firsts}])(?:${alternatives})`, "g") : null;
+  builtinNames = PATTERN_NAMES.filter((name) => (c.patterns ?? PATTERN_NAMES).includes(name));
+  builtinSet = builtinNames.length > 0 ? host.patterns.builtin(builtinNames) : null;
   custom = (c.custom ?? []).map((rule, i) => {
-    let re;
+    let set;
     try {
-      re = new RegExp(rule.pattern, "g" + (rule.flags ?? "").replace(/g/g, ""));
+      set = host.patterns.compile([{ source: rule.pattern, flags: rule.flags ?? "" }]);
     } catch (error) {
-      throw new Error(`custom[${i}].pattern: invalid regular expression: ${error.message}`);
+      const reason = String(error.message).replace(/^patterns\[\d+\]: /, "");
+      throw new Error(`custom[${i}].pattern: ${reason}`);
     }
-    return { re, replacement: rule.replacement ?? `[REDACTED:${rule.name}]` };
+    return { set, replacement: rule.replacement ?? `[REDACTED:${rule.name}]` };
   });
   const useful = headerNames.size > 0 || (hasPatterns() && where.size > 0);
-  return { hooks: useful ? ["onCapture"] : [] };
+  if (!useful) return { hooks: [] };
+  const reads = new Set();
+  if (headerNames.size > 0 || (where.has("headers") && hasPatterns())) {
+    reads.add("request.headers");
+    reads.add("response.headers");
+  }
+  if (hasPatterns()) { for (const target of where) for (const field of TARGET_READS[target]) reads.add(field); }
+  return { hooks: ["onCapture"], reads: [...reads] };
 }
 
 /**

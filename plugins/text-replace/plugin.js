@@ -88,13 +88,14 @@ function compileRule(rule, i) {
     const literal = rule.match;
     return (text) => text.includes(literal) ? text.split(literal).join(replace) : text;
   }
-  let re;
+  // On the host's linear-time engine (host.patterns): no pattern can stall the proxy.
+  let set;
   try {
-    re = new RegExp(parts.source, [...new Set(parts.flags)].join(""));
+    set = host.patterns.compile([{ source: parts.source, flags: parts.flags.replace(/g/g, "") }]);
   } catch (error) {
-    throw new Error(`rules[${i}].match: invalid regular expression: ${error.message}`);
+    throw new Error(`rules[${i}].match: ${String(error.message).replace(/^patterns\[\d+\]: /, "")}`);
   }
-  return (text) => text.replace(re, replace);
+  return (text) => host.patterns.replaceAll(text, set, replace);
 }
 
 /** `text/*`, `application/*+json`, `*\/*` or an exact media type, as a test on a lower-case media type. */

@@ -90,10 +90,16 @@ export class QuickJSBridge {
     callbacks.callFunction = (ctx, self, argc, argv, fnId) => {
       const fn = internals.getFunction(fnId);
       if (!this.#lean.has(fn)) return original(ctx, self, argc, argv, fnId);
-      const args = new Array<string>(argc);
-      for (let i = 0; i < argc; i++) args[i] = this.readString(this.#ffi.QTS_ArgvGetJSValueConstPointer(argv, i));
-      const result = (fn as LeanHostFunction)(args);
-      return result === undefined ? 0 : this.newString(result);
+      try {
+        const args = new Array<string>(argc);
+        for (let i = 0; i < argc; i++) args[i] = this.readString(this.#ffi.QTS_ArgvGetJSValueConstPointer(argv, i));
+        const result = (fn as LeanHostFunction)(args);
+        return result === undefined ? 0 : this.newString(result);
+      } catch {
+        // No memory left for the answer (or the arguments): the plugin sees
+        // undefined, and an exception must not unwind through QuickJS's frames.
+        return 0;
+      }
     };
   }
 
@@ -138,6 +144,7 @@ export class QuickJSBridge {
     const module = this.#module;
     const capacity = text.length * 3 + 1;
     const chars = module._malloc(capacity);
+    if (chars === 0) throw new Error("out of memory");
     try {
       // HEAPU8 is read after malloc: growing the memory replaces the buffer.
       const heap = module.HEAPU8;
@@ -152,6 +159,7 @@ export class QuickJSBridge {
   /** The text of a QuickJS value (converted as `String(value)` does). */
   readString(value: ValuePointer): string {
     const chars = this.#ffi.QTS_GetString(this.#ctx, value);
+    if (chars === 0) throw new Error("out of memory");
     try {
       const heap = this.#module.HEAPU8;
       const end = heap.indexOf(0, chars);

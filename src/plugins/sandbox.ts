@@ -2,8 +2,10 @@
  * One plugin's QuickJS sandbox: its module evaluated in a context of its own,
  * on a WebAssembly module of its own with capped memory, a 256 KiB stack and
  * a deadline per call enforced by the interrupt handler (which also stops
- * regular expressions mid-match). Values cross as JSON text. The only host
- * functions inside are `emit`, `log` and `now` (plus `console`, which logs).
+ * regular expressions mid-match). Values cross as JSON text, long texts as
+ * strings of their own, through the fast path of quickjs-bridge.ts. The only
+ * host functions inside are `emit`, `log`, `now` (plus `console`, which logs)
+ * and `host.patterns` (host-patterns.ts).
  *
  * After a timeout the context is rebuilt at once on the same module; after
  * running out of memory the module is unusable (QuickJS aborts on cleanup), so
@@ -13,6 +15,7 @@ import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from "quickjs-emsc
 import { ConfigError } from "../shared/errors.ts";
 import { type Engine, loadEngine } from "./engine.ts";
 import { type LeanHostFunction, QuickJSBridge } from "./quickjs-bridge.ts";
+import { HostPatterns } from "./host-patterns.ts";
 import { HOOK_NAMES, type HookName } from "../core/hooks.ts";
 
 /** QuickJS stack limit: deeper recursion is a catchable stack overflow, not a host crash. */
@@ -70,9 +73,10 @@ const GUARDED_BUILTINS = `[
 /** Runs before the plugin: keeps private copies of what the dispatcher needs, then installs the globals. */
 const BOOTSTRAP = `(() => {
   const parse = JSON.parse, stringify = JSON.stringify, apply = Reflect.apply, define = Object.defineProperty;
-  const includes = String.prototype.includes, split = String.prototype.split;
+  const includes = String.prototype.includes, split = String.prototype.split, slice = String.prototype.slice;
   const hostEmit = globalThis.__tapline_emit, hostLog = globalThis.__tapline_log, hostNow = globalThis.__tapline_now;
-  const overdue = globalThis.__tapline_overdue;
+  const overdue = globalThis.__tapline_overdue, hostPatterns = globalThis.__tapline_patterns;
+  delete globalThis.__tapline_patterns;
   delete globalThis.__tapline_emit; delete globalThis.__tapline_log; delete globalThis.__tapline_now;
   delete globalThis.__tapline_overdue;
   const BUDGET = 64;
@@ -99,10 +103,60 @@ const BOOTSTRAP = `(() => {
   globalThis.emit = (data) => { hostEmit(stringify(data === undefined ? null : data)); };
   globalThis.log = (level, message) => { hostLog(String(level), typeof message === "string" ? message : stringify(message)); };
   globalThis.now = () => { spend(BUDGET); return hostNow(); };
+  // host.patterns (host-patterns.ts): the host answers "=" + value or "!" + error.
+  const patternCall = (args) => {
+    const answer = apply(hostPatterns, undefined, args);
+    if (typeof answer !== "string") throw new Error("host.patterns: the host could not answer (out of memory)");
+    if (answer[0] === "!") throw new Error(apply(slice, answer, [1]));
+    return apply(slice, answer, [1]);
+  };
+  const textOf = (value) => {
+    if (typeof value !== "string") throw new TypeError("host.patterns: text must be a string");
+    return value;
+  };
+  const patterns = Object.freeze({
+    compile: (list) => +patternCall(["compile", stringify(list)]),
+    builtin: (names) => +patternCall(["builtin", stringify(names)]),
+    scan: (text, id) => {
+      const found = patternCall(["scan", String(id), textOf(text)]);
+      return found === "" ? [] : parse("[" + found + "]");
+    },
+    test: (text, id) => patternCall(["test", String(id), textOf(text)]) === "1",
+    replaceAll: (text, id, replacement) => patternCall(["replace", String(id), textOf(text), String(replacement)]),
+  });
+  globalThis.host = Object.freeze({ patterns });
   globalThis.console = {
     log: (...a) => hostLog("info", text(a)), info: (...a) => hostLog("info", text(a)),
     debug: (...a) => hostLog("debug", text(a)), warn: (...a) => hostLog("warn", text(a)),
     error: (...a) => hostLog("error", text(a)),
+  };
+  // A returned object's long texts at the paths texts were lifted from (a
+  // record's bodies) leave beside its JSON too: "l" + their lengths and paths
+  // ("<length> <path>" joined by "\\n") + ";" + the JSON + the texts. Returns
+  // "" when there is none to lift.
+  const liftBack = (r, paths) => {
+    const head = [], texts = [], restore = [];
+    for (let i = 0; i < paths.length; i++) {
+      const keys = apply(split, paths[i], ["."]);
+      if (keys[0] !== "0") continue;
+      let target = r;
+      for (let k = 1; k < keys.length - 1 && target !== null && typeof target === "object"; k++) target = target[keys[k]];
+      if (target === null || typeof target !== "object") continue;
+      const key = keys[keys.length - 1], text = target[key];
+      if (typeof text !== "string" || text.length < 256 || apply(includes, text, ["\\0"])) continue;
+      head.push(text.length + " " + apply(slice, paths[i], [2]));
+      texts.push(text);
+      restore.push(target, key, text);
+      target[key] = undefined;
+    }
+    if (texts.length === 0) return "";
+    let j;
+    try {
+      j = stringify(r);
+    } finally {
+      for (let i = 0; i < restore.length; i += 3) restore[i][restore[i + 1]] = restore[i + 2];
+    }
+    return "l" + head.join("\\n") + ";" + j + texts.join("");
   };
   // Arguments: the hook, a JSON array, the paths of lifted texts (one per
   // line) and the texts. Long strings (bodies) cross as they are instead of
@@ -132,6 +186,10 @@ const BOOTSTRAP = `(() => {
     if (r instanceof Promise) throw new TypeError("hooks must be synchronous: this one returned a Promise");
     if (r === undefined) return "";
     if (typeof r === "string" && !apply(includes, r, ["\\0"])) return "s" + r;
+    if (paths !== "" && typeof r === "object" && r !== null) {
+      const back = liftBack(r, apply(split, paths, ["\\n"]));
+      if (back !== "") return back;
+    }
     const j = stringify(r);
     return j === undefined ? "" : "j" + j;
   };
@@ -178,10 +236,26 @@ export function liftText(lifted: LiftedTexts, path: string, text: string): boole
   return true;
 }
 
-/** The dispatcher's answer: "" (undefined), "s" + a string, or "j" + JSON. */
+/** The dispatcher's answer: "" (undefined), "s" + a string, "j" + JSON, or "l" + JSON with lifted texts. */
 function decodeAnswer(answer: string): unknown {
   if (answer === "") return undefined;
-  return answer[0] === "s" ? answer.slice(1) : JSON.parse(answer.slice(1));
+  if (answer[0] === "s") return answer.slice(1);
+  if (answer[0] !== "l") return JSON.parse(answer.slice(1));
+  // "l" + "<length> <path>" lines + ";" + JSON + the texts, in order (see liftBack in BOOTSTRAP).
+  const semicolon = answer.indexOf(";");
+  const lifted = answer.slice(1, semicolon).split("\n").map((line) => {
+    const space = line.indexOf(" ");
+    return { length: Number(line.slice(0, space)), keys: line.slice(space + 1).split(".") };
+  });
+  const textsLength = lifted.reduce((sum, entry) => sum + entry.length, 0);
+  let at = answer.length - textsLength;
+  const value = JSON.parse(answer.slice(semicolon + 1, at)) as Record<string, unknown>;
+  for (const { length, keys } of lifted) {
+    let target: Record<string, unknown> = value;
+    for (const key of keys.slice(0, -1)) target = target[key] as Record<string, unknown>;
+    target[keys[keys.length - 1]!] = answer.slice(at, at += length);
+  }
+  return value;
 }
 
 /** A QuickJS sandbox running one plugin module. Create with `PluginSandbox.load`. */
@@ -196,6 +270,8 @@ export class PluginSandbox {
   #setupMs = 0;
   #rebuilding: Promise<void> | undefined;
   #disposed = false;
+  /** Pattern sets compiled through `host.patterns` by the current context. */
+  readonly #patterns = new HostPatterns();
 
   private constructor(options: SandboxOptions, engine: Engine) {
     this.#options = options;
@@ -358,8 +434,14 @@ export class PluginSandbox {
     if (!outcome.ok) throw new Error(`setup failed after rebuild: ${outcome.message}`);
   }
 
+  #overran(): string {
+    this.#interrupted = true;
+    return "!interrupted: deadline exceeded";
+  }
+
   /** Evaluates the plugin in a fresh runtime on the current module. */
   #evaluate(): Live {
+    this.#patterns.reset();
     const { source, fileName, host, loadMs } = this.#options;
     const runtime = this.#engine.module.newRuntime({ maxStackSizeBytes: STACK_BYTES });
     runtime.setInterruptHandler(() => {
@@ -405,6 +487,17 @@ export class PluginSandbox {
       };
       bridge.makeLean(isOverdue);
       const overdue = context.newFunction("overdue", isOverdue as never);
+      // Counts against the call's deadline like plugin code: refused once it
+      // has passed, and a call that overran it returns the deadline error.
+      const patternOp: LeanHostFunction = (args) => {
+        if (performance.now() > this.#deadline) return this.#overran();
+        const answer = this.#patterns.run(args);
+        return performance.now() > this.#deadline ? this.#overran() : answer;
+      };
+      bridge.makeLean(patternOp);
+      const patternFn = context.newFunction("patterns", patternOp as never);
+      context.setProp(context.global, "__tapline_patterns", patternFn);
+      patternFn.dispose();
       context.setProp(context.global, "__tapline_overdue", overdue);
       overdue.dispose();
       context.setProp(context.global, "__tapline_emit", emit);

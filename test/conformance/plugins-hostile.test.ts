@@ -139,7 +139,11 @@ const FORBIDDEN_GLOBALS = [
   "setTimeout",
 ];
 
-const PROXIES = ["loop", "rec", "mem", "esc", "redfail", "closed"] as const;
+const PROXIES = ["loop", "rec", "mem", "esc", "redfail", "closed", "evilpf", "eviltr", "evilrd"] as const;
+
+/** `(a+)+$` on 30 a's and a "!": exponential on a backtracking engine, instant on host.patterns' linear one. */
+const CATASTROPHIC = "(a+)+$";
+const CATASTROPHIC_TEXT = `${"a".repeat(30)}!`;
 
 /** VmRSS of a process in bytes, from /proc. */
 function rssOf(pid: number): number {
@@ -202,11 +206,26 @@ for (const runtime of runtimes) {
           },
           { id: "escape", use: "./escape.js", routes: ["esc"], fail: "open" },
           {
+            // Replacing each "q" with 1,000 characters makes host.patterns refuse
+            // the result of 20,000 of them (over 16 Mi characters): redaction fails, closed.
             id: "redfail",
             use: "redaction",
             routes: ["redfail"],
-            config: { custom: [{ name: "evil", pattern: "(a+)+$" }] },
+            config: { custom: [{ name: "boom", pattern: "q", replacement: "x".repeat(1000) }] },
             limits: { capture_ms: 50 },
+          },
+          { id: "evilpf", use: "path-filter", routes: ["evilpf"], config: { exclude: [CATASTROPHIC] } },
+          {
+            id: "eviltr",
+            use: "text-replace",
+            routes: ["eviltr"],
+            config: { rules: [{ match: `/${CATASTROPHIC}/`, replace: "b", in: ["request.body"] }] },
+          },
+          {
+            id: "evilrd",
+            use: "redaction",
+            routes: ["evilrd"],
+            config: { headers: [], patterns: ["email"], custom: [{ name: "evil", pattern: CATASTROPHIC }] },
           },
           { id: "thrower", use: "./thrower.js", routes: ["closed"], fail: "closed" },
         ],
@@ -374,13 +393,58 @@ for (const runtime of runtimes) {
       assert.deepEqual(resolved, [], "a dynamic import never resolves");
     });
 
-    test("redaction failing closed on a catastrophic pattern writes nothing unredacted", T, async () => {
+    test("a catastrophic user pattern in each bundled plugin answers within the plugin's deadline", T, async () => {
+      const m = marker("evil");
+      const post = (route: string, path: string, body: string) =>
+        request(tap.url(route, path), {
+          method: "POST",
+          body,
+          headers: { "content-type": "text/plain" },
+          timeoutMs: WAIT_MS,
+        });
+      // path-filter: the path does not end in a's, so the exchange is captured.
+      const start = performance.now();
+      const pf = await timed(tap, "evilpf", `/${CATASTROPHIC_TEXT}?m=${m}`);
+      assert.equal(pf.status, 200);
+      const excluded = await timed(tap, "evilpf", `/aaaa?m=${m}`);
+      assert.equal(excluded.status, 200);
+      // text-replace: nothing to replace in the evil body; "aaa" is replaced.
+      const tr = await post("eviltr", `/reflect?m=${m}-tr`, CATASTROPHIC_TEXT);
+      assert.equal(tr.status, 200);
+      assert.equal(up.one(`${m}-tr`).body.toString("utf8"), CATASTROPHIC_TEXT);
+      await post("eviltr", `/reflect?m=${m}-tr2`, "aaa");
+      assert.equal(up.one(`${m}-tr2`).body.toString("utf8"), "b");
+      // redaction: the evil record is written, its e-mail redacted, its a's left alone.
+      const rd = await post("evilrd", `/reflect?m=${m}-rd`, `${CATASTROPHIC_TEXT} mail gina@example.com`);
+      assert.equal(rd.status, 200);
+      assert.ok(performance.now() - start < 2000, `the exchanges took ${performance.now() - start} ms`);
+      const record = await recordFor(jsonl("evilrd"), `${m}-rd`, WAIT_MS);
+      assert.equal(record.request.body, `${CATASTROPHIC_TEXT} mail [REDACTED:email]`);
+      const pfRecord = await recordFor(jsonl("evilpf"), `${CATASTROPHIC_TEXT}?m=${m}`, WAIT_MS);
+      assert.equal(pfRecord.response?.status, 200);
+      const text = await metricsText(tap);
+      for (const plugin of ["evilpf", "eviltr", "evilrd"]) {
+        assert.equal(metric(text, "tapline_plugin_timeouts_total", `plugin=${plugin}`) ?? 0, 0, `${plugin} timed out`);
+        assert.equal(metric(text, "tapline_plugin_errors_total", `plugin=${plugin}`) ?? 0, 0, `${plugin} failed`);
+      }
+      assert.equal(
+        readRecords(jsonl("evilpf")).filter((r) => r.request?.url === `/aaaa?m=${m}`).length,
+        0,
+        "the path the pattern matches is excluded",
+      );
+    });
+
+    test("redaction failing closed writes nothing unredacted", T, async () => {
       requireSqlite3();
       const m = marker("redfail");
       const before = await metricsText(tap);
       const droppedBefore = metricSum(before, "tapline_capture_dropped_total", "reason=plugin");
-      const timeoutsBefore = metric(before, "tapline_plugin_timeouts_total", "plugin=redfail") ?? 0;
-      const evil = `${"a".repeat(30)}b mail erin@example.com`;
+      // Refusing a 20 Mi result is an error, or a timeout when building it up to the limit took past capture_ms.
+      const failures = (text: string) =>
+        (metric(text, "tapline_plugin_errors_total", "plugin=redfail") ?? 0) +
+        (metric(text, "tapline_plugin_timeouts_total", "plugin=redfail") ?? 0);
+      const failuresBefore = failures(before);
+      const evil = `${"q".repeat(20_000)} mail erin@example.com`;
       const start = performance.now();
       const res = await request(tap.url("redfail", `/reflect?m=${m}-evil`), {
         method: "POST",
@@ -428,8 +492,8 @@ for (const runtime of runtimes) {
         `tapline_capture_dropped_total{reason="plugin"}:\n${afterText}`,
       );
       assert.ok(
-        (metric(afterText, "tapline_plugin_timeouts_total", "plugin=redfail") ?? 0) >= timeoutsBefore + 1,
-        "the redaction timeout is counted",
+        failures(afterText) >= failuresBefore + 1,
+        "the redaction failure is counted",
       );
     });
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { PluginSandbox } from "../../../src/plugins/sandbox.ts";
-import { callOk, httpRecord, loadBundled, microsPerCall, requestView, setupOk } from "./bundled-fixture.ts";
+import { callOk, httpRecord, type Json, loadBundled, microsPerCall, requestView, setupOk } from "./bundled-fixture.ts";
 
 describe("bundled path-filter", () => {
   let sandbox: PluginSandbox;
@@ -17,12 +17,34 @@ describe("bundled path-filter", () => {
     return record;
   };
 
-  test("asks only for the hooks its config needs", () => {
-    assert.deepEqual(setupOk(sandbox, {}), { hooks: [] });
-    assert.deepEqual(setupOk(sandbox, { include: ["^/api/"] }), { hooks: ["onRequest"] });
-    assert.deepEqual(setupOk(sandbox, { methods: ["get"] }), { hooks: ["onRequest"] });
-    assert.deepEqual(setupOk(sandbox, { status: ["5xx"] }), { hooks: ["onCapture"] });
-    assert.deepEqual(setupOk(sandbox, { exclude: ["x"], status: [404] }), { hooks: ["onRequest", "onCapture"] });
+  test("asks only for the hooks its config needs, and reads only method, path and status", () => {
+    const hooksOf = (config: Json) => (setupOk(sandbox, config) as { hooks: string[] }).hooks;
+    assert.deepEqual(hooksOf({}), []);
+    assert.deepEqual(hooksOf({ include: ["^/api/"] }), ["onRequest"]);
+    assert.deepEqual(hooksOf({ methods: ["get"] }), ["onRequest"]);
+    assert.deepEqual(hooksOf({ status: ["5xx"] }), ["onCapture"]);
+    assert.deepEqual(hooksOf({ exclude: ["x"], status: [404] }), ["onRequest", "onCapture"]);
+    assert.deepEqual((setupOk(sandbox, {}) as { reads: string[] }).reads, [
+      "request.method",
+      "request.path",
+      "response.status",
+      "error",
+    ]);
+  });
+
+  test("a catastrophic pattern answers at once: patterns run in linear time", () => {
+    setupOk(sandbox, { include: ["(a+)+$"] });
+    const start = performance.now();
+    const outcome = sandbox.call("onRequest", JSON.stringify([request("GET", "/" + "a".repeat(30) + "!")]), 10);
+    assert.deepEqual(outcome, { ok: true, value: { capture: false } });
+    assert.ok(performance.now() - start < 10, `took ${performance.now() - start} ms`);
+    assert.equal(callOk(sandbox, "onRequest", request("GET", "/aaaa")), undefined);
+  });
+
+  test("a pattern the linear-time engine cannot run fails setup naming its entry", () => {
+    const outcome = sandbox.setup(JSON.stringify({ include: ["^/api/", "(?<=x)y"] }), 1000);
+    assert.equal(outcome.ok, false);
+    assert.match(outcome.ok ? "" : outcome.message, /include\[1\]: invalid regular expression: lookbehind/);
   });
 
   test("include and exclude decide on the path", () => {

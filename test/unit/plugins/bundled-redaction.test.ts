@@ -46,10 +46,27 @@ describe("bundled redaction", () => {
     return out?.data;
   };
 
-  test("asks for onCapture only when something is configured", () => {
-    assert.deepEqual(setupOk(sandbox, {}), { hooks: ["onCapture"] });
+  test("asks for onCapture only when something is configured, reading only what its targets need", () => {
+    assert.deepEqual((setupOk(sandbox, {}) as Json).hooks, ["onCapture"]);
     assert.deepEqual(setupOk(sandbox, { headers: [], patterns: [] }), { hooks: [] });
     assert.deepEqual(setupOk(sandbox, { headers: [], patterns: ["email"], in: [] }), { hooks: [] });
+    assert.deepEqual(setupOk(sandbox, { patterns: [] }), {
+      hooks: ["onCapture"],
+      reads: ["request.headers", "response.headers"],
+    });
+    assert.deepEqual(setupOk(sandbox, { headers: [], in: ["sse", "query"] }), {
+      hooks: ["onCapture"],
+      reads: ["data", "request.url"],
+    });
+  });
+
+  test("a catastrophic custom pattern answers at once: patterns run in linear time", () => {
+    setupOk(sandbox, { headers: [], patterns: [], custom: [{ name: "evil", pattern: "(a+)+$" }] });
+    const start = performance.now();
+    const outcome = sandbox.call("onCapture", JSON.stringify([sseEvent("a".repeat(30) + "!")]), 100);
+    assert.deepEqual(outcome, { ok: true, value: undefined });
+    assert.ok(performance.now() - start < 100, `took ${performance.now() - start} ms`);
+    assert.equal(scrub("aaaa"), "[REDACTED:evil]");
   });
 
   const cases: Record<string, { hit: [string, string][]; miss: string[] }> = {
