@@ -117,10 +117,18 @@ function time(label: string, s: PluginSandbox, hook: "onRequest" | "onResponseBo
       lifted: undefined,
     };
   const { json, lifted } = crossing;
-  for (const until = performance.now() + 1000; performance.now() < until;) s.call(hook, json, 1000, lifted);
+  for (const until = performance.now() + 1000; performance.now() < until;) {
+    s.call(hook, json, 1000, {
+      lifted,
+      subject: hook === "onCapture" ? { record: args[0] as Record<string, unknown> } : undefined,
+    });
+  }
   const t0 = performance.now();
   for (let i = 0; i < calls; i++) {
-    const out = s.call(hook, json, 1000, lifted);
+    const out = s.call(hook, json, 1000, {
+      lifted,
+      subject: hook === "onCapture" ? { record: args[0] as Record<string, unknown> } : undefined,
+    });
     if (!out.ok) throw new Error(`${label}: ${out.message}`);
   }
   const us = ((performance.now() - t0) * 1000) / calls;

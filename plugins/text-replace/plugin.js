@@ -3,6 +3,11 @@
  * Server-Sent Events and in WebSocket text messages. Streams are handled one
  * parsed event or message at a time, so a match split across network chunks
  * is still found. Rules apply in order, each to the previous rule's output.
+ *
+ * Bodies never cross into the sandbox: `setup` builds a host rewriter per
+ * rule (`host.text.rewriter`) and the body hooks apply the ones whose
+ * content types match, on the host. Regular expressions run on the host's
+ * linear-time engine (`host.patterns`), so no pattern can stall the proxy.
  */
 
 const TARGETS = ["request.body", "response.body", "sse", "ws"];
@@ -81,12 +86,19 @@ function regexParts(match) {
   return { source: match.slice(1, end), flags: flags.includes("g") ? flags : flags + "g" };
 }
 
+/**
+ * A rule as {apply(text) -> text} for events and messages (which cross into
+ * the sandbox) and {rewriter} for bodies (which stay on the host: host.text).
+ */
 function compileRule(rule, i) {
   const parts = regexParts(rule.match);
   const replace = rule.replace;
   if (parts === null) {
     const literal = rule.match;
-    return (text) => text.includes(literal) ? text.split(literal).join(replace) : text;
+    return {
+      apply: (text) => text.includes(literal) ? text.split(literal).join(replace) : text,
+      rewriter: host.text.rewriter([{ literal, replacement: replace }]),
+    };
   }
   // On the host's linear-time engine (host.patterns): no pattern can stall the proxy.
   let set;
@@ -95,7 +107,10 @@ function compileRule(rule, i) {
   } catch (error) {
     throw new Error(`rules[${i}].match: ${String(error.message).replace(/^patterns\[\d+\]: /, "")}`);
   }
-  return (text) => host.patterns.replaceAll(text, set, replace);
+  return {
+    apply: (text) => host.patterns.replaceAll(text, set, replace),
+    rewriter: host.text.rewriter([{ patterns: set, replacement: replace }]),
+  };
 }
 
 /** `text/*`, `application/*+json`, `*\/*` or an exact media type, as a test on a lower-case media type. */
@@ -117,12 +132,12 @@ export function setup(config) {
   byTarget = { "request.body": [], "response.body": [], sse: [], ws: [] };
   const bodyTypes = new Set();
   rules.forEach((rule, i) => {
-    const apply = compileRule(rule, i);
+    const { apply, rewriter } = compileRule(rule, i);
     const types = rule.content_types ?? TEXT_TYPES;
     const matchers = types.map(typeMatcher);
     const accepts = (mediaType) => matchers.some((m) => m(mediaType));
     for (const target of rule.in ?? TARGETS) {
-      byTarget[target].push({ apply, accepts });
+      byTarget[target].push({ apply, rewriter, accepts });
       if (target === "request.body" || target === "response.body") types.forEach((t) => bodyTypes.add(t.toLowerCase()));
     }
   });
@@ -131,7 +146,8 @@ export function setup(config) {
   if (byTarget["response.body"].length > 0) hooks.push("onResponseBody");
   if (byTarget.sse.length > 0) hooks.push("onSseEvent");
   if (byTarget.ws.length > 0) hooks.push("onWsMessage");
-  const result = { hooks };
+  // Bodies stay on the host (host.text); only the content type is read.
+  const result = { hooks, reads: ["request.headers", "response.headers"] };
   if (bodyTypes.size > 0) result.body_content_types = [...bodyTypes];
   return result;
 }
@@ -153,12 +169,20 @@ function run(rules, text, type) {
   return out === text ? undefined : out;
 }
 
-export function onRequestBody(body, req) {
-  return run(byTarget["request.body"], body, mediaType(req && req.headers));
+/**
+ * Applies rules to the body the host holds (it does not cross into the
+ * sandbox: see `reads` in setup); what changed is the new body.
+ */
+function rewrite(rules, type) {
+  for (const rule of rules) if (rule.accepts(type)) host.text.rewrite(rule.rewriter);
 }
 
-export function onResponseBody(body, res) {
-  return run(byTarget["response.body"], body, mediaType(res && res.headers));
+export function onRequestBody(_body, req) {
+  rewrite(byTarget["request.body"], mediaType(req && req.headers));
+}
+
+export function onResponseBody(_body, res) {
+  rewrite(byTarget["response.body"], mediaType(res && res.headers));
 }
 
 export function onSseEvent(event) {

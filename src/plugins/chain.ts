@@ -28,6 +28,8 @@ import type { PluginInstance } from "./instance.ts";
 import { isValidRecord } from "./record-check.ts";
 import { bodyArgs, recordArgs, viewArg } from "./hook-args.ts";
 import { mergeRecord } from "./reads.ts";
+import type { RecordSubject } from "./host-record.ts";
+import type { TextSubject } from "./host-text.ts";
 import type { RequestPatch, ResponsePatch } from "./types.ts";
 
 type Hooked = Record<HookName, PluginInstance[]>;
@@ -169,19 +171,24 @@ export class PluginChain implements HookChain, RecordHook {
       }
       const request = viewArg(plugin.reads, "request", call.request, true);
       const rest = call.response ? `${viewArg(plugin.reads, "response", call.response)},${request}` : request;
-      const args = bodyArgs(changed ?? call.text, rest);
-      const outcome = plugin.invoke(hook, args.json, context, args.lifted);
+      // The body stays on the host for a plugin that does not read it (host.text works on it there).
+      const body = changed ?? call.text;
+      const reads = plugin.reads.all || plugin.reads.reads(hook === "onRequestBody" ? "request.body" : "response.body");
+      const args = bodyArgs(reads ? body : null, rest);
+      const text: TextSubject = { text: body };
+      const outcome = plugin.invoke(hook, args.json, context, { lifted: args.lifted, text });
       if (!outcome.ok) {
         if (plugin.fail === "closed") return this.#refused(plugin);
         continue;
       }
-      if (outcome.value === undefined || outcome.value === null) continue;
-      if (typeof outcome.value !== "string") {
+      const value = outcome.value ?? text.changed;
+      if (value === undefined || value === null) continue;
+      if (typeof value !== "string") {
         plugin.failed(hook, "invalid", `${hook} must return a string or undefined`);
         if (plugin.fail === "closed") return this.#refused(plugin);
         continue;
       }
-      changed = outcome.value;
+      changed = value;
     }
     return { text: changed };
   }
@@ -310,17 +317,22 @@ export class PluginChain implements HookChain, RecordHook {
         generation: this.generation,
       };
       const args = recordArgs(plugin.reads, current);
-      const outcome = plugin.invoke("onCapture", args.json, context, args.lifted);
+      const subject: RecordSubject = { record: current as unknown as Record<string, unknown> };
+      const outcome = plugin.invoke("onCapture", args.json, context, { lifted: args.lifted, subject });
       if (!outcome.ok) {
         if (plugin.fail === "closed") return this.#dropped(plugin);
         continue;
       }
       let value = outcome.value;
-      if (value === undefined) continue;
       if (value === null) return this.#dropped(plugin);
-      // A plugin that read part of the record returns that part: merged onto the whole.
-      if (isObject(value) && !plugin.reads.all) {
-        value = mergeRecord(current as unknown as Record<string, unknown>, value);
+      if (value === undefined) {
+        // Unchanged, unless host.record changed it.
+        if (subject.changed === undefined) continue;
+        value = subject.changed;
+      } else if (isObject(value) && !plugin.reads.all) {
+        // A plugin that read part of the record returns that part: merged onto
+        // the whole, after what host.record changed.
+        value = mergeRecord(subject.changed ?? subject.record, value);
       }
       if (!isObject(value) || value.type !== current.type || value.id !== current.id || !isValidRecord(value)) {
         plugin.failed(

@@ -69,8 +69,13 @@ export function recordArgs(reads: Reads, record: object): { json: string; lifted
   return { json, lifted: lifted.paths.length > 0 ? lifted : undefined };
 }
 
-/** The arguments of a body hook: the body lifted first, then the JSON views `rest`. */
-export function bodyArgs(text: string, rest: string): { json: string; lifted: LiftedTexts | undefined } {
+/**
+ * The arguments of a body hook: the body lifted first, then the JSON views
+ * `rest`; `null` instead of the body for a plugin that does not read it
+ * (it works on the body through host.text).
+ */
+export function bodyArgs(text: string | null, rest: string): { json: string; lifted: LiftedTexts | undefined } {
+  if (text === null) return { json: `[null,${rest}]`, lifted: undefined };
   const lifted: LiftedTexts = { paths: [], texts: [] };
   if (liftText(lifted, "@", text)) return { json: `[${rest}]`, lifted };
   return { json: `[${JSON.stringify(text)},${rest}]`, lifted: undefined };

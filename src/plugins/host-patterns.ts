@@ -29,6 +29,16 @@ export class HostPatterns {
     this.#sets = [];
   }
 
+  /** How many sets exist: a mark to `truncate` back to. */
+  get size(): number {
+    return this.#sets.length;
+  }
+
+  /** Forgets the sets made after `mark` (those of an earlier setup call, when setup runs again). */
+  truncate(mark: number): void {
+    this.#sets.length = Math.min(this.#sets.length, mark);
+  }
+
   /**
    * Runs one operation: `compile` (JSON list of specs), `builtin` (JSON list of names), `scan` / `test`
    * (set id, text), `replace` (set id, text, replacement).
@@ -84,6 +94,15 @@ export class HostPatterns {
     this.#checkRoom();
     this.#sets.push(set);
     return this.#sets.length - 1;
+  }
+
+  /**
+   * The set with this id.
+   *
+   * @throws Error naming the id when there is none
+   */
+  get(id: unknown): PatternSet {
+    return this.#set(String(id));
   }
 
   #set(id: string | undefined): PatternSet {

@@ -8,7 +8,7 @@
 import type { HookContext } from "../core/hooks.ts";
 import type { Logger } from "../shared/logger.ts";
 import type { PluginMetrics } from "./metrics.ts";
-import type { LiftedTexts, PluginSandbox } from "./sandbox.ts";
+import type { CallExtras, PluginSandbox } from "./sandbox.ts";
 import { Reads } from "./reads.ts";
 import { type FailMode, type FailureKind, type PluginLimits, type PluginManifest, TEXT_BODY_TYPES } from "./types.ts";
 import { type HookName } from "../core/hooks.ts";
@@ -122,8 +122,8 @@ export class PluginInstance {
     return this.#sandbox?.whenReady() ?? Promise.resolve();
   }
 
-  /** Calls a hook with `argsJson` (a JSON array) and `lifted` texts under the hook's deadline. */
-  invoke(hook: HookName, argsJson: string, context: HookContext, lifted?: LiftedTexts): HookOutcome {
+  /** Calls a hook with `argsJson` (a JSON array) and `extra` (lifted texts, the record) under the hook's deadline. */
+  invoke(hook: HookName, argsJson: string, context: HookContext, extra: CallExtras = {}): HookOutcome {
     const metrics = this.metrics;
     metrics.calls[hook] = (metrics.calls[hook] ?? 0) + 1;
     const sandbox = this.#sandbox;
@@ -131,7 +131,7 @@ export class PluginInstance {
     const timeout = hook === "onCapture" ? this.limits.captureMs : this.limits.hookMs;
     this.#context = context;
     const started = performance.now();
-    const outcome = sandbox.call(hook, argsJson, timeout, lifted);
+    const outcome = sandbox.call(hook, argsJson, timeout, extra);
     metrics.seconds += (performance.now() - started) / 1000;
     this.#context = undefined;
     if (outcome.ok) {

@@ -78,6 +78,14 @@ export class Reads {
     return all ? Reads.ALL : new Reads(false, parts);
   }
 
+  /** Whether the plugin reads `entry` (`"request.body"`: that field, or its whole part). */
+  reads(entry: string): boolean {
+    if (this.all) return true;
+    const dot = entry.indexOf(".");
+    const part = this.#parts.get(dot === -1 ? entry : entry.slice(0, dot));
+    return part === "all" || (part !== undefined && dot !== -1 && part.has(entry.slice(dot + 1)));
+  }
+
   /** Whether the plugin reads `top` (a top-level name) at all. */
   touches(top: string): boolean {
     return this.all || this.#parts.has(top);

@@ -5,7 +5,8 @@
  * regular expressions mid-match). Values cross as JSON text, long texts as
  * strings of their own, through the fast path of quickjs-bridge.ts. The only
  * host functions inside are `emit`, `log`, `now` (plus `console`, which logs)
- * and `host.patterns` (host-patterns.ts).
+ * and `host.patterns`, `host.record` and `host.text` (host-patterns.ts,
+ * host-record.ts, host-text.ts).
  *
  * After a timeout the context is rebuilt at once on the same module; after
  * running out of memory the module is unusable (QuickJS aborts on cleanup), so
@@ -16,6 +17,8 @@ import { ConfigError } from "../shared/errors.ts";
 import { type Engine, loadEngine } from "./engine.ts";
 import { type LeanHostFunction, QuickJSBridge } from "./quickjs-bridge.ts";
 import { HostPatterns } from "./host-patterns.ts";
+import { HostRecord, type RecordSubject } from "./host-record.ts";
+import { HostText, type TextSubject } from "./host-text.ts";
 import { HOOK_NAMES, type HookName } from "../core/hooks.ts";
 
 /** QuickJS stack limit: deeper recursion is a catchable stack overflow, not a host crash. */
@@ -76,7 +79,10 @@ const BOOTSTRAP = `(() => {
   const includes = String.prototype.includes, split = String.prototype.split, slice = String.prototype.slice;
   const hostEmit = globalThis.__tapline_emit, hostLog = globalThis.__tapline_log, hostNow = globalThis.__tapline_now;
   const overdue = globalThis.__tapline_overdue, hostPatterns = globalThis.__tapline_patterns;
+  const hostRecord = globalThis.__tapline_record, hostText = globalThis.__tapline_text;
   delete globalThis.__tapline_patterns;
+  delete globalThis.__tapline_record;
+  delete globalThis.__tapline_text;
   delete globalThis.__tapline_emit; delete globalThis.__tapline_log; delete globalThis.__tapline_now;
   delete globalThis.__tapline_overdue;
   const BUDGET = 64;
@@ -103,13 +109,14 @@ const BOOTSTRAP = `(() => {
   globalThis.emit = (data) => { hostEmit(stringify(data === undefined ? null : data)); };
   globalThis.log = (level, message) => { hostLog(String(level), typeof message === "string" ? message : stringify(message)); };
   globalThis.now = () => { spend(BUDGET); return hostNow(); };
-  // host.patterns (host-patterns.ts): the host answers "=" + value or "!" + error.
-  const patternCall = (args) => {
-    const answer = apply(hostPatterns, undefined, args);
-    if (typeof answer !== "string") throw new Error("host.patterns: the host could not answer (out of memory)");
+  // host.patterns and host.record (host-patterns.ts, host-record.ts): the host answers "=" + value or "!" + error.
+  const hostCall = (fn, args) => {
+    const answer = apply(fn, undefined, args);
+    if (typeof answer !== "string") throw new Error("host: the host could not answer (out of memory)");
     if (answer[0] === "!") throw new Error(apply(slice, answer, [1]));
     return apply(slice, answer, [1]);
   };
+  const patternCall = (args) => hostCall(hostPatterns, args);
   const textOf = (value) => {
     if (typeof value !== "string") throw new TypeError("host.patterns: text must be a string");
     return value;
@@ -124,7 +131,15 @@ const BOOTSTRAP = `(() => {
     test: (text, id) => patternCall(["test", String(id), textOf(text)]) === "1",
     replaceAll: (text, id, replacement) => patternCall(["replace", String(id), textOf(text), String(replacement)]),
   });
-  globalThis.host = Object.freeze({ patterns });
+  const record = Object.freeze({
+    scrubber: (spec) => +hostCall(hostRecord, ["scrubber", stringify(spec)]),
+    scrub: (id) => hostCall(hostRecord, ["scrub", String(id)]) === "1",
+  });
+  const textApi = Object.freeze({
+    rewriter: (steps) => +hostCall(hostText, ["rewriter", stringify(steps)]),
+    rewrite: (id) => hostCall(hostText, ["rewrite", String(id)]) === "1",
+  });
+  globalThis.host = Object.freeze({ patterns, record, text: textApi });
   globalThis.console = {
     log: (...a) => hostLog("info", text(a)), info: (...a) => hostLog("info", text(a)),
     debug: (...a) => hostLog("debug", text(a)), warn: (...a) => hostLog("warn", text(a)),
@@ -225,6 +240,16 @@ export interface LiftedTexts {
   texts: string[];
 }
 
+/** What a call may carry beside its JSON arguments. */
+export interface CallExtras {
+  /** Long texts passed beside the JSON. */
+  lifted?: LiftedTexts | undefined;
+  /** For onCapture: the record `host.record` works on (it stays on the host). */
+  subject?: RecordSubject | undefined;
+  /** For body hooks: the body `host.text` works on (it stays on the host). */
+  text?: TextSubject | undefined;
+}
+
 /**
  * Adds `text` to `lifted` for `path` and returns true, or returns false when
  * it must stay inside the JSON (it holds a NUL character).
@@ -272,6 +297,12 @@ export class PluginSandbox {
   #disposed = false;
   /** Pattern sets compiled through `host.patterns` by the current context. */
   readonly #patterns = new HostPatterns();
+  /** Scrubbers built through `host.record`, and the record of the onCapture call under way. */
+  readonly #record = new HostRecord(this.#patterns);
+  /** Rewriters built through `host.text`, and the body of the body hook call under way. */
+  readonly #text = new HostText(this.#patterns);
+  /** How many host.* objects the module built when evaluated (kept when setup runs again). */
+  #evaluated = { patterns: 0, scrubbers: 0, rewriters: 0 };
 
   private constructor(options: SandboxOptions, engine: Engine) {
     this.#options = options;
@@ -324,6 +355,11 @@ export class PluginSandbox {
    */
   setup(configJson: string, timeoutMs: number): CallOutcome {
     if (!this.hasSetup) return { ok: true, value: undefined };
+    // What an earlier setup call built through host.* is replaced, not added to;
+    // what the module built when it was evaluated stays.
+    this.#patterns.truncate(this.#evaluated.patterns);
+    this.#record.truncate(this.#evaluated.scrubbers);
+    this.#text.truncate(this.#evaluated.rewriters);
     const outcome = this.call("setup", `[${configJson}]`, timeoutMs);
     // Remembered only once it worked: a rebuild after a setup that timed out
     // must not run it again (it would time out again, and rebuild again, forever).
@@ -339,7 +375,8 @@ export class PluginSandbox {
    * `lifted` texts put in place (see `liftText`), and returns its result
    * parsed. Never throws: failures come back classified.
    */
-  call(name: HookName | "setup", argsJson: string, timeoutMs: number, lifted?: LiftedTexts): CallOutcome {
+  call(name: HookName | "setup", argsJson: string, timeoutMs: number, extra: CallExtras = {}): CallOutcome {
+    const { lifted, subject, text } = extra;
     const live = this.#live;
     if (!live) {
       return { ok: false, kind: "unavailable", message: "sandbox is being rebuilt after running out of memory" };
@@ -350,6 +387,8 @@ export class PluginSandbox {
     const texts = [argsJson, lifted?.paths.join("\n") ?? "", ...(lifted?.texts ?? [])];
     this.#interrupted = false;
     this.#deadline = performance.now() + timeoutMs;
+    this.#record.subject = subject;
+    this.#text.subject = text;
     let outcome: CallOutcome;
     try {
       const result = bridge.call(live.dispatch, context.undefined, [fn], texts);
@@ -370,6 +409,8 @@ export class PluginSandbox {
       outcome = { ok: false, kind: "oom", message: (error as Error).message };
     } finally {
       this.#deadline = Infinity;
+      this.#record.subject = undefined;
+      this.#text.subject = undefined;
     }
     if (!outcome.ok && (outcome.kind === "timeout" || outcome.kind === "oom")) this.#recover(outcome.kind);
     return outcome;
@@ -442,6 +483,8 @@ export class PluginSandbox {
   /** Evaluates the plugin in a fresh runtime on the current module. */
   #evaluate(): Live {
     this.#patterns.reset();
+    this.#record.reset();
+    this.#text.reset();
     const { source, fileName, host, loadMs } = this.#options;
     const runtime = this.#engine.module.newRuntime({ maxStackSizeBytes: STACK_BYTES });
     runtime.setInterruptHandler(() => {
@@ -498,6 +541,24 @@ export class PluginSandbox {
       const patternFn = context.newFunction("patterns", patternOp as never);
       context.setProp(context.global, "__tapline_patterns", patternFn);
       patternFn.dispose();
+      const recordOp: LeanHostFunction = (args) => {
+        if (performance.now() > this.#deadline) return this.#overran();
+        const answer = this.#record.run(args);
+        return performance.now() > this.#deadline ? this.#overran() : answer;
+      };
+      bridge.makeLean(recordOp);
+      const recordFn = context.newFunction("record", recordOp as never);
+      context.setProp(context.global, "__tapline_record", recordFn);
+      recordFn.dispose();
+      const textOp: LeanHostFunction = (args) => {
+        if (performance.now() > this.#deadline) return this.#overran();
+        const answer = this.#text.run(args);
+        return performance.now() > this.#deadline ? this.#overran() : answer;
+      };
+      bridge.makeLean(textOp);
+      const textFn = context.newFunction("text", textOp as never);
+      context.setProp(context.global, "__tapline_text", textFn);
+      textFn.dispose();
       context.setProp(context.global, "__tapline_overdue", overdue);
       overdue.dispose();
       context.setProp(context.global, "__tapline_emit", emit);
@@ -525,6 +586,7 @@ export class PluginSandbox {
           ...where,
         }, "plugin_invalid");
       }
+      this.#evaluated = { patterns: this.#patterns.size, scrubbers: this.#record.size, rewriters: this.#text.size };
       const namespace = result.value;
       if (context.typeof(namespace) !== "object" || context.getPromiseState(namespace).type !== "fulfilled") {
         namespace.dispose();

@@ -44,6 +44,59 @@ export const BUILTIN_PATTERNS: Readonly<Record<string, string>> = Object.freeze(
     "|(?<=\\d)\\d\\d[.-]\\d{3}[.-]\\d{4})(?![\\w-])",
 });
 
+/** Luhn checksum of a digit string. */
+function luhn(digits: string): boolean {
+  let sum = 0;
+  let double = false;
+  for (let i = digits.length - 1; i >= 0; i--) {
+    let d = digits.charCodeAt(i) - 48;
+    if (double && (d *= 2) > 9) d -= 9;
+    sum += d;
+    double = !double;
+  }
+  return sum % 10 === 0;
+}
+
+function countDigits(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) n++;
+  }
+  return n;
+}
+
+/** Characters of an e-mail address's local part (letters, digits, `._%+-`). */
+function isLocal(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 46 || c === 95 ||
+    c === 37 || c === 43 || c === 45;
+}
+
+/**
+ * What a match must pass to count when redacting, beyond the expression:
+ * checks an expression states badly. `email` matches from the `@`, and
+ * counts only with a local part before it (taken back to the previous match).
+ */
+const CHECKS: Readonly<Record<string, (match: string) => boolean>> = {
+  credit_card: (m) => luhn(m.replace(/[ -]/g, "")),
+  ipv4: (m) => m.split(".").every((octet) => Number(octet) <= 255),
+  phone: (m) => {
+    const n = countDigits(m);
+    return n >= 10 && n <= 15;
+  },
+};
+
+/** A set of built-in patterns, which can also redact with their checks applied. */
+export interface BuiltinSet extends PatternSet {
+  readonly names: readonly string[];
+  /**
+   * The text with every match that passes its check replaced by `template`,
+   * in which `{pattern}` stands for the pattern's name (an e-mail address
+   * from its local part); the same string when nothing was replaced.
+   */
+  redact(text: string, template: string): string;
+}
+
 /**
  * A set of built-in patterns by name, matched as one alternation (each
  * pattern is one group; none has groups of its own).
@@ -51,8 +104,9 @@ export const BUILTIN_PATTERNS: Readonly<Record<string, string>> = Object.freeze(
  * @throws PatternError naming an unknown pattern
  * @example
  * compileBuiltinSet(["email", "jwt"]).scan("to ada@example.com"); // [6, 18, 0]
+ * compileBuiltinSet(["email"]).redact("to ada@example.com", "[{pattern}]"); // "to [email]"
  */
-export function compileBuiltinSet(names: readonly string[]): PatternSet {
+export function compileBuiltinSet(names: readonly string[]): BuiltinSet {
   names.forEach((name, index) => {
     if (!Object.hasOwn(BUILTIN_PATTERNS, name)) {
       const known = Object.keys(BUILTIN_PATTERNS).join(", ");
@@ -61,7 +115,32 @@ export function compileBuiltinSet(names: readonly string[]): PatternSet {
   });
   const source = names.map((name) => `(${BUILTIN_PATTERNS[name]})`).join("|");
   const combined = new RegExp(names.length > 0 ? source : "(?!)", "g");
+  const checks = names.map((name) => CHECKS[name]);
+  const email = names.indexOf("email");
+  const replacements = new Map<string, string[]>();
   return {
+    names: [...names],
+    redact(text: string, template: string): string {
+      let replaced = replacements.get(template);
+      if (!replaced) replacements.set(template, replaced = names.map((name) => template.replaceAll("{pattern}", name)));
+      let out = "";
+      let last = 0;
+      combined.lastIndex = 0;
+      for (let m = combined.exec(text); m !== null; m = combined.exec(text)) {
+        let group = 1;
+        while (m[group] === undefined) group++;
+        const index = group - 1;
+        let start = m.index;
+        if (checks[index] && !checks[index]!(m[0])) continue;
+        if (index === email) {
+          while (start > last && isLocal(text.charCodeAt(start - 1))) start--;
+          if (start === m.index) continue;
+        }
+        out += text.slice(last, start) + replaced[index]!;
+        last = m.index + m[0].length;
+      }
+      return last === 0 && out === "" ? text : out + text.slice(last);
+    },
     size: names.length,
     programSize: 0,
     scan(text: string, maxMatches = Infinity): number[] {

@@ -4,6 +4,8 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BUNDLED_PLUGINS } from "../../../src/plugins/bundled.ts";
+import type { RecordSubject } from "../../../src/plugins/host-record.ts";
+import type { TextSubject } from "../../../src/plugins/host-text.ts";
 import { PluginSandbox } from "../../../src/plugins/sandbox.ts";
 import type { HookName } from "../../../src/core/hooks.ts";
 
@@ -40,9 +42,17 @@ export function setupOk(sandbox: PluginSandbox, config: unknown): unknown {
 
 /** Calls a hook and returns its result, failing the test when the call failed. */
 export function callOk(sandbox: PluginSandbox, hook: HookName, ...args: unknown[]): unknown {
-  const outcome = sandbox.call(hook, JSON.stringify(args), 1000);
+  // onCapture works on the record the host holds (host.record), as the chain passes it.
+  // onCapture and the body hooks work on what the host holds (host.record, host.text), as the chain passes it.
+  const subject: RecordSubject | undefined = hook === "onCapture"
+    ? { record: args[0] as Record<string, unknown> }
+    : undefined;
+  const text: TextSubject | undefined = hook === "onRequestBody" || hook === "onResponseBody"
+    ? { text: args[0] as string }
+    : undefined;
+  const outcome = sandbox.call(hook, JSON.stringify(args), 1000, { subject, text });
   assert.ok(outcome.ok, `${hook} failed: ${outcome.ok ? "" : `${outcome.kind}: ${outcome.message}`}`);
-  return outcome.value;
+  return outcome.value === undefined ? subject?.changed ?? text?.changed : outcome.value;
 }
 
 /** Mean microseconds per call of `fn` over `n` calls, after a warm-up. */

@@ -46,25 +46,20 @@ describe("bundled redaction", () => {
     return out?.data;
   };
 
-  test("asks for onCapture only when something is configured, reading only what its targets need", () => {
-    assert.deepEqual((setupOk(sandbox, {}) as Json).hooks, ["onCapture"]);
+  test("asks for onCapture only when something is configured, and reads nothing: the record stays on the host", () => {
+    assert.deepEqual(setupOk(sandbox, {}), { hooks: ["onCapture"], reads: [] });
     assert.deepEqual(setupOk(sandbox, { headers: [], patterns: [] }), { hooks: [] });
     assert.deepEqual(setupOk(sandbox, { headers: [], patterns: ["email"], in: [] }), { hooks: [] });
-    assert.deepEqual(setupOk(sandbox, { patterns: [] }), {
-      hooks: ["onCapture"],
-      reads: ["request.headers", "response.headers"],
-    });
-    assert.deepEqual(setupOk(sandbox, { headers: [], in: ["sse", "query"] }), {
-      hooks: ["onCapture"],
-      reads: ["data", "request.url"],
-    });
+    assert.deepEqual(setupOk(sandbox, { patterns: [], in: [] }), { hooks: ["onCapture"], reads: [] });
   });
 
   test("a catastrophic custom pattern answers at once: patterns run in linear time", () => {
     setupOk(sandbox, { headers: [], patterns: [], custom: [{ name: "evil", pattern: "(a+)+$" }] });
     const start = performance.now();
-    const outcome = sandbox.call("onCapture", JSON.stringify([sseEvent("a".repeat(30) + "!")]), 100);
+    const subject = { record: sseEvent("a".repeat(30) + "!") };
+    const outcome = sandbox.call("onCapture", "[]", 100, { subject });
     assert.deepEqual(outcome, { ok: true, value: undefined });
+    assert.equal((subject as { changed?: unknown }).changed, undefined);
     assert.ok(performance.now() - start < 100, `took ${performance.now() - start} ms`);
     assert.equal(scrub("aaaa"), "[REDACTED:evil]");
   });
@@ -274,7 +269,8 @@ describe("bundled redaction", () => {
   test("long runs of letters and digits stay fast", () => {
     setupOk(sandbox, {});
     const blob = JSON.stringify({ a: "x".repeat(100_000), b: "7".repeat(100_000), c: "a.".repeat(20_000) });
-    const outcome = sandbox.call("onCapture", JSON.stringify([sseEvent(blob)]), 2000);
+    const subject = { record: sseEvent(blob) };
+    const outcome = sandbox.call("onCapture", "[]", 2000, { subject });
     assert.deepEqual(outcome, { ok: true, value: undefined });
   });
 
@@ -289,11 +285,15 @@ describe("bundled redaction", () => {
     secrets.request.headers.Authorization = ["Bearer abcdefgh12345678"];
     secrets.request.body = jsonBody1k().replace("Item number 3", "ada@example.com");
     const redacting = JSON.stringify([secrets]);
-    const a = microsPerCall(() => sandbox.call("onCapture", typical, 100));
-    const b = microsPerCall(() => sandbox.call("onCapture", withBodies, 100));
-    const c = microsPerCall(() => sandbox.call("onCapture", redacting, 100));
+    const call = (json: string) => () => {
+      const [record] = JSON.parse(json) as [Record<string, unknown>];
+      sandbox.call("onCapture", "[]", 100, { subject: { record } });
+    };
+    const a = microsPerCall(call(typical));
+    const b = microsPerCall(call(withBodies));
+    const c = microsPerCall(call(redacting));
     const body = JSON.stringify([sseEvent(jsonBody1k())]);
-    const d = microsPerCall(() => sandbox.call("onCapture", body, 100));
+    const d = microsPerCall(call(body));
     console.log(
       `redaction: onCapture typical record ${a.toFixed(1)} µs, with two 1 KiB bodies ${b.toFixed(1)} µs, ` +
         `redacting ${c.toFixed(1)} µs, 1 KiB SSE data ${d.toFixed(1)} µs per call`,

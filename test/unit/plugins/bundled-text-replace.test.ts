@@ -15,10 +15,12 @@ describe("bundled text-replace", () => {
   const png = { status: 200, status_text: "OK", headers: { "content-type": "image/png" } };
   const conn = { id: "c1", route: "api", url: "/ws" };
 
-  test("asks only for the hooks and body types its rules use", () => {
-    assert.deepEqual(setupOk(sandbox, { rules: [] }), { hooks: [] });
+  test("asks only for the hooks and body types its rules use; bodies stay on the host", () => {
+    const reads = ["request.headers", "response.headers"];
+    assert.deepEqual(setupOk(sandbox, { rules: [] }), { hooks: [], reads });
     assert.deepEqual(setupOk(sandbox, { rules: [{ match: "a", replace: "b", in: ["sse", "ws"] }] }), {
       hooks: ["onSseEvent", "onWsMessage"],
+      reads,
     });
     assert.deepEqual(
       setupOk(sandbox, {
@@ -29,6 +31,7 @@ describe("bundled text-replace", () => {
       }),
       {
         hooks: ["onRequestBody", "onResponseBody"],
+        reads,
         body_content_types: ["application/json", "text/*", "application/*+json"],
       },
     );
@@ -127,11 +130,13 @@ describe("bundled text-replace", () => {
   test("a catastrophic regular expression answers at once: patterns run in linear time", () => {
     setupOk(sandbox, { rules: [{ match: "/(a+)+$/", replace: "x" }] });
     const start = performance.now();
-    const outcome = sandbox.call("onRequestBody", JSON.stringify(["a".repeat(30) + "!", json]), 10);
+    const evil = { text: "a".repeat(30) + "!" } as { text: string; changed?: string };
+    const outcome = sandbox.call("onRequestBody", JSON.stringify([null, json]), 10, { text: evil });
     const elapsed = performance.now() - start;
     assert.deepEqual(outcome, { ok: true, value: undefined });
+    assert.equal(evil.changed, undefined);
     assert.ok(elapsed < 10, `took ${elapsed} ms`);
-    assert.deepEqual(sandbox.call("onRequestBody", JSON.stringify(["aaa", json]), 1000), { ok: true, value: "x" });
+    assert.equal(callOk(sandbox, "onRequestBody", "aaa", json), "x");
   });
 
   test("flags a linear-time engine lacks are refused naming the rule", () => {
@@ -148,10 +153,10 @@ describe("bundled text-replace", () => {
         { match: '/"price":(\\d+)/g', replace: '"price":"$1"' },
       ],
     });
-    const changed = JSON.stringify([body, json]);
-    const unchanged = JSON.stringify([body.replaceAll("Item number", "Thing").replaceAll("price", "cost"), json]);
-    const hit = microsPerCall(() => sandbox.call("onRequestBody", changed, 100));
-    const miss = microsPerCall(() => sandbox.call("onRequestBody", unchanged, 100));
+    const args = JSON.stringify([null, json]);
+    const other = body.replaceAll("Item number", "Thing").replaceAll("price", "cost");
+    const hit = microsPerCall(() => sandbox.call("onRequestBody", args, 100, { text: { text: body } }));
+    const miss = microsPerCall(() => sandbox.call("onRequestBody", args, 100, { text: { text: other } }));
     const event = JSON.stringify([{ event: "message", data: body.slice(0, 200) }, json]);
     const sse = microsPerCall(() => sandbox.call("onSseEvent", event, 100));
     console.log(

@@ -137,3 +137,68 @@ test("long bodies cross beside the JSON and come back intact, NUL and non-ASCII 
     plugin.dispose();
   }
 });
+
+test("host.text rewrites a body the plugin never sees; host.record scrubs a record that never crosses", async () => {
+  const source = pluginSource(
+    { name: "onhost", hooks: ["onResponseBody", "onCapture"], reads: ["response.status"] },
+    `let rewriter, scrubber;
+     export function setup() {
+       rewriter = host.text.rewriter([{ literal: "secret", replacement: "s****t" }]);
+       const sets = host.patterns.compile(["tok-[0-9]+"]);
+       scrubber = host.record.scrubber({ headers: ["x-key"], custom: [{ patterns: sets, replacement: "tok-?" }] });
+     }
+     export function onResponseBody(body, res) {
+       if (body !== null || res.status !== 200 || res.headers !== undefined) throw new Error("saw " + body);
+       host.text.rewrite(rewriter);
+     }
+     export function onCapture(r) {
+       if (r.response.body !== undefined) throw new Error("saw the body");
+       if (host.record.scrub(scrubber)) return { type: r.type, id: r.id, tags: { scrubbed: true } };
+     }`,
+  );
+  const plugin = await inlinePlugin("onhost", source);
+  const chain = new PluginChain("api", [plugin]);
+  try {
+    const result = chain.runBody("onResponseBody", {
+      text: "a secret and a secret",
+      size: 21,
+      contentType: "text/plain",
+      request: VIEW,
+      response: { status: 200, status_text: "OK", headers: { "content-type": "text/plain" } },
+    }, CONTEXT);
+    assert.deepEqual(result, { text: "a s****t and a s****t" });
+    const input = record("token tok-123 here");
+    input.request.headers = { "X-Key": ["k"], Accept: ["*/*"] };
+    const { record: out } = await chain.runCapture(input);
+    const http = out as HttpRecord;
+    assert.equal(http.response?.body, "token tok-? here");
+    assert.deepEqual(http.request.headers, { "X-Key": ["[REDACTED]"], Accept: ["*/*"] });
+    assert.deepEqual(http.tags, { scrubbed: true });
+    assert.equal(input.response?.body, "token tok-123 here", "the captured record itself is not changed in place");
+    assert.equal(plugin.metrics.errors, 0);
+  } finally {
+    plugin.dispose();
+  }
+});
+
+test("host.record and host.text outside their hooks throw, and a failed call's edits are dropped", async () => {
+  const source = pluginSource(
+    { name: "misuse", hooks: ["onRequest", "onCapture"], fail: "open" },
+    `let scrubber;
+     export function setup() { scrubber = host.record.scrubber({ headers: ["authorization"] }); }
+     export function onRequest() { host.record.scrub(scrubber); }
+     export function onCapture(r) { host.record.scrub(scrubber); throw new Error("after scrubbing"); }`,
+  );
+  const plugin = await inlinePlugin("misuse", source);
+  const chain = new PluginChain("api", [plugin]);
+  try {
+    chain.runRequest({ ...VIEW, headers: { ...VIEW.headers } }, [], CONTEXT);
+    assert.equal(plugin.metrics.errors, 1, "host.record.scrub outside onCapture is an error");
+    const input = record();
+    const { record: out } = await chain.runCapture(input);
+    assert.deepEqual((out as HttpRecord).request.headers, { Authorization: ["Bearer abcdefgh"] });
+    assert.equal(plugin.metrics.errors, 2);
+  } finally {
+    plugin.dispose();
+  }
+});
