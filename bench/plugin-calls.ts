@@ -106,29 +106,33 @@ export function ${hook}(x) { ${body} }`;
  * (each sandbox has its own WebAssembly instance, which V8 tiers up lazily).
  */
 function time(label: string, s: PluginSandbox, hook: "onRequest" | "onResponseBody" | "onCapture", args: unknown[]) {
-  // As the chain passes them (src/plugins/hook-args.ts): bodies lifted out of the JSON.
+  // As the chain passes them (src/plugins/chain.ts, hook-args.ts): only what the plugin reads, bodies lifted out of
+  // the JSON or left on the host, the record and the body held for host.record and host.text.
   const reads = readsOf.get(s) ?? Reads.ALL;
   const crossing = hook === "onCapture" && args.length === 1
     ? recordArgs(reads, args[0] as object)
     : hook === "onResponseBody"
-    ? bodyArgs(args[0] as string, JSON.stringify(args.slice(1)).slice(1, -1))
+    ? bodyArgs(
+      reads.reads("response.body") ? args[0] as string : null,
+      `${JSON.stringify(reads.view("response", args[1] as object))},${
+        JSON.stringify(reads.view("request", args[2] as object))
+      }`,
+    )
     : {
       json: JSON.stringify(hook === "onRequest" ? args.map((a) => reads.view("request", a as object)) : args),
       lifted: undefined,
     };
   const { json, lifted } = crossing;
-  for (const until = performance.now() + 1000; performance.now() < until;) {
+  const once = () =>
     s.call(hook, json, 1000, {
       lifted,
       subject: hook === "onCapture" ? { record: args[0] as Record<string, unknown> } : undefined,
+      text: hook === "onResponseBody" ? { text: args[0] as string } : undefined,
     });
-  }
+  for (const until = performance.now() + 1000; performance.now() < until;) once();
   const t0 = performance.now();
   for (let i = 0; i < calls; i++) {
-    const out = s.call(hook, json, 1000, {
-      lifted,
-      subject: hook === "onCapture" ? { record: args[0] as Record<string, unknown> } : undefined,
-    });
+    const out = once();
     if (!out.ok) throw new Error(`${label}: ${out.message}`);
   }
   const us = ((performance.now() - t0) * 1000) / calls;

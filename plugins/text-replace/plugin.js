@@ -147,7 +147,7 @@ export function setup(config) {
   if (byTarget.sse.length > 0) hooks.push("onSseEvent");
   if (byTarget.ws.length > 0) hooks.push("onWsMessage");
   // Bodies stay on the host (host.text); only the content type is read.
-  const result = { hooks, reads: ["request.headers", "response.headers"] };
+  const result = { hooks, reads: ["request.headers.content-type", "response.headers.content-type"] };
   if (bodyTypes.size > 0) result.body_content_types = [...bodyTypes];
   return result;
 }

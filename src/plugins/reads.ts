@@ -9,6 +9,7 @@
  * - `"request"`, `"response"`: the whole request or response (the views of
  *   the mutate hooks, or the record's `request` / `response`);
  * - `"request.headers"`, `"response.body"`, ...: one field of them;
+ * - `"response.headers.content-type"`: one header of them (lower-case name);
  * - any other single name (`"data"`, `"payload"`, `"duration_ms"`): a
  *   top-level field of a record given to `onCapture`.
  *
@@ -23,6 +24,9 @@
 
 /** One of `request`, `response`, `*` or a top-level record field, optionally with `.field`. */
 const ENTRY = /^(\*|[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?)$/;
+/** `request.headers.content-type`: one header (lower-case name) of a request or response. */
+const HEADER_ENTRY = /^(request|response)\.headers\.[!#$%&'*+^_`|~0-9a-z-]+$/;
+const HEADER_PREFIX = "headers.";
 
 const VIEW_IDENTITY = ["id", "route"] as const;
 const RECORD_IDENTITY = ["type", "v", "id", "route_name", "timestamp", "connection_id", "plugin_generation"] as const;
@@ -60,7 +64,7 @@ export class Reads {
     const parts = new Map<string, Part>();
     let all = false;
     list.forEach((entry, i) => {
-      if (typeof entry !== "string" || !ENTRY.test(entry)) {
+      if (typeof entry !== "string" || !(ENTRY.test(entry) || HEADER_ENTRY.test(entry))) {
         throw new Error(
           `reads[${i}]: ${JSON.stringify(entry)} is not a field name such as "request.headers", "response" or "data"`,
         );
@@ -99,7 +103,17 @@ export class Reads {
     const out: Plain = {};
     const source = value as Plain;
     for (const key of VIEW_IDENTITY) if (key in source) out[key] = source[key];
-    if (wanted) { for (const key of wanted) if (key in source) out[key] = source[key]; }
+    if (wanted) {
+      for (const key of wanted) {
+        if (key in source) out[key] = source[key];
+        else if (key.startsWith(HEADER_PREFIX) && !wanted.has("headers") && isPlain(source.headers)) {
+          // View header names are lower-case already.
+          const name = key.slice(HEADER_PREFIX.length);
+          const headers = (out.headers ??= {}) as Plain;
+          if (name in source.headers) headers[name] = source.headers[name];
+        }
+      }
+    }
     return out as Partial<T>;
   }
 
@@ -118,6 +132,12 @@ export class Reads {
       }
       const part: Plain = {};
       for (const name of wanted) if (name in field) part[name] = field[name];
+      if (!wanted.has("headers") && isPlain(field.headers)) {
+        // Record header names keep their case: `reads` names them in lower case.
+        for (const [header, values] of Object.entries(field.headers)) {
+          if (wanted.has(HEADER_PREFIX + header.toLowerCase())) ((part.headers ??= {}) as Plain)[header] = values;
+        }
+      }
       out[key] = part;
     }
     return out as Partial<T>;

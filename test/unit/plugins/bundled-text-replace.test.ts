@@ -16,7 +16,7 @@ describe("bundled text-replace", () => {
   const conn = { id: "c1", route: "api", url: "/ws" };
 
   test("asks only for the hooks and body types its rules use; bodies stay on the host", () => {
-    const reads = ["request.headers", "response.headers"];
+    const reads = ["request.headers.content-type", "response.headers.content-type"];
     assert.deepEqual(setupOk(sandbox, { rules: [] }), { hooks: [], reads });
     assert.deepEqual(setupOk(sandbox, { rules: [{ match: "a", replace: "b", in: ["sse", "ws"] }] }), {
       hooks: ["onSseEvent", "onWsMessage"],
