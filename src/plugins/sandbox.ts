@@ -530,35 +530,22 @@ export class PluginSandbox {
       };
       bridge.makeLean(isOverdue);
       const overdue = context.newFunction("overdue", isOverdue as never);
-      // Counts against the call's deadline like plugin code: refused once it
-      // has passed, and a call that overran it returns the deadline error.
-      const patternOp: LeanHostFunction = (args) => {
-        if (performance.now() > this.#deadline) return this.#overran();
-        const answer = this.#patterns.run(args);
-        return performance.now() > this.#deadline ? this.#overran() : answer;
-      };
-      bridge.makeLean(patternOp);
-      const patternFn = context.newFunction("patterns", patternOp as never);
-      context.setProp(context.global, "__tapline_patterns", patternFn);
-      patternFn.dispose();
-      const recordOp: LeanHostFunction = (args) => {
-        if (performance.now() > this.#deadline) return this.#overran();
-        const answer = this.#record.run(args);
-        return performance.now() > this.#deadline ? this.#overran() : answer;
-      };
-      bridge.makeLean(recordOp);
-      const recordFn = context.newFunction("record", recordOp as never);
-      context.setProp(context.global, "__tapline_record", recordFn);
-      recordFn.dispose();
-      const textOp: LeanHostFunction = (args) => {
-        if (performance.now() > this.#deadline) return this.#overran();
-        const answer = this.#text.run(args);
-        return performance.now() > this.#deadline ? this.#overran() : answer;
-      };
-      bridge.makeLean(textOp);
-      const textFn = context.newFunction("text", textOp as never);
-      context.setProp(context.global, "__tapline_text", textFn);
-      textFn.dispose();
+      // host.patterns, host.record and host.text count against the call's
+      // deadline like plugin code: refused once it has passed, and a call that
+      // overran it returns the deadline error.
+      for (
+        const [name, served] of [["patterns", this.#patterns], ["record", this.#record], ["text", this.#text]] as const
+      ) {
+        const op: LeanHostFunction = (args) => {
+          if (performance.now() > this.#deadline) return this.#overran();
+          const answer = served.run(args);
+          return performance.now() > this.#deadline ? this.#overran() : answer;
+        };
+        bridge.makeLean(op);
+        const fn = context.newFunction(name, op as never);
+        context.setProp(context.global, `__tapline_${name}`, fn);
+        fn.dispose();
+      }
       context.setProp(context.global, "__tapline_overdue", overdue);
       overdue.dispose();
       context.setProp(context.global, "__tapline_emit", emit);
