@@ -12,7 +12,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { PluginSandbox } from "../src/plugins/sandbox.ts";
-import { bodyArgs, recordArgs } from "../src/plugins/hook-args.ts";
+import { bodyArgs, recordArgs, recordsArgs } from "../src/plugins/hook-args.ts";
+import { CAPTURE_BATCH } from "../src/plugins/chain.ts";
 import { Reads } from "../src/plugins/reads.ts";
 import { bodyJson } from "./bodies.ts";
 import { repoRoot } from "./env.ts";
@@ -126,7 +127,7 @@ function time(label: string, s: PluginSandbox, hook: "onRequest" | "onResponseBo
   const once = () =>
     s.call(hook, json, 1000, {
       lifted,
-      subject: hook === "onCapture" ? { record: args[0] as Record<string, unknown> } : undefined,
+      records: hook === "onCapture" ? [{ record: args[0] as Record<string, unknown> }] : undefined,
       text: hook === "onResponseBody" ? { text: args[0] as string } : undefined,
     });
   for (const until = performance.now() + 1000; performance.now() < until;) once();
@@ -136,6 +137,23 @@ function time(label: string, s: PluginSandbox, hook: "onRequest" | "onResponseBo
     if (!out.ok) throw new Error(`${label}: ${out.message}`);
   }
   const us = ((performance.now() - t0) * 1000) / calls;
+  process.stdout.write(`| ${label} | ${us.toFixed(1)} |\n`);
+}
+
+/** Mean µs per record of onCaptureBatch over batches of CAPTURE_BATCH records, as the chain passes them. */
+function timeBatch(label: string, s: PluginSandbox) {
+  const reads = readsOf.get(s) ?? Reads.ALL;
+  const records = Array.from({ length: CAPTURE_BATCH }, () => structuredClone(record) as Record<string, unknown>);
+  const { json, lifted } = recordsArgs(reads, records);
+  const once = () => s.call("onCaptureBatch", json, 1000, { lifted, records: records.map((r) => ({ record: r })) });
+  for (const until = performance.now() + 1000; performance.now() < until;) once();
+  const batches = Math.max(1, Math.round(calls / CAPTURE_BATCH));
+  const t0 = performance.now();
+  for (let i = 0; i < batches; i++) {
+    const out = once();
+    if (!out.ok) throw new Error(`${label}: ${out.message}`);
+  }
+  const us = ((performance.now() - t0) * 1000) / (batches * CAPTURE_BATCH);
   process.stdout.write(`| ${label} | ${us.toFixed(1)} |\n`);
 }
 
@@ -176,6 +194,14 @@ time(
   [record],
 );
 time("redaction onCapture (bench config)", await sandbox(bundled("redaction"), REDACTION), "onCapture", [record]);
+timeBatch(
+  `redaction onCaptureBatch (bench config), per record in batches of ${CAPTURE_BATCH}`,
+  await sandbox(bundled("redaction"), REDACTION),
+);
+timeBatch(
+  `no-op onCaptureBatch(records), per record in batches of ${CAPTURE_BATCH}`,
+  await sandbox(noop("onCaptureBatch", "")),
+);
 const email = new RegExp(
   "(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}(?![A-Za-z0-9-])",
   "g",

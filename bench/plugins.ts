@@ -291,7 +291,7 @@ async function runScenario(
     await checkServes(opts.port, `tapline (${runtime}, ${scenario})`, scenario, target.logDir);
     result = await measure(ctx, scenario, target);
     const plugins = Object.entries(result.plugins ?? {}).map(([id, p]) =>
-      `${id} ${((p.seconds * 1e6) / Math.max(1, p.calls)).toFixed(1)} µs/call`
+      `${id} ${((p.seconds * 1e6) / Math.max(1, result.requests)).toFixed(1)} µs/req in ${p.calls} calls`
     );
     log(
       `${runtime} ${scenario}: ${Math.round(result.reqPerSec)} req/s, p50 ${(result.p50us / 1000).toFixed(3)} ms` +

@@ -26,7 +26,7 @@ export const manifest = {
   version: "1.0.0",
   description:
     "Redacts secrets and personal data from captured records (headers, query strings, bodies, SSE, WebSocket)",
-  hooks: ["onCapture"],
+  hooks: ["onCapture", "onCaptureBatch"],
   config_schema: {
     type: "object",
     additionalProperties: false,
@@ -104,11 +104,17 @@ export function setup(config) {
     custom,
     in: where,
   });
-  // The record stays on the host: nothing of it needs to cross.
-  return { hooks: ["onCapture"], reads: [] };
+  // The records stay on the host: nothing of them needs to cross, and a
+  // whole batch is scrubbed in one call.
+  return { hooks: ["onCaptureBatch"], reads: [] };
 }
 
 /** Scrubs the record on the host; what changed is what gets written. */
 export function onCapture() {
+  host.record.scrub(scrubber);
+}
+
+/** Scrubs every record of the batch on the host (one crossing for all of them). */
+export function onCaptureBatch() {
   host.record.scrub(scrubber);
 }

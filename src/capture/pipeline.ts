@@ -133,7 +133,7 @@ export class CapturePipeline {
     while (next < batch.length) {
       const deadline = performance.now() + WRITE_SLICE_MS;
       const slice: PendingCapture[] = [];
-      const bySink: SliceRecords = new Map();
+      const built: (CaptureRecord | undefined)[] = [];
       let bytes = 0;
       while (
         next < batch.length && (slice.length === 0 || (bytes < WRITE_SLICE_BYTES && performance.now() < deadline))
@@ -141,15 +141,20 @@ export class CapturePipeline {
         const item = batch[next++]!;
         slice.push(item);
         bytes += item.capture.heldBytes;
-        const record = await this.#build(item);
-        if (record === undefined) continue;
+        built.push(await this.#build(item));
+      }
+      await this.#runPlugins(slice, built);
+      const bySink: SliceRecords = new Map();
+      slice.forEach((item, i) => {
+        const record = built[i];
+        if (record === undefined) return;
         for (const sink of item.sinks) {
           let entry = bySink.get(sink);
           if (!entry) bySink.set(sink, entry = { records: [], metrics: [] });
           entry.records.push(record);
           entry.metrics.push(item.metrics);
         }
-      }
+      });
       const written = this.#writeSlice(bySink).finally(() => {
         for (const item of slice) item.capture.release();
       });
@@ -166,17 +171,49 @@ export class CapturePipeline {
       const built = item.capture.toRecord(this.#options.recordContext);
       // Frames and events build synchronously; only exchanges may need to decompress.
       const record = built instanceof Promise ? await built : built;
-      const plugins = item.plugins;
-      if (plugins === undefined) return record;
-      record.plugin_generation = plugins.generation;
-      if (!plugins.uses("onCapture") || record.type === "custom") return record;
-      const result = await plugins.runCapture(record);
-      if (result.record === null) item.metrics.captureDropped.plugin++;
-      return result.record ?? undefined;
+      if (item.plugins !== undefined) record.plugin_generation = item.plugins.generation;
+      return record;
     } catch (error) {
       item.metrics.captureDropped.write_error++;
       this.#options.logger.error("Failed to build a capture record", { route: item.metrics.route, error });
       return undefined;
+    }
+  }
+
+  /**
+   * Runs each route's onCapture hooks over the slice's records, all records
+   * of one plugin set together (a plugin exporting onCaptureBatch sees them
+   * in one call). `built[i]` becomes undefined for a record a plugin dropped.
+   */
+  async #runPlugins(slice: readonly PendingCapture[], built: (CaptureRecord | undefined)[]): Promise<void> {
+    const byHook = new Map<RecordHook, number[]>();
+    slice.forEach((item, i) => {
+      const record = built[i];
+      const plugins = item.plugins;
+      if (record === undefined || plugins === undefined || record.type === "custom") return;
+      if (!plugins.uses("onCapture")) return;
+      const indexes = byHook.get(plugins);
+      if (indexes) indexes.push(i);
+      else byHook.set(plugins, [i]);
+    });
+    for (const [plugins, indexes] of byHook) {
+      try {
+        const results = await plugins.runCaptures(indexes.map((i) => built[i]!));
+        indexes.forEach((i, n) => {
+          const record = results[n]!.record;
+          if (record === null) slice[i]!.metrics.captureDropped.plugin++;
+          built[i] = record ?? undefined;
+        });
+      } catch (error) {
+        for (const i of indexes) {
+          slice[i]!.metrics.captureDropped.write_error++;
+          built[i] = undefined;
+        }
+        this.#options.logger.error("Failed to run capture plugins", {
+          route: slice[indexes[0]!]!.metrics.route,
+          error,
+        });
+      }
     }
   }
 

@@ -1,6 +1,7 @@
 /**
- * What the capture writer asks of a route's plugins: the `onCapture` hook,
- * which sees each record off the forwarding path and may change or drop it.
+ * What the capture writer asks of a route's plugins: the `onCapture` hook
+ * (or `onCaptureBatch`), which sees each record off the forwarding path and
+ * may change or drop it.
  * The core's `HookChain` extends this, and `src/plugins/` implements both.
  */
 import type { CaptureRecord } from "../shared/record.ts";
@@ -12,9 +13,9 @@ export interface RecordHook {
   /** Whether some plugin uses the hook; the writer skips it otherwise. */
   uses(hook: "onCapture"): boolean;
   /**
-   * The record to write, or null when a plugin dropped it (or failed
-   * closed). May wait for a sandbox being rebuilt: records are off the
-   * forwarding path.
+   * For each record, the record to write, or null when a plugin dropped it
+   * (or failed closed), in the order given. May wait for a sandbox being
+   * rebuilt: records are off the forwarding path.
    */
-  runCapture(record: CaptureRecord): Promise<{ record: CaptureRecord | null; droppedBy?: string }>;
+  runCaptures(records: readonly CaptureRecord[]): Promise<{ record: CaptureRecord | null; droppedBy?: string }[]>;
 }

@@ -21,8 +21,11 @@ export const MUTATE_HOOKS = [
   "onWsMessage",
 ] as const;
 
-/** Hooks off the forwarding path. */
-export const OBSERVE_HOOKS = ["onCapture"] as const;
+/**
+ * Hooks off the forwarding path. `onCaptureBatch` is `onCapture` for many
+ * records in one crossing: a plugin exporting it is called once per batch.
+ */
+export const OBSERVE_HOOKS = ["onCapture", "onCaptureBatch"] as const;
 
 export type MutateHookName = typeof MUTATE_HOOKS[number];
 export type HookName = MutateHookName | typeof OBSERVE_HOOKS[number];

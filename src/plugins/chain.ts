@@ -26,13 +26,22 @@ import { patchHeaders, type RawHeaders } from "../shared/raw-headers.ts";
 import type { CaptureRecord } from "../shared/record.ts";
 import type { PluginInstance } from "./instance.ts";
 import { isValidRecord } from "./record-check.ts";
-import { bodyArgs, recordArgs, viewArg } from "./hook-args.ts";
+import { bodyArgs, recordArgs, recordsArgs, viewArg } from "./hook-args.ts";
 import { mergeRecord } from "./reads.ts";
 import type { RecordSubject } from "./host-record.ts";
 import type { TextSubject } from "./host-text.ts";
 import type { RequestPatch, ResponsePatch } from "./types.ts";
 
 type Hooked = Record<HookName, PluginInstance[]>;
+
+/** What onCapture made of a record: the record to write, or null and the plugin that dropped it. */
+export interface CaptureOutcome {
+  record: CaptureRecord | null;
+  droppedBy?: string;
+}
+
+/** Records per onCaptureBatch call: bounds one crossing's work and memory. */
+export const CAPTURE_BATCH = 64;
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
@@ -62,6 +71,8 @@ export class PluginChain implements HookChain, RecordHook {
   #moved: { chain: PluginChain | undefined } | undefined;
 
   readonly #owner: ChainOwner;
+  /** The plugins using onCapture or onCaptureBatch, in chain order. */
+  readonly #capturers: readonly PluginInstance[];
 
   /** @param owner the plugin set (generation) the instances belong to */
   constructor(routeName: string, plugins: readonly PluginInstance[], owner: ChainOwner = FIRST_SET) {
@@ -76,9 +87,11 @@ export class PluginChain implements HookChain, RecordHook {
       onSseEvent: [],
       onWsMessage: [],
       onCapture: [],
+      onCaptureBatch: [],
     };
     for (const plugin of plugins) for (const hook of plugin.hooks) hooks[hook].push(plugin);
     this.hooks = hooks;
+    this.#capturers = plugins.filter((p) => p.hooks.has("onCapture") || p.hooks.has("onCaptureBatch"));
     this.#bodyLimit = Math.max(0, ...[...hooks.onRequestBody, ...hooks.onResponseBody].map((p) => p.limits.body));
   }
 
@@ -105,8 +118,10 @@ export class PluginChain implements HookChain, RecordHook {
     this.#moved = { chain: next };
   }
 
+  /** Whether some plugin uses `hook` ("onCapture": either capture hook). */
   uses(hook: HookName): boolean {
     if (this.#moved) return this.#moved.chain?.uses(hook) ?? false;
+    if (hook === "onCapture") return this.#capturers.length > 0;
     return this.hooks[hook].length > 0;
   }
 
@@ -307,50 +322,119 @@ export class PluginChain implements HookChain, RecordHook {
    * off the forwarding path.
    */
   async runCapture(record: CaptureRecord): Promise<{ record: CaptureRecord | null; droppedBy?: string }> {
-    if (this.#moved) return this.#moved.chain?.runCapture(record) ?? { record };
-    let current = record;
-    for (const plugin of this.hooks.onCapture) {
-      await plugin.whenReady();
-      const context: HookContext = {
-        routeName: this.routeName,
-        connectionId: connectionOf(current),
-        generation: this.generation,
-      };
-      const args = recordArgs(plugin.reads, current);
-      const subject: RecordSubject = { record: current as unknown as Record<string, unknown> };
-      const outcome = plugin.invoke("onCapture", args.json, context, { lifted: args.lifted, subject });
-      if (!outcome.ok) {
-        if (plugin.fail === "closed") return this.#dropped(plugin);
-        continue;
-      }
-      let value = outcome.value;
-      if (value === null) return this.#dropped(plugin);
-      if (value === undefined) {
-        // Unchanged, unless host.record changed it.
-        if (subject.changed === undefined) continue;
-        value = subject.changed;
-      } else if (isObject(value) && !plugin.reads.all) {
-        // A plugin that read part of the record returns that part: merged onto
-        // the whole, after what host.record changed.
-        value = mergeRecord(subject.changed ?? subject.record, value);
-      }
-      if (!isObject(value) || value.type !== current.type || value.id !== current.id || !isValidRecord(value)) {
-        plugin.failed(
-          "onCapture",
-          "invalid",
-          "onCapture must return the record (same type and id, valid), null or undefined",
-        );
-        if (plugin.fail === "closed") return this.#dropped(plugin);
-        continue;
-      }
-      current = value as unknown as CaptureRecord;
-    }
-    return { record: current };
+    const [out] = await this.runCaptures([record]);
+    return out!;
   }
 
-  #dropped(plugin: PluginInstance): { record: null; droppedBy: string } {
+  /**
+   * Runs onCapture over many records: each one's record to write, or null
+   * when a plugin dropped it. A plugin exporting `onCaptureBatch` sees up to
+   * CAPTURE_BATCH records per call (one crossing, one deadline); the others
+   * one record per call.
+   */
+  async runCaptures(records: readonly CaptureRecord[]): Promise<CaptureOutcome[]> {
+    if (this.#moved) return this.#moved.chain?.runCaptures(records) ?? records.map((record) => ({ record }));
+    const out: CaptureOutcome[] = records.map((record) => ({ record }));
+    for (const plugin of this.#capturers) {
+      await plugin.whenReady();
+      const live = out.filter((entry): entry is { record: CaptureRecord } => entry.record !== null);
+      if (plugin.hooks.has("onCaptureBatch")) {
+        for (let at = 0; at < live.length; at += CAPTURE_BATCH) {
+          this.#captureBatch(plugin, live.slice(at, at + CAPTURE_BATCH));
+        }
+      } else {
+        for (const entry of live) this.#captureOne(plugin, entry);
+      }
+    }
+    return out;
+  }
+
+  /** One onCapture call; updates `entry` with the record the plugin leaves. */
+  #captureOne(plugin: PluginInstance, entry: CaptureOutcome): void {
+    const record = entry.record!;
+    const context: HookContext = {
+      routeName: this.routeName,
+      connectionId: connectionOf(record),
+      generation: this.generation,
+    };
+    const args = recordArgs(plugin.reads, record);
+    const subject: RecordSubject = { record: record as unknown as Record<string, unknown> };
+    const outcome = plugin.invoke("onCapture", args.json, context, { lifted: args.lifted, records: [subject] });
+    if (!outcome.ok) {
+      if (plugin.fail === "closed") this.#drop(plugin, entry);
+      return;
+    }
+    this.#settle(plugin, "onCapture", entry, subject, outcome.value);
+  }
+
+  /**
+   * One onCaptureBatch call over `entries`. When it fails, each record is
+   * tried again alone, and the fail mode applies to those that fail alone.
+   */
+  #captureBatch(plugin: PluginInstance, entries: CaptureOutcome[]): void {
+    const context: HookContext = { routeName: this.routeName, generation: this.generation };
+    const records = entries.map((entry) => entry.record!);
+    const args = recordsArgs(plugin.reads, records);
+    const subjects: RecordSubject[] = records.map((record) => ({
+      record: record as unknown as Record<string, unknown>,
+    }));
+    const outcome = plugin.invoke("onCaptureBatch", args.json, context, { lifted: args.lifted, records: subjects });
+    let results: unknown[] | undefined;
+    if (outcome.ok) {
+      const value = outcome.value;
+      if (value === undefined) results = [];
+      else if (Array.isArray(value) && value.length === entries.length) results = value;
+      else {
+        plugin.failed(
+          "onCaptureBatch",
+          "invalid",
+          `onCaptureBatch must return undefined or a list of ${entries.length} results (one per record)`,
+        );
+      }
+    }
+    if (results === undefined) {
+      // One bad record must not take its batch-mates with it: they are tried
+      // again one per call (at most one deadline more than onCapture costs).
+      if (entries.length > 1) { for (const entry of entries) this.#captureBatch(plugin, [entry]); }
+      else if (plugin.fail === "closed") this.#drop(plugin, entries[0]!);
+      return;
+    }
+    // The dispatcher sends an undefined entry as 0 (JSON has no undefined).
+    entries.forEach((entry, i) => {
+      const result = results[i] === 0 ? undefined : results[i];
+      this.#settle(plugin, "onCaptureBatch", entry, subjects[i]!, result);
+    });
+  }
+
+  /**
+   * Applies what a capture hook made of one record: undefined (unchanged,
+   * unless host.record changed it), null (dropped), or the record (the part
+   * read, for a plugin that read part of it).
+   */
+  #settle(plugin: PluginInstance, hook: HookName, entry: CaptureOutcome, subject: RecordSubject, returned: unknown) {
+    const current = entry.record!;
+    let value = returned;
+    if (value === null) return this.#drop(plugin, entry);
+    if (value === undefined) {
+      if (subject.changed === undefined) return;
+      value = subject.changed;
+    } else if (isObject(value) && !plugin.reads.all) {
+      // A plugin that read part of the record returns that part: merged onto
+      // the whole, after what host.record changed.
+      value = mergeRecord(subject.changed ?? subject.record, value);
+    }
+    if (!isObject(value) || value.type !== current.type || value.id !== current.id || !isValidRecord(value)) {
+      plugin.failed(hook, "invalid", `${hook} must return the record (same type and id, valid), null or undefined`);
+      if (plugin.fail === "closed") this.#drop(plugin, entry);
+      return;
+    }
+    entry.record = value as unknown as CaptureRecord;
+  }
+
+  #drop(plugin: PluginInstance, entry: CaptureOutcome): void {
     plugin.metrics.recordsDropped++;
-    return { record: null, droppedBy: plugin.id };
+    entry.record = null;
+    entry.droppedBy = plugin.id;
   }
 }
 

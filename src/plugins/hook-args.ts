@@ -42,12 +42,28 @@ type Plain = Record<string, unknown>;
  * out (to be put back by the sandbox's dispatcher at `0.<path>`).
  */
 export function recordArgs(reads: Reads, record: object): { json: string; lifted: LiftedTexts | undefined } {
-  const seen = reads.record(record) as Plain;
   const lifted: LiftedTexts = { paths: [], texts: [] };
+  const json = `[${JSON.stringify(liftRecord(reads, record, "0", lifted))}]`;
+  return { json, lifted: lifted.paths.length > 0 ? lifted : undefined };
+}
+
+/** The `onCaptureBatch` arguments: one array of records, their long texts lifted out at `0.<index>.<path>`. */
+export function recordsArgs(
+  reads: Reads,
+  records: readonly object[],
+): { json: string; lifted: LiftedTexts | undefined } {
+  const lifted: LiftedTexts = { paths: [], texts: [] };
+  const views = records.map((record, i) => JSON.stringify(liftRecord(reads, record, `0.${i}`, lifted)));
+  return { json: `[[${views.join(",")}]]`, lifted: lifted.paths.length > 0 ? lifted : undefined };
+}
+
+/** What the plugin reads of `record`, with its long texts moved to `lifted` (paths under `prefix`). */
+function liftRecord(reads: Reads, record: object, prefix: string, lifted: LiftedTexts): Plain {
+  const seen = reads.record(record) as Plain;
   let copy: Plain | undefined;
   for (const key of TOP_TEXT_FIELDS) {
     const text = seen[key];
-    if (typeof text === "string" && text.length >= LIFT_MIN_CHARS && liftText(lifted, `0.${key}`, text)) {
+    if (typeof text === "string" && text.length >= LIFT_MIN_CHARS && liftText(lifted, `${prefix}.${key}`, text)) {
       copy ??= { ...seen };
       delete copy[key];
     }
@@ -58,15 +74,17 @@ export function recordArgs(reads: Reads, record: object): { json: string; lifted
     let partCopy: Plain | undefined;
     for (const field of fields) {
       const text = (value as Plain)[field];
-      if (typeof text === "string" && text.length >= LIFT_MIN_CHARS && liftText(lifted, `0.${part}.${field}`, text)) {
+      if (
+        typeof text === "string" && text.length >= LIFT_MIN_CHARS &&
+        liftText(lifted, `${prefix}.${part}.${field}`, text)
+      ) {
         partCopy ??= { ...(value as Plain) };
         delete partCopy[field];
       }
     }
     if (partCopy) (copy ??= { ...seen })[part] = partCopy;
   }
-  const json = `[${JSON.stringify(copy ?? seen)}]`;
-  return { json, lifted: lifted.paths.length > 0 ? lifted : undefined };
+  return copy ?? seen;
 }
 
 /**

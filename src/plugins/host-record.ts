@@ -18,12 +18,12 @@ export interface RecordSubject {
 /** Scrubbers one sandbox may hold. */
 const MAX_SCRUBBERS = 16;
 
-/** The scrubbers of one sandbox, and the record of the call under way. */
+/** The scrubbers of one sandbox, and the records of the call under way. */
 export class HostRecord {
   readonly #patterns: HostPatterns;
   #scrubbers: RecordScrubber[] = [];
-  /** Set by the sandbox for the length of an onCapture call. */
-  subject: RecordSubject | undefined;
+  /** Set by the sandbox for the length of an onCapture (one) or onCaptureBatch call. */
+  subjects: readonly RecordSubject[] | undefined;
 
   constructor(patterns: HostPatterns) {
     this.#patterns = patterns;
@@ -44,12 +44,15 @@ export class HostRecord {
     this.#scrubbers.length = Math.min(this.#scrubbers.length, mark);
   }
 
-  /** Runs one operation: `scrubber` (JSON spec) or `scrub` (scrubber id). */
+  /**
+   * Runs one operation: `scrubber` (JSON spec) or `scrub` (scrubber id, and
+   * the index of one record of a batch, "" for all of them).
+   */
   run(args: readonly string[]): string {
-    const [op, first] = args;
+    const [op, first, second] = args;
     try {
       if (op === "scrubber") return "=" + this.#scrubber(first ?? "");
-      if (op === "scrub") return this.#scrub(first) ? "=1" : "=";
+      if (op === "scrub") return this.#scrub(first, second ?? "") ? "=1" : "=";
       return `!host.record: unknown operation ${JSON.stringify(op)}`;
     } catch (error) {
       return "!" + (error as Error).message;
@@ -99,14 +102,27 @@ export class HostRecord {
     return this.#scrubbers.length - 1;
   }
 
-  #scrub(id: string | undefined): boolean {
+  /** Scrubs one record of the call (`index`) or all of them (""); true when one changed. */
+  #scrub(id: string | undefined, index: string): boolean {
     const scrubber = this.#scrubbers[Number(id)];
     if (!scrubber) throw new Error(`host.record: no scrubber ${id} (use the id host.record.scrubber returned)`);
-    const subject = this.subject;
-    if (!subject) throw new Error("host.record.scrub: only during onCapture");
-    const out = scrubber.scrub(subject.changed ?? subject.record);
-    if (out === undefined) return false;
-    subject.changed = out;
-    return true;
+    const subjects = this.subjects;
+    if (!subjects) throw new Error("host.record.scrub: only during onCapture or onCaptureBatch");
+    let targets = subjects;
+    if (index !== "") {
+      const subject = subjects[Number(index)];
+      if (!/^\d+$/.test(index) || !subject) {
+        throw new Error(`host.record.scrub: no record ${index} in this call (it has ${subjects.length})`);
+      }
+      targets = [subject];
+    }
+    let changed = false;
+    for (const subject of targets) {
+      const out = scrubber.scrub(subject.changed ?? subject.record);
+      if (out === undefined) continue;
+      subject.changed = out;
+      changed = true;
+    }
+    return changed;
   }
 }

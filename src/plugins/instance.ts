@@ -128,7 +128,8 @@ export class PluginInstance {
     metrics.calls[hook] = (metrics.calls[hook] ?? 0) + 1;
     const sandbox = this.#sandbox;
     if (this.disabled || !sandbox) return { ok: false, kind: "disabled", message: "plugin is disabled" };
-    const timeout = hook === "onCapture" ? this.limits.captureMs : this.limits.hookMs;
+    // A batch shares one deadline: one crossing blocks the event loop as long as one record may.
+    const timeout = hook === "onCapture" || hook === "onCaptureBatch" ? this.limits.captureMs : this.limits.hookMs;
     this.#context = context;
     const started = performance.now();
     const outcome = sandbox.call(hook, argsJson, timeout, extra);

@@ -53,8 +53,8 @@ interface ContextInternals {
 /** A host function answering with a string (or undefined) to string arguments. */
 export type LeanHostFunction = (args: string[]) => string | undefined;
 
-/** Arguments beyond this many are not passed to a lean call. */
-const MAX_ARGS = 16;
+/** Arguments one call may pass at most (a batch of records passes each long body as one). */
+export const MAX_ARGS = 1024;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -15,7 +15,7 @@
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from "quickjs-emscripten-core";
 import { ConfigError } from "../shared/errors.ts";
 import { type Engine, loadEngine } from "./engine.ts";
-import { type LeanHostFunction, QuickJSBridge } from "./quickjs-bridge.ts";
+import { type LeanHostFunction, MAX_ARGS, QuickJSBridge } from "./quickjs-bridge.ts";
 import { HostPatterns } from "./host-patterns.ts";
 import { HostRecord, type RecordSubject } from "./host-record.ts";
 import { HostText, type TextSubject } from "./host-text.ts";
@@ -76,6 +76,7 @@ const GUARDED_BUILTINS = `[
 /** Runs before the plugin: keeps private copies of what the dispatcher needs, then installs the globals. */
 const BOOTSTRAP = `(() => {
   const parse = JSON.parse, stringify = JSON.stringify, apply = Reflect.apply, define = Object.defineProperty;
+  const isArray = Array.isArray;
   const includes = String.prototype.includes, split = String.prototype.split, slice = String.prototype.slice;
   const hostEmit = globalThis.__tapline_emit, hostLog = globalThis.__tapline_log, hostNow = globalThis.__tapline_now;
   const overdue = globalThis.__tapline_overdue, hostPatterns = globalThis.__tapline_patterns;
@@ -133,7 +134,7 @@ const BOOTSTRAP = `(() => {
   });
   const record = Object.freeze({
     scrubber: (spec) => +hostCall(hostRecord, ["scrubber", stringify(spec)]),
-    scrub: (id) => hostCall(hostRecord, ["scrub", String(id)]) === "1",
+    scrub: (id, index) => hostCall(hostRecord, ["scrub", String(id), index === undefined ? "" : String(index)]) === "1",
   });
   const textApi = Object.freeze({
     rewriter: (steps) => +hostCall(hostText, ["rewriter", stringify(steps)]),
@@ -197,10 +198,17 @@ const BOOTSTRAP = `(() => {
         target[keys[keys.length - 1]] = texts[i];
       }
     }
-    const r = apply(fn, undefined, args);
+    let r = apply(fn, undefined, args);
     if (r instanceof Promise) throw new TypeError("hooks must be synchronous: this one returned a Promise");
     if (r === undefined) return "";
     if (typeof r === "string" && !apply(includes, r, ["\\0"])) return "s" + r;
+    // A list of results (onCaptureBatch) keeps "unchanged" apart from null,
+    // which JSON would not: undefined entries cross as 0.
+    if (isArray(r)) {
+      const list = [];
+      for (let i = 0; i < r.length; i++) list[i] = r[i] === undefined ? 0 : r[i];
+      r = list;
+    }
     if (paths !== "" && typeof r === "object" && r !== null) {
       const back = liftBack(r, apply(split, paths, ["\\n"]));
       if (back !== "") return back;
@@ -244,18 +252,22 @@ export interface LiftedTexts {
 export interface CallExtras {
   /** Long texts passed beside the JSON. */
   lifted?: LiftedTexts | undefined;
-  /** For onCapture: the record `host.record` works on (it stays on the host). */
-  subject?: RecordSubject | undefined;
+  /** For onCapture and onCaptureBatch: the records `host.record` works on (they stay on the host). */
+  records?: readonly RecordSubject[] | undefined;
   /** For body hooks: the body `host.text` works on (it stays on the host). */
   text?: TextSubject | undefined;
 }
 
+/** Texts one call lifts at most; the call passes them as arguments beside the hook and the JSON. */
+const MAX_LIFTED_TEXTS = MAX_ARGS - 8;
+
 /**
  * Adds `text` to `lifted` for `path` and returns true, or returns false when
- * it must stay inside the JSON (it holds a NUL character).
+ * it must stay inside the JSON (it holds a NUL character, or the call has
+ * lifted as many texts as it may pass).
  */
 export function liftText(lifted: LiftedTexts, path: string, text: string): boolean {
-  if (text.includes("\0")) return false;
+  if (text.includes("\0") || lifted.texts.length >= MAX_LIFTED_TEXTS) return false;
   lifted.paths.push(path);
   lifted.texts.push(text);
   return true;
@@ -376,7 +388,7 @@ export class PluginSandbox {
    * parsed. Never throws: failures come back classified.
    */
   call(name: HookName | "setup", argsJson: string, timeoutMs: number, extra: CallExtras = {}): CallOutcome {
-    const { lifted, subject, text } = extra;
+    const { lifted, records, text } = extra;
     const live = this.#live;
     if (!live) {
       return { ok: false, kind: "unavailable", message: "sandbox is being rebuilt after running out of memory" };
@@ -387,7 +399,7 @@ export class PluginSandbox {
     const texts = [argsJson, lifted?.paths.join("\n") ?? "", ...(lifted?.texts ?? [])];
     this.#interrupted = false;
     this.#deadline = performance.now() + timeoutMs;
-    this.#record.subject = subject;
+    this.#record.subjects = records;
     this.#text.subject = text;
     let outcome: CallOutcome;
     try {
@@ -409,7 +421,7 @@ export class PluginSandbox {
       outcome = { ok: false, kind: "oom", message: (error as Error).message };
     } finally {
       this.#deadline = Infinity;
-      this.#record.subject = undefined;
+      this.#record.subjects = undefined;
       this.#text.subject = undefined;
     }
     if (!outcome.ok && (outcome.kind === "timeout" || outcome.kind === "oom")) this.#recover(outcome.kind);

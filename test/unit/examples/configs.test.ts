@@ -40,7 +40,7 @@ test("examples/quickstart.yaml loads the three bundled plugins", async () => {
     assert.deepEqual(hooksById(instances), {
       "only-api": ["onRequest"],
       "public-urls": ["onResponseBody", "onSseEvent", "onWsMessage"],
-      scrub: ["onCapture"],
+      scrub: ["onCaptureBatch"],
     });
     assert.deepEqual(instances.map((instance) => instance.fail), ["open", "open", "closed"]);
     assert.deepEqual([...instances[1]!.bodyContentTypes].sort(), ["application/json", "text/html"]);

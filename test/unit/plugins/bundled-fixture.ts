@@ -50,7 +50,7 @@ export function callOk(sandbox: PluginSandbox, hook: HookName, ...args: unknown[
   const text: TextSubject | undefined = hook === "onRequestBody" || hook === "onResponseBody"
     ? { text: args[0] as string }
     : undefined;
-  const outcome = sandbox.call(hook, JSON.stringify(args), 1000, { subject, text });
+  const outcome = sandbox.call(hook, JSON.stringify(args), 1000, { records: subject && [subject], text });
   assert.ok(outcome.ok, `${hook} failed: ${outcome.ok ? "" : `${outcome.kind}: ${outcome.message}`}`);
   return outcome.value === undefined ? subject?.changed ?? text?.changed : outcome.value;
 }

@@ -46,18 +46,18 @@ describe("bundled redaction", () => {
     return out?.data;
   };
 
-  test("asks for onCapture only when something is configured, and reads nothing: the record stays on the host", () => {
-    assert.deepEqual(setupOk(sandbox, {}), { hooks: ["onCapture"], reads: [] });
+  test("asks for onCaptureBatch only when something is configured, and reads nothing: the record stays on the host", () => {
+    assert.deepEqual(setupOk(sandbox, {}), { hooks: ["onCaptureBatch"], reads: [] });
     assert.deepEqual(setupOk(sandbox, { headers: [], patterns: [] }), { hooks: [] });
     assert.deepEqual(setupOk(sandbox, { headers: [], patterns: ["email"], in: [] }), { hooks: [] });
-    assert.deepEqual(setupOk(sandbox, { patterns: [], in: [] }), { hooks: ["onCapture"], reads: [] });
+    assert.deepEqual(setupOk(sandbox, { patterns: [], in: [] }), { hooks: ["onCaptureBatch"], reads: [] });
   });
 
   test("a catastrophic custom pattern answers at once: patterns run in linear time", () => {
     setupOk(sandbox, { headers: [], patterns: [], custom: [{ name: "evil", pattern: "(a+)+$" }] });
     const start = performance.now();
     const subject = { record: sseEvent("a".repeat(30) + "!") };
-    const outcome = sandbox.call("onCapture", "[]", 100, { subject });
+    const outcome = sandbox.call("onCapture", "[]", 100, { records: [subject] });
     assert.deepEqual(outcome, { ok: true, value: undefined });
     assert.equal((subject as { changed?: unknown }).changed, undefined);
     assert.ok(performance.now() - start < 100, `took ${performance.now() - start} ms`);
@@ -270,7 +270,7 @@ describe("bundled redaction", () => {
     setupOk(sandbox, {});
     const blob = JSON.stringify({ a: "x".repeat(100_000), b: "7".repeat(100_000), c: "a.".repeat(20_000) });
     const subject = { record: sseEvent(blob) };
-    const outcome = sandbox.call("onCapture", "[]", 2000, { subject });
+    const outcome = sandbox.call("onCapture", "[]", 2000, { records: [subject] });
     assert.deepEqual(outcome, { ok: true, value: undefined });
   });
 
@@ -287,7 +287,7 @@ describe("bundled redaction", () => {
     const redacting = JSON.stringify([secrets]);
     const call = (json: string) => () => {
       const [record] = JSON.parse(json) as [Record<string, unknown>];
-      sandbox.call("onCapture", "[]", 100, { subject: { record } });
+      sandbox.call("onCapture", "[]", 100, { records: [{ record }] });
     };
     const a = microsPerCall(call(typical));
     const b = microsPerCall(call(withBodies));

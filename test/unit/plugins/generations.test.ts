@@ -56,8 +56,8 @@ async function started(first: PluginDeclaration[], drainTimeoutMs = 60_000) {
 
 /** The tag a chain's onCapture puts on a record. */
 async function tagOf(chain: HookChain | undefined): Promise<unknown> {
-  const result = await chain!.runCapture(httpRecord() as unknown as HttpRecord);
-  return result.record?.type === "http" ? result.record.tags?.["set"] : undefined;
+  const [result] = await chain!.runCaptures([httpRecord() as unknown as HttpRecord]);
+  return result!.record?.type === "http" ? result!.record.tags?.["set"] : undefined;
 }
 
 test("a reload swaps the route's chain; the old set is freed once its last user lets go", async () => {

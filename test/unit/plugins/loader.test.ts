@@ -32,7 +32,7 @@ test("a bundled plugin loads by name", async () => {
   try {
     assert.equal(instance.manifest.name, "redaction");
     assert.equal(instance.fail, "closed", "the manifest's failure mode applies");
-    assert.deepEqual([...instance.hooks], ["onCapture"]);
+    assert.deepEqual([...instance.hooks], ["onCaptureBatch"]);
   } finally {
     instance.dispose();
   }
@@ -244,7 +244,7 @@ test("a plugin file with neither a manifest nor a hook is refused, located at it
   assert.equal(
     error.message,
     'tapline.yaml:7:5: Plugin "x" (/srv/a.js) exports no hook: export one of onRequest, onRequestBody, onResponse, ' +
-      "onResponseBody, onSseEvent, onWsMessage, onCapture",
+      "onResponseBody, onSseEvent, onWsMessage, onCapture, onCaptureBatch",
   );
   assert.deepEqual(error.location, { file: "tapline.yaml", line: 7, column: 5 });
 });
