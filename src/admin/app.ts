@@ -2,6 +2,8 @@ import { Hono } from "hono";
 import type { Metrics } from "../core/metrics.ts";
 import type { PluginControl } from "./plugin-control.ts";
 import { pluginRoutes } from "./plugins-api.ts";
+import type { PackControl } from "./pack-control.ts";
+import { packRoutes } from "./packs-api.ts";
 import { type AdminEnv, authenticate, requireScope } from "./auth.ts";
 import { type AllowedHosts, checkHost } from "./host-check.ts";
 import { type BuildInfo, type PluginSetMetrics, renderPrometheus } from "./prometheus.ts";
@@ -28,6 +30,8 @@ export interface AdminOptions {
   plugins?: () => PluginSetMetrics;
   /** The plugin control plane, served under `/api/plugins` (admin scope) when `access` is given. */
   pluginControl?: PluginControl;
+  /** Installed plugin packs (`/api/packs`); absent: no pack routes. */
+  packControl?: PackControl;
   /**
    * Tokens and Host names for everything but health and metrics. Without it
    * only health and metrics are served (no API route is ever unprotected);
@@ -78,6 +82,11 @@ export function createAdminApp(options: AdminOptions): Hono<AdminEnv> {
     app.use("/api/plugins", requireScope("admin"));
     app.use("/api/plugins/*", requireScope("admin"));
     app.route("/api/plugins", pluginRoutes(options.pluginControl));
+  }
+  if (options.packControl) {
+    app.use("/api/packs", requireScope("admin"));
+    app.use("/api/packs/*", requireScope("admin"));
+    app.route("/api/packs", packRoutes(options.packControl));
   }
   return app;
 }

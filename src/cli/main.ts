@@ -33,6 +33,10 @@ export async function main(): Promise<void> {
       const { runReindexCommand } = await import("./reindex-command.ts");
       runtime.exit(await runReindexCommand(args.slice(1), runtime));
     }
+    if (args[0] === "pack") {
+      const { runPackCommand } = await import("./pack-command.ts");
+      runtime.exit(await runPackCommand(args.slice(1), runtime));
+    }
     if (args[0] === "plugins") {
       const { runPluginsCommand } = await import("./plugins-command.ts");
       runtime.exit(await runPluginsCommand(args.slice(1), runtime));

@@ -14,6 +14,7 @@ import type { PluginInstance } from "../plugins/instance.ts";
 import { PluginSandbox } from "../plugins/sandbox.ts";
 import { DEFAULT_PLUGIN_LIMITS, type PluginDeclaration, type PluginManifest } from "../plugins/types.ts";
 import type { Runtime } from "../runtime/types.ts";
+import type { PackStore } from "../plugins/packs/store.ts";
 import type { Logger } from "../shared/logger.ts";
 
 /** The saved plugin list, read at start over the config file's. */
@@ -31,6 +32,8 @@ export interface PluginControlOptions {
   savedFile: string;
   /** SHA-256 (hex) of the source each instance was loaded from. */
   sourceHash: (instance: PluginInstance) => string;
+  /** Installed packs, whose plugins `GET /api/plugins/types` lists beside the bundled ones. */
+  packs?: PackStore;
   runtime: Runtime;
   logger: Logger;
 }
@@ -88,7 +91,10 @@ export function createPluginControl(options: PluginControlOptions): PluginContro
         }),
       };
     },
-    types: () => types ??= bundledTypes(),
+    async types() {
+      const bundled = await (types ??= bundledTypes());
+      return options.packs ? [...bundled, ...await packTypes(options.packs)] : bundled;
+    },
     entries: () => generations.current.declarations.map(pluginEntryOf),
     validate: (document) => generations.validate(parse(document)),
     async apply(document) {
@@ -97,6 +103,30 @@ export function createPluginControl(options: PluginControlOptions): PluginContro
     },
     reset: () => swap(options.configured, undefined),
   };
+}
+
+/** The plugins of installed packs, as `use:` names them (`pack/plugin@version`), from their pack manifests. */
+async function packTypes(packs: PackStore): Promise<PluginTypeView[]> {
+  const views: PluginTypeView[] = [];
+  for (const entry of await packs.list()) {
+    let manifest;
+    try {
+      manifest = await packs.manifestOf(entry);
+    } catch {
+      continue; // A pack whose files are gone is reported when something loads it.
+    }
+    for (const plugin of manifest.plugins) {
+      views.push({
+        name: `${entry.name}/${plugin.name}@${entry.version}`,
+        version: entry.version,
+        description: plugin.description ?? manifest.description,
+        hooks: plugin.hooks ?? [],
+        ...(plugin.fail ? { fail: plugin.fail } : {}),
+        ...(plugin.config_schema ? { config_schema: plugin.config_schema } : {}),
+      });
+    }
+  }
+  return views;
 }
 
 /** The bundled plugins' manifests, read by evaluating each once in a sandbox. */

@@ -7,6 +7,7 @@ import { parsePluginDocument } from "../config/plugin-document.ts";
 import { BUNDLED_PLUGINS } from "../plugins/bundled.ts";
 import type { PluginDeclaration } from "../plugins/types.ts";
 import type { Runtime } from "../runtime/types.ts";
+import type { PackStore } from "../plugins/packs/store.ts";
 import type { Logger } from "../shared/logger.ts";
 
 /** Where the saved list is and what it may refer to. */
@@ -33,8 +34,14 @@ export async function savedPluginSet(saved: SavedPluginSet): Promise<PluginDecla
   return declarations;
 }
 
-/** SHA-256 (hex) of a declared plugin's source as it is now. */
-export async function sourceHash(declaration: PluginDeclaration, runtime: Runtime): Promise<string> {
+/** SHA-256 (hex) of a declared plugin's source as it is now (for a pack plugin, as the lock records it). */
+export async function sourceHash(declaration: PluginDeclaration, runtime: Runtime, packs?: PackStore): Promise<string> {
+  if (declaration.packRef && packs) {
+    const entry = await packs.find(declaration.packRef);
+    const manifest = await packs.manifestOf(entry);
+    const plugin = manifest.plugins.find((p) => p.name === declaration.packRef!.plugin);
+    return (plugin && entry.files[plugin.entry]) ?? "";
+  }
   const source = declaration.file === undefined
     ? BUNDLED_PLUGINS[declaration.use] ?? ""
     : await runtime.readTextFile(declaration.file);

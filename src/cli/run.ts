@@ -11,8 +11,8 @@ import { Metrics } from "../core/metrics.ts";
 import { Route } from "../core/route.ts";
 import { PluginGenerations } from "../plugins/generations.ts";
 import type { EmitHandler, PluginInstance } from "../plugins/instance.ts";
-import { resolveAgainst } from "../config/plugins.ts";
-import { DEFAULT_DATA_DIR } from "../config/options.ts";
+import { dataDirOf, openPackStore } from "./pack-store.ts";
+import { createPackControl } from "./pack-control.ts";
 import { createPluginControl, RUNTIME_PLUGINS_FILE } from "./plugin-control.ts";
 import { dirOf, savedPluginSet, sourceHash } from "./plugin-files.ts";
 import { reloadFromFiles, watchPluginFiles } from "./plugin-reload.ts";
@@ -87,7 +87,8 @@ export async function startTapline(config: Config, context: StartContext): Promi
     pipeline.submit({ capture, sinks: route.deps.sinks, metrics: route.deps.metrics });
   };
   const routes: Route[] = [];
-  const dataDir = resolveAgainst(`${runtime.cwd()}/`, config.dataDir ?? DEFAULT_DATA_DIR).replace(/[/\\]+$/, "");
+  const dataDir = dataDirOf(config, runtime);
+  const packs = await openPackStore(config, runtime, logger);
   const savedPlugins = `${dataDir}/${RUNTIME_PLUGINS_FILE}`;
   const proxyNames = config.proxies.map((proxy) => proxy.name);
   const startPlugins = await savedPluginSet({ file: savedPlugins, proxyNames, runtime, logger }) ?? config.plugins;
@@ -96,9 +97,14 @@ export async function startTapline(config: Config, context: StartContext): Promi
     routeNames: proxyNames,
     routes: () => routes,
     load: async (declarations) => {
-      const instances = await loadPlugins(declarations, { readTextFile: runtime.readTextFile, logger, onEmit });
+      const instances = await loadPlugins(declarations, {
+        readTextFile: runtime.readTextFile,
+        logger,
+        onEmit,
+        resolvePack: (ref) => packs.resolve(ref),
+      });
       for (const [index, instance] of instances.entries()) {
-        hashes.set(instance, await sourceHash(declarations[index]!, runtime));
+        hashes.set(instance, await sourceHash(declarations[index]!, runtime, packs));
       }
       return instances;
     },
@@ -219,9 +225,11 @@ export async function startTapline(config: Config, context: StartContext): Promi
           proxyNames,
           savedFile: savedPlugins,
           sourceHash: (instance) => hashes.get(instance) ?? "",
+          packs,
           runtime,
           logger,
         }),
+        packControl: createPackControl(packs, generations),
         access: adminAccess,
       });
       const address = config.listenAdmin;

@@ -42,6 +42,8 @@ export interface ConfigLayer {
   adminTokens?: AdminToken[];
   /** YAML `admin.allowed_hosts`. */
   adminAllowedHosts?: string[];
+  /** YAML `trusted_keys`. */
+  trustedKeys?: string[];
 }
 
 /** A layer with nothing set. */

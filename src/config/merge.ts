@@ -28,12 +28,14 @@ export function mergeLayers(layers: readonly ConfigLayer[]): MergedConfig {
   let plugins: PluginEntry[] = [];
   let tokenLayer: ConfigLayer | undefined;
   let allowedHosts: string[] | undefined;
+  let trustedKeys: string[] | undefined;
   for (const layer of layers) {
     Object.assign(globals, layer.globals);
     Object.assign(origins, layer.origins);
     if (layer.plugins) plugins = layer.plugins;
     if (layer.adminTokens !== undefined || layer.globals.adminTokenFile !== undefined) tokenLayer = layer;
     if (layer.adminAllowedHosts) allowedHosts = layer.adminAllowedHosts;
+    if (layer.trustedKeys) trustedKeys = layer.trustedKeys;
     for (const entry of layer.proxies) {
       const at = entries.findIndex((e) => e.proxy.name === entry.proxy.name);
       if (at >= 0) entries[at] = entry;
@@ -49,6 +51,7 @@ export function mergeLayers(layers: readonly ConfigLayer[]): MergedConfig {
   const config: Config = { ...globals, proxies: entries.map((e) => e.proxy), plugins: plugins.map((e) => e.plugin) };
   if (tokenLayer?.adminTokens) config.adminTokens = tokenLayer.adminTokens;
   if (allowedHosts) config.adminAllowedHosts = allowedHosts;
+  if (trustedKeys) config.trustedKeys = trustedKeys;
   return { config, entries, origins, plugins };
 }
 

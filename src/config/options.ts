@@ -11,7 +11,7 @@ import type { Config } from "./types.ts";
 import type { LogFormat, LogLevel } from "../shared/logger.ts";
 
 /** Every Config field except the lists, which only some sources set (see ConfigLayer). */
-export type Globals = Omit<Config, "proxies" | "plugins" | "adminTokens" | "adminAllowedHosts">;
+export type Globals = Omit<Config, "proxies" | "plugins" | "adminTokens" | "adminAllowedHosts" | "trustedKeys">;
 export type GlobalKey = keyof Globals;
 
 export type OptionKind =
@@ -70,6 +70,14 @@ export const GLOBAL_OPTIONS: readonly GlobalOption[] = [
     defaultText: DEFAULT_DATA_DIR,
     metavar: "DIR",
     description: "Folder for tapline's own state, such as the generated admin_token",
+  },
+  {
+    key: "trustedKeysFile",
+    flag: "trusted-keys",
+    kind: "string",
+    metavar: "FILE",
+    yamlPath: ["trusted_keys_file"],
+    description: "Public keys (ed25519:...), one a line: packs must be signed by one of them to install or load",
   },
   {
     key: "maxBodySize",

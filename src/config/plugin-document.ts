@@ -8,7 +8,7 @@ import { stringify } from "yaml";
 import { ConfigError } from "../shared/errors.ts";
 import type { PluginDeclaration, PluginLimits } from "../plugins/types.ts";
 import { failAt } from "./layer.ts";
-import { LIMIT_KEYS } from "./plugins.ts";
+import { LIMIT_KEYS } from "../plugins/types.ts";
 import { parseYamlConfig } from "./yaml.ts";
 
 /** Where a plugin document came from, and what it may refer to. */

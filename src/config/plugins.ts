@@ -7,7 +7,14 @@
 import { describeError } from "../shared/describe-error.ts";
 import type { ConfigLocation } from "../shared/errors.ts";
 import { BUNDLED_PLUGINS } from "../plugins/bundled.ts";
-import { DEFAULT_PLUGIN_LIMITS, type FailMode, type PluginDeclaration, type PluginLimits } from "../plugins/types.ts";
+import {
+  DEFAULT_PLUGIN_LIMITS,
+  type FailMode,
+  LIMIT_KEYS,
+  type PluginDeclaration,
+  type PluginLimits,
+} from "../plugins/types.ts";
+import { parsePackRef } from "../plugins/packs/pack-ref.ts";
 import type { Origin, PluginEntry } from "./layer.ts";
 import { parseSize } from "./size.ts";
 
@@ -73,13 +80,16 @@ export function parsePlugins(list: readonly Record<string, unknown>[], yaml: Yam
       locateConfig: (path) => locationOf(yaml.originOf([...base, "config", ...path])),
     };
     if (!BUNDLED_NAMES.includes(raw.use)) {
-      if (!/\.m?js$/.test(raw.use)) {
+      const pack = parsePackRef(raw.use);
+      if (pack) plugin.packRef = pack;
+      else if (/\.m?js$/.test(raw.use)) plugin.file = resolveAgainst(yaml.file, raw.use);
+      else {
         yaml.fail(
           at("use"),
-          `unknown plugin "${raw.use}": use one of ${BUNDLED_NAMES.join(", ")}, or a path to a .js or .mjs file`,
+          `unknown plugin "${raw.use}": use one of ${BUNDLED_NAMES.join(", ")}, a path to a .js or .mjs file, ` +
+            "or a plugin of an installed pack (pack/plugin@version)",
         );
       }
-      plugin.file = resolveAgainst(yaml.file, raw.use);
     }
     if (raw.routes !== undefined) plugin.routes = [...raw.routes];
     if (raw.fail !== undefined) plugin.fail = raw.fail;
@@ -90,16 +100,6 @@ export function parsePlugins(list: readonly Record<string, unknown>[], yaml: Yam
 function locationOf(origin: Origin): ConfigLocation {
   return origin.location ?? {};
 }
-
-/** YAML `limits:` keys and the PluginLimits field each one sets. */
-export const LIMIT_KEYS = {
-  hook_ms: "hookMs",
-  capture_ms: "captureMs",
-  setup_ms: "setupMs",
-  memory: "memory",
-  body: "body",
-  failures: "failures",
-} as const satisfies Record<string, keyof PluginLimits>;
 
 /** Map `limits:` onto PluginLimits; absent keys keep DEFAULT_PLUGIN_LIMITS. */
 function parseLimits(

@@ -39,6 +39,13 @@ export interface Config {
   adminTokens?: AdminToken[];
   /** YAML `admin.allowed_hosts`: more Host names the admin listener answers; `*` answers any. */
   adminAllowedHosts?: string[];
+  /**
+   * YAML `trusted_keys`: public keys (`ed25519:<base64>`) one of which must
+   * have signed every pack installed or loaded. Absent: signatures optional.
+   */
+  trustedKeys?: string[];
+  /** `--trusted-keys FILE`: more trusted keys, one a line (`#` starts a comment). */
+  trustedKeysFile?: string;
   /** Folder for tapline's own state (the generated admin token); absent: DEFAULT_DATA_DIR, `./data`. */
   dataDir?: string;
   healthPath: string;

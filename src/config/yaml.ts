@@ -13,6 +13,7 @@ import { addProxy, type ConfigLayer, emptyLayer, type Origin, setGlobal } from "
 import { parseAdminSection } from "./admin.ts";
 import { GLOBAL_OPTIONS, isUnsupportedFlag, parseOptionValue, yamlPathOf } from "./options.ts";
 import { parsePlugins } from "./plugins.ts";
+import { parsePublicKey } from "../plugins/packs/signature.ts";
 import { buildProxy, type ProxyKey, type RawProxy } from "./proxy.ts";
 
 type PathSegment = string | number;
@@ -139,6 +140,16 @@ export function parseYamlConfig(text: string, file: string): ConfigLayer {
 
   if (Array.isArray(config.plugins)) {
     layer.plugins = parsePlugins(config.plugins as Record<string, unknown>[], { file, originOf, fail });
+  }
+  if (Array.isArray(config.trusted_keys)) {
+    layer.trustedKeys = (config.trusted_keys as string[]).map((key, i) => {
+      try {
+        parsePublicKey(key);
+      } catch (error) {
+        fail(originOf(["trusted_keys", i]), lowerFirst((error as Error).message));
+      }
+      return key.trim();
+    });
   }
   if (config.admin !== undefined && config.admin !== null) {
     parseAdminSection(config.admin as Record<string, unknown>, layer, { file, originOf, fail });

@@ -14,7 +14,15 @@ import { type EmitHandler, PluginInstance } from "./instance.ts";
 import { PluginMetrics } from "./metrics.ts";
 import { PluginSandbox } from "./sandbox.ts";
 import { Reads } from "./reads.ts";
-import { type PluginDeclaration, type PluginManifest, type SetupResult } from "./types.ts";
+import {
+  DEFAULT_PLUGIN_LIMITS,
+  type PackSource,
+  type PluginDeclaration,
+  type PluginLimits,
+  type PluginManifest,
+  type SetupResult,
+} from "./types.ts";
+import type { PackRef } from "./packs/pack-ref.ts";
 import { HOOK_NAMES, type HookName } from "../core/hooks.ts";
 
 /** What loading needs from the rest of the process. */
@@ -23,6 +31,11 @@ export interface LoadOptions {
   logger: Logger;
   /** Where custom records go. */
   onEmit?: EmitHandler;
+  /**
+   * Finds a plugin of an installed pack (checking its files against the
+   * lock and running its fixtures). Without it, `use: pack/plugin` fails.
+   */
+  resolvePack?: (ref: PackRef) => Promise<PackSource>;
 }
 
 const ajv = new Ajv({ allErrors: false, strict: false });
@@ -76,11 +89,29 @@ function describe(error: ErrorObject): string {
   return error.message ?? "is invalid";
 }
 
-/** Reads the source of a declared plugin: bundled by name, or the file. */
+/** Reads the source of a declared plugin: bundled by name, a pack's, or the file. */
 async function sourceOf(
   declaration: PluginDeclaration,
   options: LoadOptions,
-): Promise<{ source: string; file: string }> {
+): Promise<{ source: string; file: string; pack?: PackSource }> {
+  if (declaration.pack || declaration.packRef) {
+    let pack = declaration.pack;
+    if (!pack) {
+      if (!options.resolvePack) return fail(declaration, `packs are not available here (${declaration.use})`);
+      try {
+        pack = await options.resolvePack(declaration.packRef!);
+      } catch (error) {
+        return fail(declaration, (error as Error).message);
+      }
+    }
+    if (pack.source === undefined) {
+      return fail(
+        declaration,
+        `pack ${pack.packId} has no file ${pack.plugin.entry} (the entry of ${pack.plugin.name})`,
+      );
+    }
+    return { source: pack.source, file: pack.file, pack };
+  }
   if (declaration.file) {
     try {
       return { source: await options.readTextFile(declaration.file), file: declaration.file };
@@ -109,9 +140,15 @@ const IMPLICIT_VERSION = "0.0.0";
  * script is just its hooks; bundled plugins always carry their own, so they
  * are checked as written.
  */
-function manifestOf(declaration: PluginDeclaration, file: string, sandbox: PluginSandbox): PluginManifest {
+function manifestOf(
+  declaration: PluginDeclaration,
+  file: string,
+  sandbox: PluginSandbox,
+  pack: PackSource | undefined,
+): PluginManifest {
   const manifest = sandbox.manifest;
   const exported = sandbox.exportedHooks;
+  if (manifest === undefined && pack) return packManifest(declaration, pack, exported);
   if (manifest === undefined && declaration.file) return implicitManifest(declaration, file, exported);
   if (!checkManifest(manifest)) {
     const error = checkManifest.errors![0]!;
@@ -152,6 +189,43 @@ function implicitManifest(declaration: PluginDeclaration, file: string, exported
   };
 }
 
+/**
+ * The manifest of a pack plugin whose module exports none: its fields in
+ * tapline-pack.yaml, the pack's version, and the hooks the module exports
+ * (which must be those the pack lists, when it lists them).
+ */
+function packManifest(declaration: PluginDeclaration, pack: PackSource, exported: HookName[]): PluginManifest {
+  const entry = pack.plugin;
+  if (exported.length === 0) {
+    fail(declaration, `${pack.file} exports no hook: export one of ${HOOK_NAMES.join(", ")}`);
+  }
+  if (entry.hooks && [...entry.hooks].sort().join() !== [...exported].sort().join()) {
+    fail(
+      declaration,
+      `tapline-pack.yaml of ${pack.packId} lists hooks [${entry.hooks.join(", ")}] for ${entry.name} ` +
+        `but ${entry.entry} exports [${exported.join(", ")}]`,
+    );
+  }
+  return {
+    name: entry.name.replace(/_/g, "-"),
+    version: pack.version,
+    description: entry.description ?? `${entry.name} from ${pack.packId}`,
+    hooks: exported,
+    ...(entry.config_schema ? { config_schema: entry.config_schema } : {}),
+    ...(entry.fail ? { fail: entry.fail } : {}),
+    ...(entry.reads ? { reads: entry.reads } : {}),
+  };
+}
+
+/** A declaration's limits with a pack's defaults where the declaration kept tapline's. */
+function limitsOf(declaration: PluginDeclaration, pack: PackSource | undefined): PluginLimits {
+  const limits = { ...declaration.limits };
+  for (const [key, value] of Object.entries(pack?.plugin.limits ?? {}) as [keyof PluginLimits, number][]) {
+    if (limits[key] === DEFAULT_PLUGIN_LIMITS[key]) limits[key] = value;
+  }
+  return limits;
+}
+
 /** `./scripts/tag-slow.js` -> `tag-slow` (either separator, since paths come from every platform). */
 function baseName(path: string): string {
   const name = path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
@@ -160,8 +234,9 @@ function baseName(path: string): string {
 }
 
 /** Loads one declared plugin. */
-export async function loadPlugin(declaration: PluginDeclaration, options: LoadOptions): Promise<PluginInstance> {
-  const { source, file } = await sourceOf(declaration, options);
+export async function loadPlugin(given: PluginDeclaration, options: LoadOptions): Promise<PluginInstance> {
+  const { source, file, pack } = await sourceOf(given, options);
+  const declaration = pack ? { ...given, limits: limitsOf(given, pack) } : given;
   // The instance exists before its sandbox so the sandbox's host functions can reach it.
   let instance: PluginInstance | undefined;
   const sandbox = await PluginSandbox.load({
@@ -178,7 +253,7 @@ export async function loadPlugin(declaration: PluginDeclaration, options: LoadOp
     },
   });
   try {
-    const typed = manifestOf(declaration, file, sandbox);
+    const typed = manifestOf(declaration, file, sandbox, pack);
     const exported = sandbox.exportedHooks;
     if (typed.config_schema) {
       let validate;

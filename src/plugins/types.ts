@@ -8,6 +8,21 @@
 import type { DirectResponse, HookName } from "../core/hooks.ts";
 import type { ConfigLocation } from "../shared/errors.ts";
 import type { HeaderPatch } from "../shared/raw-headers.ts";
+import type { PackRef } from "./packs/pack-ref.ts";
+import type { PackPlugin } from "./packs/pack-manifest.ts";
+
+/** A plugin of a pack as the loader reads it. */
+export interface PackSource {
+  /** `name@version` of the pack. */
+  packId: string;
+  version: string;
+  /** The pack manifest's entry for the plugin (its manifest fields). */
+  plugin: PackPlugin;
+  /** How errors and stacks name the module: `<pack>@<version>/<entry>`. */
+  file: string;
+  /** The module text; undefined when the pack lacks its entry file. */
+  source: string | undefined;
+}
 
 /** What a failing plugin does to the traffic or record it was handling. */
 export type FailMode = "open" | "closed";
@@ -82,6 +97,16 @@ export interface PluginLimits {
   failures: number;
 }
 
+/** YAML `limits:` keys (of a declaration or a pack plugin) and the PluginLimits field each one sets. */
+export const LIMIT_KEYS = {
+  hook_ms: "hookMs",
+  capture_ms: "captureMs",
+  setup_ms: "setupMs",
+  memory: "memory",
+  body: "body",
+  failures: "failures",
+} as const satisfies Record<string, keyof PluginLimits>;
+
 export const DEFAULT_PLUGIN_LIMITS: PluginLimits = {
   hookMs: 10,
   captureMs: 100,
@@ -99,6 +124,10 @@ export interface PluginDeclaration {
   use: string;
   /** For a path: the file resolved against the config file's folder. */
   file?: string;
+  /** For a plugin of an installed pack (`pack/plugin@version`): which one. */
+  packRef?: PackRef;
+  /** The pack plugin's source, already read (fixtures run from a pack in memory). */
+  pack?: PackSource;
   /** The instance config given to `setup`, validated against the manifest. */
   config: Record<string, unknown>;
   /** Proxy names the plugin applies to; absent means every proxy. */

@@ -2,6 +2,7 @@
  * What a runtime adapter supplies to the runtime-independent core. Everything
  * runtime-specific (sockets, TLS, files, signals, zlib) sits behind this.
  */
+import type { PackFiles } from "../plugins/packs/pack-files.ts";
 import type { Decompressor } from "../capture/decompress.ts";
 import type { Route } from "../core/route.ts";
 import type { SinkFileSystem } from "../sinks/types.ts";
@@ -60,6 +61,16 @@ export interface Runtime {
   /** Serves a fetch handler (the admin API). */
   serveFetch(handler: FetchHandler, address: ListenAddress): Promise<Listener>;
   readonly fs: SinkFileSystem;
+  /** File access of the pack store and the pack commands. */
+  readonly packFiles: PackFiles;
+  /** Runs a program (the npm CLI for `pack install SPEC`); never throws, `code` null when it cannot start. */
+  runCommand(
+    command: string,
+    args: readonly string[],
+    options: { cwd: string; timeoutMs: number },
+  ): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  /** A new empty private directory under the system's temporary directory. */
+  makeTempDir(prefix: string): Promise<string>;
   readonly decompress: Decompressor;
   /** Native base64 of bytes, for binary bodies in records. */
   readonly base64: (bytes: Uint8Array) => string;

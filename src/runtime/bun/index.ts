@@ -17,6 +17,11 @@ import { concatBytes } from "../../shared/bytes.ts";
 import { base64 } from "../shared/base64.ts";
 import { decompress } from "../shared/decompress.ts";
 import { nodeFileSystem } from "../shared/fs.ts";
+import { nodePackFiles } from "../shared/pack-files.ts";
+import { runCommand } from "../shared/run-command.ts";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { NodeSha256 } from "../shared/sha256.ts";
 import type {
   FetchHandler,
@@ -290,6 +295,9 @@ export const bunRuntime: Runtime = {
   createProxyServer: (route: Route, options: UpstreamOptions) => new BunProxyServer(route, options),
   serveFetch,
   fs: nodeFileSystem,
+  packFiles: nodePackFiles,
+  runCommand,
+  makeTempDir: (prefix) => mkdtemp(join(tmpdir(), prefix)),
   decompress,
   base64,
   sha256: NodeSha256,

@@ -8,6 +8,11 @@ import type { FetchHandler, Runtime, UpstreamOptions } from "../types.ts";
 import { base64 } from "../shared/base64.ts";
 import { decompress } from "../shared/decompress.ts";
 import { nodeFileSystem } from "../shared/fs.ts";
+import { nodePackFiles } from "../shared/pack-files.ts";
+import { runCommand } from "../shared/run-command.ts";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { NodeProxyServer } from "./proxy-server.ts";
 import { processOperations } from "../shared/process.ts";
 import { NodeSha256 } from "../shared/sha256.ts";
@@ -19,6 +24,9 @@ export const nodeHttpAdapter: Omit<Runtime, "name" | "version"> = {
   serveFetch: async (handler: FetchHandler, address) =>
     (await import("./fetch-server.ts")).serveFetchWithNodeHttp(handler, address),
   fs: nodeFileSystem,
+  packFiles: nodePackFiles,
+  runCommand,
+  makeTempDir: (prefix) => mkdtemp(join(tmpdir(), prefix)),
   decompress,
   base64,
   sha256: NodeSha256,

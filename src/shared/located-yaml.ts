@@ -1,0 +1,84 @@
+/**
+ * A YAML document that remembers where each value sits, so a check on the
+ * parsed data can say `tapline-pack.yaml:7:5: plugins[0].entry: ...`.
+ */
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import { ConfigError, type ConfigLocation } from "./errors.ts";
+
+/** A key or an index into parsed YAML. */
+export type YamlPath = readonly (string | number)[];
+
+/** Parsed YAML and the location of any path in it. */
+export interface LocatedYaml {
+  readonly file: string;
+  readonly data: unknown;
+  /** Where the value at `path` sits (the deepest part of it that exists). */
+  locate(path: YamlPath): ConfigLocation;
+  /** A ConfigError `file:line:column: field: message` for the value at `path`. */
+  error(path: YamlPath, message: string, code?: string): ConfigError;
+}
+
+/** `plugins[0].entry` for `["plugins", 0, "entry"]`. */
+export function formatYamlPath(path: YamlPath): string {
+  return path.map((s, i) => (typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`)).join("");
+}
+
+/** `file:line:column: field: message`, from a location. */
+export function locatedMessage(location: ConfigLocation, message: string): string {
+  const where = location.file && location.line ? `${location.file}:${location.line}:${location.column ?? 1}: ` : "";
+  return `${where}${location.field ? `${location.field}: ` : ""}${message}`;
+}
+
+/**
+ * Parses `text` (named `file` in messages), keeping positions.
+ *
+ * @throws ConfigError naming the line and column of a syntax error.
+ * @example
+ * const yaml = parseLocatedYaml("name: x\nversion: 1\n", "tapline-pack.yaml");
+ * throw yaml.error(["version"], "must be a string"); // tapline-pack.yaml:2:10: version: must be a string
+ */
+export function parseLocatedYaml(text: string, file: string): LocatedYaml {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number | undefined, path: YamlPath): ConfigLocation => {
+    const pos = lines.linePos(offset ?? 0);
+    const field = formatYamlPath(path);
+    return { file, line: pos.line, column: pos.col, ...(field ? { field } : {}) };
+  };
+  const syntax = doc.errors[0];
+  if (syntax) {
+    const location = at(syntax.pos[0], []);
+    throw new ConfigError(locatedMessage(location, `invalid YAML: ${syntax.message.split("\n")[0]!.trim()}`), location);
+  }
+  const locate = (path: YamlPath): ConfigLocation => {
+    let node: unknown = doc.contents;
+    let offset = rangeStart(node);
+    for (const segment of path) {
+      if (isMap(node)) {
+        const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === segment);
+        if (!pair) break;
+        offset = rangeStart(pair.value ?? pair.key) ?? offset;
+        node = pair.value;
+      } else if (isSeq(node) && typeof segment === "number") {
+        node = node.items[segment];
+        offset = rangeStart(node) ?? offset;
+      } else {
+        break;
+      }
+    }
+    return at(offset, path);
+  };
+  return {
+    file,
+    data: doc.toJS({ maxAliasCount: 100 }),
+    locate,
+    error: (path, message, code) => {
+      const location = locate(path);
+      return new ConfigError(locatedMessage(location, message), location, code);
+    },
+  };
+}
+
+function rangeStart(node: unknown): number | undefined {
+  return (node as Node | null | undefined)?.range?.[0];
+}
