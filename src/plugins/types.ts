@@ -9,7 +9,20 @@ import type { DirectResponse, HookName } from "../core/hooks.ts";
 import type { ConfigLocation } from "../shared/errors.ts";
 import type { HeaderPatch } from "../shared/raw-headers.ts";
 import type { PackRef } from "./packs/pack-ref.ts";
-import type { PackPlugin } from "./packs/pack-manifest.ts";
+
+/** One plugin of a pack, as its tapline-pack.yaml lists it. */
+export interface PackPlugin {
+  name: string;
+  /** The module, relative to the pack root. */
+  entry: string;
+  description?: string;
+  hooks?: HookName[];
+  config_schema?: Record<string, unknown>;
+  fail?: FailMode;
+  reads?: string[];
+  /** Default limits; a declaration's own limits win. */
+  limits?: Partial<PluginLimits>;
+}
 
 /** A plugin of a pack as the loader reads it. */
 export interface PackSource {

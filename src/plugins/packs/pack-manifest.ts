@@ -9,25 +9,12 @@ import { Ajv, type ErrorObject } from "ajv";
 import semver from "semver";
 import packSchema from "../../../schemas/pack.schema.json" with { type: "json" };
 import { type LocatedYaml, parseLocatedYaml, type YamlPath } from "../../shared/located-yaml.ts";
-import type { HookName } from "../../core/hooks.ts";
-import { type FailMode, LIMIT_KEYS, type PluginLimits } from "../types.ts";
+import { LIMIT_KEYS, type PackPlugin, type PluginLimits } from "../types.ts";
+
+export type { PackPlugin };
 
 /** The manifest file of a pack, at its root. */
 export const PACK_MANIFEST = "tapline-pack.yaml";
-
-/** One plugin of a pack. */
-export interface PackPlugin {
-  name: string;
-  /** The module, relative to the pack root. */
-  entry: string;
-  description?: string;
-  hooks?: HookName[];
-  config_schema?: Record<string, unknown>;
-  fail?: FailMode;
-  reads?: string[];
-  /** Default limits; a declaration's own limits win. */
-  limits?: Partial<PluginLimits>;
-}
 
 /** A parsed, checked `tapline-pack.yaml`. */
 export interface PackManifest {

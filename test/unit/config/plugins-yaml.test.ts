@@ -202,7 +202,7 @@ test("semantic errors: duplicate ids, unknown plugins and bad limits", () => {
     11,
     10,
     "plugins[0].use",
-    /^unknown plugin "redactor": use one of path-filter, redaction, text-replace, or a path to a \.js or \.mjs file$/,
+    /^unknown plugin "redactor": use one of path-filter, redaction, text-replace, a path to a \.js or \.mjs file, or a plugin of an installed pack \(pack\/plugin@version\)$/,
   );
   assertPluginError("  - id: a\n    use: ./x.ts\n", 11, 10, "plugins[0].use", /^unknown plugin "\.\/x\.ts"/);
   assertPluginError(
