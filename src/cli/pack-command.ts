@@ -90,6 +90,10 @@ export function parsePackArgs(argv: readonly string[]): PackArgs {
 
 /** Runs `tapline pack ARGS`; returns the exit code (errors are thrown for main to report). */
 export async function runPackCommand(argv: readonly string[], runtime: Runtime): Promise<number> {
+  if (argv.length === 0 || argv.includes("--help") || argv.includes("-h")) {
+    runtime.writeStdout(`Usage: ${USAGE}\n`);
+    return 0;
+  }
   const args = parsePackArgs(argv);
   const out = new Output(runtime, args.json);
   try {

@@ -38,6 +38,8 @@ Usage:
   tapline reindex [--force] DB FILE.jsonl...   Rebuild a SQLite capture database from JSONL
   tapline plugins list|validate F|apply F|remove ID [--admin URL] [--token-file F] [--json]
                                                Read or change the running plugin set (admin API)
+  tapline pack init|test|build|install|list|remove|keygen ...
+                                               Share plugins as packs (see tapline pack --help)
   deno run -A src/cli/main.ts [flags]     (Deno, from source)
   bun src/cli/main.ts [flags]             (Bun, from source)
 

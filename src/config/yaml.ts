@@ -4,10 +4,10 @@
  * file, line, column and field: `app.yaml:7:15: proxies[1].upstream: ...`.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import schema from "../../schemas/config.schema.json" with { type: "json" };
 import { describeError } from "../shared/describe-error.ts";
 import { ConfigError } from "../shared/errors.ts";
+import { locatedMessage, parseLocatedYaml } from "../shared/located-yaml.ts";
 import { tokenProblem } from "../admin/tokens.ts";
 import { addProxy, type ConfigLayer, emptyLayer, type Origin, setGlobal } from "./layer.ts";
 import { parseAdminSection } from "./admin.ts";
@@ -53,47 +53,18 @@ function validate(data: unknown): ErrorObject[] {
  * @throws ConfigError with `{file, line, column, field}`.
  */
 export function parseYamlConfig(text: string, file: string): ConfigLayer {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const at = (offset: number | undefined, field: string): Origin => {
-    const pos = lineCounter.linePos(offset ?? 0);
-    const where = `${file}:${pos.line}:${pos.col}`;
-    return {
-      label: field ? `${where}: ${field}` : where,
-      kind: "config",
-      location: { file, line: pos.line, column: pos.col, ...(field ? { field } : {}) },
-    };
+  const yaml = parseLocatedYaml(text, file);
+  const originOf = (path: readonly PathSegment[], onKey = false): Origin => {
+    const location = yaml.locate(path, onKey);
+    return { label: locatedMessage(location, "").replace(/: $/, ""), kind: "config", location };
   };
   const fail = (origin: Origin, message: string): never => {
     throw new ConfigError(`${origin.label}: ${message}`, origin.location ?? { file });
   };
 
-  const syntax = doc.errors[0];
-  if (syntax) fail(at(syntax.pos[0], ""), `invalid YAML: ${firstLine(syntax.message)}`);
-
-  /** Origin of the value (or, with `onKey`, the key) at a path. */
-  const originOf = (path: readonly PathSegment[], onKey = false): Origin => {
-    let node: unknown = doc.contents;
-    let offset = rangeStart(node);
-    for (const segment of path) {
-      if (isMap(node)) {
-        const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === segment);
-        if (!pair) break;
-        offset = rangeStart(onKey && segment === path[path.length - 1] ? pair.key : pair.value ?? pair.key) ?? offset;
-        node = pair.value;
-      } else if (isSeq(node) && typeof segment === "number") {
-        node = node.items[segment];
-        offset = rangeStart(node) ?? offset;
-      } else {
-        break;
-      }
-    }
-    return at(offset, formatPath(path));
-  };
-
-  const data: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  const data: unknown = yaml.data ?? {};
   if (typeof data !== "object" || Array.isArray(data) || data === null) {
-    fail(at(rangeStart(doc.contents), ""), "the config must be a mapping of keys such as proxies and listen_admin");
+    fail(originOf([]), "the config must be a mapping of keys such as proxies and listen_admin");
   }
   const errors = validate(data);
   if (errors.length > 0) {
@@ -268,14 +239,6 @@ function typeWords(type: unknown): string {
   return list.map((t) => words[String(t)] ?? String(t)).join(" or ");
 }
 
-function formatPath(path: readonly PathSegment[]): string {
-  return path.map((s, i) => (typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`)).join("");
-}
-
-function rangeStart(node: unknown): number | undefined {
-  return (node as Node | null | undefined)?.range?.[0];
-}
-
 /** The value at a path of nested mappings, or undefined. */
 function valueAt(data: Record<string, unknown>, path: readonly string[]): unknown {
   let value: unknown = data;
@@ -289,10 +252,6 @@ function valueAt(data: Record<string, unknown>, path: readonly string[]): unknow
 function asList(value: unknown): string[] {
   if (value === undefined || value === null) return [];
   return Array.isArray(value) ? value.map(String) : [String(value)];
-}
-
-function firstLine(message: string): string {
-  return message.split("\n")[0]!.trim();
 }
 
 function lowerFirst(text: string): string {

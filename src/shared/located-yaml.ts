@@ -12,8 +12,8 @@ export type YamlPath = readonly (string | number)[];
 export interface LocatedYaml {
   readonly file: string;
   readonly data: unknown;
-  /** Where the value at `path` sits (the deepest part of it that exists). */
-  locate(path: YamlPath): ConfigLocation;
+  /** Where the value (or, with `onKey`, the key) at `path` sits: the deepest part of it that exists. */
+  locate(path: YamlPath, onKey?: boolean): ConfigLocation;
   /** A ConfigError `file:line:column: field: message` for the value at `path`. */
   error(path: YamlPath, message: string, code?: string): ConfigError;
 }
@@ -50,14 +50,15 @@ export function parseLocatedYaml(text: string, file: string): LocatedYaml {
     const location = at(syntax.pos[0], []);
     throw new ConfigError(locatedMessage(location, `invalid YAML: ${syntax.message.split("\n")[0]!.trim()}`), location);
   }
-  const locate = (path: YamlPath): ConfigLocation => {
+  const locate = (path: YamlPath, onKey = false): ConfigLocation => {
     let node: unknown = doc.contents;
     let offset = rangeStart(node);
     for (const segment of path) {
       if (isMap(node)) {
         const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === segment);
         if (!pair) break;
-        offset = rangeStart(pair.value ?? pair.key) ?? offset;
+        const last = segment === path[path.length - 1];
+        offset = rangeStart(onKey && last ? pair.key : pair.value ?? pair.key) ?? offset;
         node = pair.value;
       } else if (isSeq(node) && typeof segment === "number") {
         node = node.items[segment];

@@ -16,6 +16,9 @@ const FIXED_MTIME = 946_684_800_000;
 /** A `.tgz` of `contents` under `package/`, the same bytes for the same contents. */
 export async function buildArchive(contents: PackContents): Promise<Uint8Array> {
   const names = [...contents.keys()].sort();
+  // The tar header holds 100 bytes of name (nanotar writes no longer-name extensions).
+  const long = names.find((name) => new TextEncoder().encode(NPM_ROOT + name).byteLength > 100);
+  if (long) throw new Error(`Cannot archive ${long}: the path with ${NPM_ROOT} is longer than 100 bytes`);
   const tar = createTar(
     names.map((name) => ({
       name: `${NPM_ROOT}${name}`,

@@ -106,6 +106,10 @@ function schemaError(yaml: LocatedYaml, error: ErrorObject): Error {
     const hint = typeof last === "string" ? hints[last] : undefined;
     return yaml.error(path, hint ? `must be ${hint}` : `must match ${(error.params as { pattern: string }).pattern}`);
   }
+  if (error.keyword === "type" && (error.params as { type?: string }).type === "string") {
+    const value = path.reduce<unknown>((v, key) => (v as Record<string | number, unknown>)?.[key], yaml.data);
+    return yaml.error(path, `must be a string (quote it: "${String(value)}")`);
+  }
   if (params.allowedValues) {
     return yaml.error(path, `must be one of ${params.allowedValues.map((v) => JSON.stringify(v)).join(", ")}`);
   }
