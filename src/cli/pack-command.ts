@@ -28,8 +28,9 @@ const USAGE = `tapline pack init NAME [--dir DIR]
        tapline pack remove NAME[@VERSION] [--json]
        tapline pack keygen FILE
   SOURCE: a folder, a .tgz, an https:// URL (with --integrity) or an npm package spec.
-  Where packs are installed: --data-dir DIR, or data_dir of --config FILE (default ./data);
-  trusted keys: --trusted-keys FILE, or trusted_keys of --config FILE.`;
+  Where packs are installed: --data-dir DIR, TAPLINE_DATA_DIR, or data_dir of --config FILE
+  (or TAPLINE_CONFIG); default ./data. Trusted keys: --trusted-keys FILE, TAPLINE_TRUSTED_KEYS,
+  or trusted_keys of the config file.`;
 
 const ACTIONS = ["init", "test", "build", "install", "list", "remove", "keygen"] as const;
 type Action = typeof ACTIONS[number];
@@ -264,19 +265,30 @@ async function build(args: PackArgs, runtime: Runtime, out: Output): Promise<num
   return 0;
 }
 
-/** The data dir and trusted keys of the command line (flags over `--config`). */
+/**
+ * The data dir and trusted keys of the command line, as the proxy would see
+ * them: flags over `TAPLINE_DATA_DIR` / `TAPLINE_TRUSTED_KEYS` over the YAML
+ * file (`--config` or `TAPLINE_CONFIG`).
+ */
 async function storeFor(args: PackArgs, runtime: Runtime) {
   let fromConfig: { dataDir?: string; trustedKeys?: string[]; trustedKeysFile?: string } = {};
-  if (args.config) {
-    const layer = await loadYamlConfig(args.config, runtime.readTextFile);
+  const env = runtime.env();
+  const configFile = args.config ?? (env["TAPLINE_CONFIG"] || undefined);
+  if (configFile) {
+    const layer = await loadYamlConfig(configFile, runtime.readTextFile);
     fromConfig = {
       ...(layer.globals.dataDir !== undefined ? { dataDir: layer.globals.dataDir } : {}),
       ...(layer.trustedKeys ? { trustedKeys: layer.trustedKeys } : {}),
       ...(layer.globals.trustedKeysFile !== undefined ? { trustedKeysFile: layer.globals.trustedKeysFile } : {}),
     };
   }
+  const fromEnv = {
+    ...(env["TAPLINE_DATA_DIR"] ? { dataDir: env["TAPLINE_DATA_DIR"] } : {}),
+    ...(env["TAPLINE_TRUSTED_KEYS"] ? { trustedKeysFile: env["TAPLINE_TRUSTED_KEYS"] } : {}),
+  };
   const config = {
     ...fromConfig,
+    ...fromEnv,
     ...(args.dataDir ? { dataDir: args.dataDir } : {}),
     ...(args.trustedKeys ? { trustedKeysFile: args.trustedKeys } : {}),
   };

@@ -105,8 +105,9 @@ async function fromNpm(
 ): Promise<FetchedPack> {
   const dir = await runtime.makeTempDir("tapline-pack-");
   try {
+    // From the user's folder: relative specs (file:./pack) and a project .npmrc (scoped registries, logins) apply.
     const result = await runtime.runCommand("npm", ["pack", spec, "--json", "--pack-destination", dir], {
-      cwd: dir,
+      cwd: runtime.cwd(),
       timeoutMs: 120_000,
     });
     if (result.code === null) {

@@ -16,7 +16,10 @@
  *
  * The output of each hook is one of (see `HOOK_INPUTS`): `{request}` /
  * `{respond}` (+ `capture: false`), `{response}`, `{body}`, `{event}`,
- * `{data}`, `{record}`, `{dropped: true}` or `{refused: true}`, plus
+ * `{data}`, `{record}`, `{dropped: true}` or `{refused: true}`; for an input
+ * given as a sequence (`records`, `events`, `messages`: run in order through
+ * the same sandbox, for plugins that keep state across a stream) the list of
+ * outputs under the same key, `null` for one dropped; plus
  * `emitted` (the `data` of each `emit`) and `error` (a hook failure) when
  * there are any. Records are completed with fixed identity fields (`id`,
  * `timestamp`, ...) on both sides, so a fixture writes only what matters.
@@ -60,7 +63,11 @@ export interface FixtureResult {
   ms: number;
 }
 
-/** Input keys each hook takes (besides the optional ones in brackets in the docs). */
+/**
+ * Input keys each hook takes: the first is the one it needs; a key in
+ * SEQUENCES may be given instead as a list, run in order through the same
+ * sandbox (for plugins that keep state across a stream).
+ */
 const HOOK_INPUTS: Record<HookName, readonly string[]> = {
   onRequest: ["request"],
   onRequestBody: ["body", "request"],
@@ -71,6 +78,9 @@ const HOOK_INPUTS: Record<HookName, readonly string[]> = {
   onCapture: ["record"],
   onCaptureBatch: ["record"],
 };
+
+/** `records: [...]` for `record`, and so on: an input given as a sequence, and its output key. */
+const SEQUENCES: Record<string, string> = { record: "records", event: "events", message: "messages" };
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
@@ -129,9 +139,18 @@ function checkFixture(
   }
   if (!isObject(raw.input)) throw fail(["input"], `input must be a mapping with ${HOOK_INPUTS[hook as HookName][0]}`);
   const needed = HOOK_INPUTS[hook as HookName][0]!;
-  if (raw.input[needed] === undefined) throw fail(["input"], `${hook} needs input.${needed}`);
+  const many = SEQUENCES[needed];
+  if (raw.input[needed] === undefined && (many === undefined || raw.input[many] === undefined)) {
+    throw fail(["input"], `${hook} needs input.${needed}${many ? ` (or input.${many}, a list)` : ""}`);
+  }
+  if (many !== undefined && raw.input[many] !== undefined) {
+    if (raw.input[needed] !== undefined) throw fail(["input", many], `give ${needed} or ${many}, not both`);
+    if (!Array.isArray(raw.input[many]) || raw.input[many].length === 0) {
+      throw fail(["input", many], `${many} must be a non-empty list`);
+    }
+  }
   for (const key of Object.keys(raw.input)) {
-    if (!HOOK_INPUTS[hook as HookName].includes(key)) {
+    if (!HOOK_INPUTS[hook as HookName].includes(key) && key !== many) {
       throw fail(["input", key], `${hook} takes ${HOOK_INPUTS[hook as HookName].join(", ")}, not ${key}`);
     }
   }
@@ -275,28 +294,40 @@ async function runHook(chain: PluginChain, fixture: Fixture): Promise<Record<str
       return { body: result.text ?? input.body };
     }
     case "onSseEvent": {
-      if (!isObject(input.event)) throw new Error("input.event must be {event?, data, id?, retry?}");
-      const event = { event: "message", ...input.event } as { event: string; data: string };
-      const out = chain.runSseEvent(event, request, CONTEXT);
-      return out === null ? { dropped: true } : { event: out ?? event };
+      const one = (raw: unknown) => {
+        if (!isObject(raw)) throw new Error("an event must be {event?, data, id?, retry?}");
+        const event = { event: "message", ...raw } as { event: string; data: string };
+        const out = chain.runSseEvent(event, request, CONTEXT);
+        return out === null ? null : out ?? event;
+      };
+      if (Array.isArray(input.events)) return { events: input.events.map(one) };
+      const event = one(input.event);
+      return event === null ? { dropped: true } : { event };
     }
     case "onWsMessage": {
-      const message = input.message;
-      if (!isObject(message) || typeof message.data !== "string") {
-        throw new Error("input.message must be {direction, data}");
-      }
       const connection = { id: FIXTURE_ID, route: "fixture", url: "/", ...(input.connection as object) };
-      const out = chain.runWsMessage(
-        { direction: "client_to_server", ...message } as { direction: "client_to_server"; data: string },
-        connection as { id: string; route: string; url: string },
-        CONTEXT,
-      );
-      return out === null ? { dropped: true } : { data: out ?? message.data };
+      const one = (message: unknown) => {
+        if (!isObject(message) || typeof message.data !== "string") {
+          throw new Error("a message must be {direction, data}");
+        }
+        const out = chain.runWsMessage(
+          { direction: "client_to_server", ...message } as { direction: "client_to_server"; data: string },
+          connection as { id: string; route: string; url: string },
+          CONTEXT,
+        );
+        return out === null ? null : out ?? message.data;
+      };
+      if (Array.isArray(input.messages)) return { messages: input.messages.map(one) };
+      const data = one(input.message);
+      return data === null ? { dropped: true } : { data };
     }
     case "onCapture":
     case "onCaptureBatch": {
-      const [out] = await chain.runCaptures([completeRecord(input.record) as unknown as CaptureRecord]);
-      return out!.record === null ? { dropped: true } : { record: out!.record };
+      // A sequence goes through in one call, as the capture writer hands a slice of records.
+      const given = Array.isArray(input.records) ? input.records : [input.record];
+      const outs = await chain.runCaptures(given.map((r) => completeRecord(r) as unknown as CaptureRecord));
+      if (Array.isArray(input.records)) return { records: outs.map((out) => out.record) };
+      return outs[0]!.record === null ? { dropped: true } : { record: outs[0]!.record };
     }
   }
 }
@@ -305,6 +336,12 @@ async function runHook(chain: PluginChain, fixture: Fixture): Promise<Record<str
 function completeExpect(fixture: Fixture): Record<string, unknown> {
   const expect = { ...fixture.expect };
   if (isObject(expect.record)) expect.record = completeRecord(expect.record);
+  if (Array.isArray(expect.records)) {
+    expect.records = expect.records.map((record) => isObject(record) ? completeRecord(record) : record);
+  }
+  if (Array.isArray(expect.events)) {
+    expect.events = expect.events.map((event) => isObject(event) ? { event: "message", ...event } : event);
+  }
   return expect;
 }
 

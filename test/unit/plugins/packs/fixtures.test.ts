@@ -173,3 +173,40 @@ test("fixture files are checked with file, line and field", () => {
     });
   }
 });
+
+test("inputs given as sequences run in order through one sandbox, so stateful plugins can be tested", async () => {
+  const source = `
+let seen = 0;
+export function onSseEvent(event) { seen++; return event.data === "drop" ? null : { ...event, data: event.data + seen }; }
+export function onWsMessage(msg) { seen++; return msg.data === "drop" ? null : msg.data + seen; }
+export function onCapture(record) {
+  seen++;
+  if (record.request.url === "/drop") return null;
+  if (record.request.url === "/last") emit({ seen });
+  return { ...record, tags: { n: String(seen) } };
+}
+`;
+  const fixtures = `
+fixtures:
+  - name: events
+    hook: onSseEvent
+    input: { events: [{ data: a }, { data: drop }, { data: c }] }
+    expect: { events: [{ data: a1 }, null, { data: c3 }] }
+  - name: messages
+    hook: onWsMessage
+    input: { messages: [{ data: x }, { data: drop }] }
+    expect: { messages: [x1, null] }
+  - name: records
+    hook: onCapture
+    input: { records: [{ request: { url: /a } }, { request: { url: /drop } }, { request: { url: /last } }] }
+    expect:
+      records: [{ request: { url: /a }, tags: { n: "1" } }, null, { request: { url: /last }, tags: { n: "3" } }]
+      emitted: [{ seen: 3 }]
+`;
+  const out = await results(packOf({ source, fixtures: { "seq.yaml": fixtures } }));
+  for (const result of out) assert.ok(result.passed, `${result.fixture.name}: ${result.error ?? result.diff ?? ""}`);
+  const both = "name: x\nhook: onCapture\ninput: { record: {}, records: [{}] }\nexpect: {}\n";
+  const contents = packOf({ source, fixtures: { "bad.yaml": both } });
+  const manifest = parsePackManifest(new TextDecoder().decode(contents.get("tapline-pack.yaml")), "x");
+  assert.throws(() => readFixtures(manifest, contents), /input\.records: give record or records, not both/);
+});
