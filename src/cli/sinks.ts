@@ -12,6 +12,7 @@ import type { S3Uploader } from "../s3/uploader.ts";
 import { JsonlSink } from "../sinks/jsonl.ts";
 import { RotatingSqliteSink } from "../sinks/rotating-sqlite-sink.ts";
 import { SqliteSink } from "../sinks/sqlite-sink.ts";
+import { NativeSqliteSink } from "../sinks/native-sqlite-sink.ts";
 import type { RecordSink } from "../sinks/types.ts";
 
 /** The sinks of a process. */
@@ -23,9 +24,6 @@ export interface OpenSinks {
   /** Live file paths, for the S3 scan of rotated files. */
   paths: string[];
 }
-
-/** Seconds between SQLite flushes to disk. */
-const SQLITE_FLUSH_INTERVAL_MS = 5_000;
 
 /** What {@link openSinks} needs besides the config. */
 export interface SinkDependencies {
@@ -58,7 +56,9 @@ export async function openSinks(config: Config, { runtime, logger, uploader }: S
     if (kind === "JSONL") {
       sink = new JsonlSink(path, runtime.fs, { rotation, ...common, onError });
     } else {
-      const database = new SqliteSink(path, runtime.fs, { flushIntervalMs: SQLITE_FLUSH_INTERVAL_MS, onError });
+      const database = config.sqliteEngine === "native"
+        ? new NativeSqliteSink(path, runtime.fs, (file) => runtime.openNativeSqlite(file))
+        : new SqliteSink(path, runtime.fs, { flushIntervalMs: config.sqliteFlush, onError });
       sink = new RotatingSqliteSink(database, runtime.fs, { rotation, ...common, onError });
     }
     try {

@@ -44,6 +44,7 @@ export interface GlobalOption {
 
 export const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 export const LOG_FORMATS: readonly LogFormat[] = ["json", "text"];
+export const SQLITE_ENGINES = ["sqljs", "native"] as const;
 /** Where tapline keeps its own files when `--data-dir` is not given (relative to the working directory). */
 export const DEFAULT_DATA_DIR = "./data";
 
@@ -188,6 +189,23 @@ export const GLOBAL_OPTIONS: readonly GlobalOption[] = [
     description: "After a plugin reload, how long streams may keep the old plugins before they move to the new ones",
   },
   {
+    key: "sqliteEngine",
+    flag: "sqlite-engine",
+    kind: "enum",
+    choices: SQLITE_ENGINES,
+    defaultText: "sqljs",
+    metavar: "ENGINE",
+    description: "SQLite engine for log_sqlite: sqljs (everywhere) or native (node:sqlite: Node 22.13+, Deno, Bun)",
+  },
+  {
+    key: "sqliteFlush",
+    flag: "sqlite-flush",
+    kind: "duration",
+    defaultText: "1s",
+    metavar: "DURATION",
+    description: "How often the sqljs engine writes new rows to the SQLite file (native writes each batch)",
+  },
+  {
     key: "rotateSize",
     flag: "rotate-size",
     kind: "size",
@@ -273,6 +291,8 @@ export function defaultGlobals(): Globals {
     logLevel: "info",
     logFormat: "json",
     rotateSize: 100 * 1024 ** 2,
+    sqliteEngine: "sqljs",
+    sqliteFlush: 1000,
     rotateInterval: 60 * 60 * 1000,
     retention: -1,
   };

@@ -73,6 +73,10 @@ export interface Config {
   insecureSkipVerify: boolean;
   logLevel: LogLevel;
   logFormat: LogFormat;
+  /** SQLite engine: `sqljs` (in memory, written to the file every `sqliteFlush`; default) or `native` (node:sqlite). */
+  sqliteEngine: "sqljs" | "native";
+  /** How often sql.js writes a changed database to its file (ms). Default 1 s. */
+  sqliteFlush: number;
   /** Rotate a capture file once it reaches this many bytes. Default 100MB. */
   rotateSize: number;
   /** Rotate a capture file this often (ms). Default 1 h. */

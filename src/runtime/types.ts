@@ -3,6 +3,7 @@
  * runtime-specific (sockets, TLS, files, signals, zlib) sits behind this.
  */
 import type { PackFiles } from "../plugins/packs/pack-files.ts";
+import type { SqlDatabase } from "../sinks/sql-database.ts";
 import type { Decompressor } from "../capture/decompress.ts";
 import type { Route } from "../core/route.ts";
 import type { SinkFileSystem } from "../sinks/types.ts";
@@ -69,6 +70,8 @@ export interface Runtime {
     args: readonly string[],
     options: { cwd: string; timeoutMs: number },
   ): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  /** Opens a SQLite file with the runtime's native engine; rejects with UnavailableError when there is none. */
+  openNativeSqlite(path: string): Promise<SqlDatabase>;
   /** A new empty private directory under the system's temporary directory. */
   makeTempDir(prefix: string): Promise<string>;
   readonly decompress: Decompressor;

@@ -2,15 +2,8 @@ import type { CaptureRecord } from "../shared/record.ts";
 import { applyRetention } from "./retention.ts";
 import { baseName, directoryOf, rotatedPath } from "./rotated-name.ts";
 import { type RotationPolicy, Rotator } from "./rotator.ts";
-import type { SqliteSink } from "./sqlite-sink.ts";
+import type { SqliteSegment } from "./sqlite-segment.ts";
 import type { RecordSink, SinkFileSystem } from "./types.ts";
-
-/**
- * Largest SQLite segment, whatever `--rotate-size` says: the live database is
- * in memory and each flush exports all of it on the forwarding thread
- * (measured 60-80 ms and about +100 MB at 100 MB), so segments stay small.
- */
-export const MAX_SQLITE_SEGMENT_BYTES = 32 * 1024 * 1024;
 
 /** Rotation settings of a SQLite sink. */
 export interface SqliteRotationOptions {
@@ -24,14 +17,14 @@ export interface SqliteRotationOptions {
 }
 
 /**
- * A SQLite sink that rotates its database by size (bounded by
- * MAX_SQLITE_SEGMENT_BYTES) and interval, then applies retention and reports
+ * A SQLite sink that rotates its database by size (bounded by the engine's
+ * `maxSegmentBytes`) and interval, then applies retention and reports
  * the rotated file (for S3).
  */
 export class RotatingSqliteSink implements RecordSink {
   readonly name: string;
   readonly path: string;
-  readonly #sink: SqliteSink;
+  readonly #sink: SqliteSegment;
   readonly #fs: SinkFileSystem;
   readonly #options: SqliteRotationOptions;
   readonly #rotator: Rotator;
@@ -40,7 +33,7 @@ export class RotatingSqliteSink implements RecordSink {
   /** The database size at the last measurement, to count growth (a fresh database already holds its schema). */
   #measured = 0;
 
-  constructor(sink: SqliteSink, fs: SinkFileSystem, options: SqliteRotationOptions) {
+  constructor(sink: SqliteSegment, fs: SinkFileSystem, options: SqliteRotationOptions) {
     this.#sink = sink;
     this.name = sink.name;
     this.path = sink.path;
@@ -48,7 +41,7 @@ export class RotatingSqliteSink implements RecordSink {
     this.#options = options;
     const limit = options.rotation.maxBytes > 0 ? options.rotation.maxBytes : Infinity;
     this.#rotator = new Rotator(
-      { maxBytes: Math.min(limit, MAX_SQLITE_SEGMENT_BYTES), intervalMs: options.rotation.intervalMs },
+      { maxBytes: Math.min(limit, sink.maxSegmentBytes), intervalMs: options.rotation.intervalMs },
       () => void this.#rotate().catch((error) => this.#options.onError?.(error as Error)),
     );
   }

@@ -4,7 +4,8 @@
  * permissions needed), Bun and inside a `bun build --compile` binary.
  */
 import initSqlJs from "sql.js/dist/sql-wasm-inline.js";
-import type { SqlJsStatic } from "sql.js";
+import type { Database, SqlJsStatic, SqlValue } from "sql.js";
+import type { SqlDatabase } from "./sql-database.ts";
 
 let loading: Promise<SqlJsStatic> | undefined;
 
@@ -17,4 +18,17 @@ export function loadSqlJs(): Promise<SqlJsStatic> {
     throw error;
   });
   return loading;
+}
+
+/** A sql.js database behind the SqlDatabase interface the schema and the inserts use. */
+export function sqlJsDatabase(db: Database): SqlDatabase {
+  return {
+    run: (sql) => void db.run(sql),
+    rows: (sql) => db.exec(sql)[0]?.values ?? [],
+    prepare(sql) {
+      const statement = db.prepare(sql);
+      return { run: (values) => void statement.run(values as SqlValue[]), free: () => void statement.free() };
+    },
+    close: () => db.close(),
+  };
 }

@@ -4,7 +4,7 @@
  * and the layout version.
  */
 import { type ColumnTable, CUSTOM_RECORDS, HTTP_ENTRIES, SSE_EVENTS, WEBSOCKET_FRAMES } from "./sqlite-columns.ts";
-import type { Database } from "sql.js";
+import type { SqlDatabase } from "./sql-database.ts";
 
 /** Bumped when the layout changes; stored in `PRAGMA user_version`. */
 export const SQLITE_SCHEMA_VERSION = 3;
@@ -65,11 +65,11 @@ function createTableSql(table: ColumnTable<never>): string {
  * fewer columns (a database written by http-tap-proxy or an older tapline)
  * gains the missing ones, so appending to it works.
  */
-export function applySchema(db: Database): void {
+export function applySchema(db: SqlDatabase): void {
   for (const { table, indexes } of TABLES) {
     db.run(createTableSql(table));
     const present = new Set<string>();
-    for (const row of db.exec(`PRAGMA table_info(${table.name})`)[0]?.values ?? []) present.add(String(row[1]));
+    for (const row of db.rows(`PRAGMA table_info(${table.name})`)) present.add(String(row[1]));
     for (const [name, type] of table.columns) {
       // ALTER TABLE cannot add a PRIMARY KEY or NOT NULL column without a default.
       if (!present.has(name)) db.run(`ALTER TABLE ${table.name} ADD COLUMN ${name} ${type.split(" ")[0]}`);
@@ -78,6 +78,6 @@ export function applySchema(db: Database): void {
       db.run(`CREATE INDEX IF NOT EXISTS ${index} ON ${table.name}(${column})`);
     }
   }
-  const version = Number(db.exec("PRAGMA user_version")[0]?.values[0]?.[0] ?? 0);
+  const version = Number(db.rows("PRAGMA user_version")[0]?.[0] ?? 0);
   if (version < SQLITE_SCHEMA_VERSION) db.run(`PRAGMA user_version = ${SQLITE_SCHEMA_VERSION}`);
 }

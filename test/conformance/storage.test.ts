@@ -88,8 +88,18 @@ async function sendNumbered(tap: Tapline, route: string, path: string, n: number
   }
 }
 
-for (const runtime of runtimes) {
-  describe(`${runtime}: capture storage`, { timeout: 120_000 }, () => {
+/**
+ * Every runtime with the default engine (sql.js), and with the native one
+ * where the runtime has node:sqlite (Deno and Bun here; Node 20 does not, and
+ * sqlite-live.test.ts checks that it says so).
+ */
+const ENGINES = runtimes.flatMap((runtime) =>
+  (runtime === "node" ? ["sqljs"] : ["sqljs", "native"]).map((engine) => ({ runtime, engine }))
+);
+
+for (const { runtime, engine } of ENGINES) {
+  const engineArgs = ["--sqlite-engine", engine];
+  describe(`${runtime}: capture storage (${engine})`, { timeout: 120_000 }, () => {
     test("JSONL and SQLite on one proxy hold the same HTTP, WebSocket and SSE records", T, async () => {
       requireSqlite3();
       const up = await startWsUpstream();
@@ -101,6 +111,7 @@ for (const runtime of runtimes) {
         // Directory mode: `<dir>/<proxy name>.db`.
         const db = join(dir, "db", "store.db");
         tap = await startTapline(runtime, [
+          ...engineArgs,
           "--proxy",
           proxySpec({ name: "store", upstream: up.url, log_jsonl: jsonl, log_sqlite: `${join(dir, "db")}/` }),
         ]);
@@ -217,6 +228,7 @@ for (const runtime of runtimes) {
         const jsonl = join(dir, "size.jsonl");
         const db = join(dir, "size.db");
         tap = await startTapline(runtime, [
+          ...engineArgs,
           "--rotate-size",
           "16KB",
           // Small batches, so the size limit is crossed many times, several within one second.
@@ -297,6 +309,7 @@ for (const runtime of runtimes) {
         up = await startUpstream("interval");
         dir = tempDir();
         tap = await startTapline(runtime, [
+          ...engineArgs,
           "--rotate-interval",
           "1s",
           "--retention",

@@ -19,6 +19,7 @@ import { decompress } from "../shared/decompress.ts";
 import { nodeFileSystem } from "../shared/fs.ts";
 import { nodePackFiles } from "../shared/pack-files.ts";
 import { runCommand } from "../shared/run-command.ts";
+import { openNativeSqlite } from "../shared/native-sqlite.ts";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -297,6 +298,7 @@ export const bunRuntime: Runtime = {
   fs: nodeFileSystem,
   packFiles: nodePackFiles,
   runCommand,
+  openNativeSqlite,
   makeTempDir: (prefix) => mkdtemp(join(tmpdir(), prefix)),
   decompress,
   base64,

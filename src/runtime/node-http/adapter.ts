@@ -10,6 +10,7 @@ import { decompress } from "../shared/decompress.ts";
 import { nodeFileSystem } from "../shared/fs.ts";
 import { nodePackFiles } from "../shared/pack-files.ts";
 import { runCommand } from "../shared/run-command.ts";
+import { openNativeSqlite } from "../shared/native-sqlite.ts";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,6 +27,7 @@ export const nodeHttpAdapter: Omit<Runtime, "name" | "version"> = {
   fs: nodeFileSystem,
   packFiles: nodePackFiles,
   runCommand,
+  openNativeSqlite,
   makeTempDir: (prefix) => mkdtemp(join(tmpdir(), prefix)),
   decompress,
   base64,

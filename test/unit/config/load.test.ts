@@ -38,6 +38,8 @@ test("defaults fill every field", async () => {
     logLevel: "info",
     logFormat: "json",
     rotateSize: 100 * 1024 * 1024,
+    sqliteEngine: "sqljs",
+    sqliteFlush: 1000,
     rotateInterval: 60 * 60 * 1000,
     retention: -1,
   });
