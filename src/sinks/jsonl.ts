@@ -3,7 +3,6 @@ import { recordJson } from "./record-json.ts";
 import { applyRetention } from "./retention.ts";
 import { baseName, directoryOf, rotatedPath } from "./rotated-name.ts";
 import { type RotationPolicy, Rotator } from "./rotator.ts";
-import { utf8Length } from "./utf8-length.ts";
 import type { CaptureRecord } from "../shared/record.ts";
 import type { AppendFile, RecordSink, SinkFileSystem } from "./types.ts";
 
@@ -88,9 +87,9 @@ export class JsonlSink implements RecordSink {
     lines[records.length] = "";
     const text = lines.join("\n");
     const rotator = this.#rotator;
-    const bytes = rotator === undefined ? 0 : utf8Length(text);
     const append = this.#tail.catch(() => {}).then(async () => {
-      await (await this.#handle()).append(text);
+      // The runtime encodes the text to write it anyway: its byte count comes back for free.
+      const bytes = await (await this.#handle()).append(text);
       // Rotating inside the chain means no other append can reach the file being renamed.
       if (rotator !== undefined && rotator.appended(bytes)) await this.#rotate();
     });

@@ -16,8 +16,8 @@ export interface RecordSink {
 
 /** An append-only file handle supplied by the runtime adapter. */
 export interface AppendFile {
-  /** Appends UTF-8 text; the runtime encodes it natively. */
-  append(text: string): Promise<void>;
+  /** Appends UTF-8 text (the runtime encodes it natively); resolves with the bytes written. */
+  append(text: string): Promise<number>;
   close(): Promise<void>;
 }
 

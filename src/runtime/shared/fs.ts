@@ -11,13 +11,14 @@ export const nodeFileSystem: SinkFileSystem = {
     await mkdir(dirname(path), { recursive: true });
     const handle = await open(path, "a");
     return {
-      async append(text: string): Promise<void> {
+      async append(text: string): Promise<number> {
         const data = Buffer.from(text, "utf8");
         let offset = 0;
         while (offset < data.byteLength) {
           const { bytesWritten } = await handle.write(data, offset, data.byteLength - offset);
           offset += bytesWritten;
         }
+        return data.byteLength;
       },
       close: () => handle.close(),
     };

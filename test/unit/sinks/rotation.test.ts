@@ -16,7 +16,6 @@ import {
   Rotator,
   splitPath,
 } from "../../../src/sinks/rotation.ts";
-import { utf8Length } from "../../../src/sinks/utf8-length.ts";
 
 let dir = "";
 before(async () => {
@@ -312,11 +311,4 @@ describe("Rotator", () => {
     rotator.stop();
     assert.equal(during, before);
   });
-});
-
-test("utf8Length matches TextEncoder", () => {
-  const samples = ["", "ascii", "é", "€", "😀", "a\u2028b", "\ud800", "x\udc00y", "\ud83d", "mixed é€😀 text\n"];
-  for (const text of samples) {
-    assert.equal(utf8Length(text), new TextEncoder().encode(text).length, JSON.stringify(text));
-  }
 });
