@@ -26,6 +26,8 @@ export class NativeSqliteSink implements SqliteSegment {
   #db: SqlDatabase | undefined;
   #inserter: RecordInserter | undefined;
   #opening: Promise<void> | undefined;
+  /** A rotation under way: the file is closed, renamed and reopened, and writes wait for it. */
+  #rotating: Promise<void> | undefined;
   #closed = false;
 
   constructor(path: string, fs: SinkFileSystem, openDatabase: OpenNativeDatabase) {
@@ -69,6 +71,9 @@ export class NativeSqliteSink implements SqliteSegment {
   /** Inserts the batch in one transaction; a record that fails does not stop the others. */
   async writeBatch(records: readonly CaptureRecord[]): Promise<void> {
     if (records.length === 0) return;
+    // An interval rotation runs on its own timer: a batch arriving while the
+    // file is closed and renamed waits for the fresh one.
+    while (this.#rotating) await this.#rotating;
     if (this.#closed) throw new Error(`SQLite sink ${this.path} is closed`);
     if (!this.#inserter) await this.open();
     insertBatch(this.#db!, this.#inserter!, records, this.path);
@@ -90,18 +95,30 @@ export class NativeSqliteSink implements SqliteSegment {
    * takes over `path`.
    */
   async rotate(toPath: string): Promise<void> {
+    while (this.#rotating) await this.#rotating;
+    const rotating = this.#rotate(toPath);
+    this.#rotating = rotating.catch(() => {}).finally(() => (this.#rotating = undefined));
+    await rotating;
+  }
+
+  async #rotate(toPath: string): Promise<void> {
     if ((await this.#fs.size(toPath)) !== undefined) {
       throw new Error(`Cannot rotate ${this.path} to ${toPath}: the file exists`);
     }
     this.#shut();
-    await this.#fs.rename(this.path, toPath);
     this.#opening = undefined;
-    await this.open();
+    try {
+      await this.#fs.rename(this.path, toPath);
+    } finally {
+      // Reopened whether or not the rename worked: a failed rename keeps the rows in the live file.
+      await this.open();
+    }
   }
 
   /** Folds the WAL into the file and closes it. Calling it twice is harmless. */
   async close(): Promise<void> {
     if (this.#closed) return;
+    while (this.#rotating) await this.#rotating;
     await this.#opening?.catch(() => {});
     this.#closed = true;
     this.#shut();
