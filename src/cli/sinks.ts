@@ -57,7 +57,11 @@ export async function openSinks(config: Config, { runtime, logger, uploader }: S
       sink = new JsonlSink(path, runtime.fs, { rotation, ...common, onError });
     } else {
       const database = config.sqliteEngine === "native"
-        ? new NativeSqliteSink(path, runtime.fs, (file) => runtime.openNativeSqlite(file))
+        ? new NativeSqliteSink(path, runtime.fs, (file) => runtime.openNativeSqlite(file), {
+          // A commit four times a second costs little (the WAL grows by the pages a group touched).
+          commitIntervalMs: Math.min(config.sqliteFlush, 250),
+          onError,
+        })
         : new SqliteSink(path, runtime.fs, { flushIntervalMs: config.sqliteFlush, onError });
       sink = new RotatingSqliteSink(database, runtime.fs, { rotation, ...common, onError });
     }

@@ -203,7 +203,7 @@ export const GLOBAL_OPTIONS: readonly GlobalOption[] = [
     kind: "duration",
     defaultText: "1s",
     metavar: "DURATION",
-    description: "How often the sqljs engine writes new rows to the SQLite file (native writes each batch)",
+    description: "Longest a captured row waits before it is in the SQLite file (native: 250ms at most)",
   },
   {
     key: "rotateSize",

@@ -6,15 +6,32 @@
  * nothing is exported, so segments need no size cap beyond `--rotate-size`.
  * The runtime opens the database (`node:sqlite`), so this file has no runtime
  * import.
+ *
+ * Batches share a transaction for up to `commitIntervalMs` (group commit):
+ * the writer hands over ~64 records at a time under load, and committing each
+ * batch rewrote the touched pages of nine indexes into the WAL every time
+ * (measured: 0.52-0.58x of JSONL-only throughput, against ~0.85-1.0 with
+ * large batches). Rows are in the file when their group commits.
  */
 import { describeError } from "../shared/describe-error.ts";
 import { UnavailableError } from "../shared/errors.ts";
 import type { CaptureRecord } from "../shared/record.ts";
 import type { OpenNativeDatabase, SqlDatabase } from "./sql-database.ts";
 import type { SqliteSegment } from "./sqlite-segment.ts";
-import { insertBatch, RecordInserter } from "./sqlite-inserter.ts";
+import { InsertError, RecordInserter } from "./sqlite-inserter.ts";
 import { applySchema } from "./sqlite-schema.ts";
 import type { SinkFileSystem } from "./types.ts";
+
+/** Options of the native SQLite sink. */
+export interface NativeSqliteOptions {
+  /** Milliseconds a batch may wait in the open transaction before it is committed (default 200). */
+  commitIntervalMs?: number;
+  /** Called when a commit the timer started fails (its rows are lost). */
+  onError?: (error: unknown) => void;
+}
+
+/** Rows held in one open transaction at most; more commit at once. */
+const MAX_GROUP_ROWS = 10_000;
 
 /** Writes records into a SQLite file through the runtime's native engine. */
 export class NativeSqliteSink implements SqliteSegment {
@@ -29,12 +46,19 @@ export class NativeSqliteSink implements SqliteSegment {
   /** A rotation under way: the file is closed, renamed and reopened, and writes wait for it. */
   #rotating: Promise<void> | undefined;
   #closed = false;
+  readonly #commitIntervalMs: number;
+  readonly #onError: (error: unknown) => void;
+  /** Rows inserted in the open transaction (0: none is open). */
+  #pendingRows = 0;
+  #commitTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(path: string, fs: SinkFileSystem, openDatabase: OpenNativeDatabase) {
+  constructor(path: string, fs: SinkFileSystem, openDatabase: OpenNativeDatabase, options: NativeSqliteOptions = {}) {
     this.path = path;
     this.name = `sqlite ${path}`;
     this.#fs = fs;
     this.#openDatabase = openDatabase;
+    this.#commitIntervalMs = options.commitIntervalMs ?? 200;
+    this.#onError = options.onError ?? (() => {});
   }
 
   /** Opens (or creates) the file and brings its schema up to date. */
@@ -68,7 +92,11 @@ export class NativeSqliteSink implements SqliteSegment {
     }
   }
 
-  /** Inserts the batch in one transaction; a record that fails does not stop the others. */
+  /**
+   * Inserts the batch into the open transaction (beginning one when none is),
+   * committed within `commitIntervalMs`; a record that fails does not stop
+   * the others.
+   */
   async writeBatch(records: readonly CaptureRecord[]): Promise<void> {
     if (records.length === 0) return;
     // An interval rotation runs on its own timer: a batch arriving while the
@@ -76,7 +104,57 @@ export class NativeSqliteSink implements SqliteSegment {
     while (this.#rotating) await this.#rotating;
     if (this.#closed) throw new Error(`SQLite sink ${this.path} is closed`);
     if (!this.#inserter) await this.open();
-    insertBatch(this.#db!, this.#inserter!, records, this.path);
+    const db = this.#db!;
+    const inserter = this.#inserter!;
+    if (this.#pendingRows === 0) db.run("BEGIN");
+    let failed = 0;
+    let firstError: unknown;
+    for (const record of records) {
+      try {
+        inserter.insert(record);
+        this.#pendingRows++;
+      } catch (error) {
+        failed++;
+        firstError ??= error;
+      }
+    }
+    if (this.#pendingRows >= MAX_GROUP_ROWS || this.#commitIntervalMs <= 0) this.#commit();
+    else if (this.#pendingRows > 0) {
+      this.#commitTimer ??= setTimeout(() => {
+        this.#commitTimer = undefined;
+        try {
+          this.#commit();
+        } catch (error) {
+          this.#onError(error);
+        }
+      }, this.#commitIntervalMs);
+    } else db.run("ROLLBACK");
+    if (failed > 0) {
+      throw new InsertError(
+        `Failed to insert ${failed} of ${records.length} records into ${this.path}: ${describeError(firstError)}`,
+        records.length - failed,
+        firstError,
+      );
+    }
+  }
+
+  /** Commits the open transaction, if any; on failure its rows are rolled back and the error thrown. */
+  #commit(): void {
+    if (this.#commitTimer !== undefined) {
+      clearTimeout(this.#commitTimer);
+      this.#commitTimer = undefined;
+    }
+    if (this.#pendingRows === 0 || !this.#db) return;
+    const rows = this.#pendingRows;
+    this.#pendingRows = 0;
+    try {
+      this.#db.run("COMMIT");
+    } catch (error) {
+      try {
+        this.#db.run("ROLLBACK");
+      } catch { /* the transaction is already gone */ }
+      throw new Error(`Failed to commit ${rows} records to ${this.path}: ${describeError(error)}`, { cause: error });
+    }
   }
 
   /** Size of the database in bytes (`page_count * page_size`), 0 before it is open. */
@@ -86,8 +164,11 @@ export class NativeSqliteSink implements SqliteSegment {
     return Number(db.rows("PRAGMA page_count")[0]?.[0] ?? 0) * Number(db.rows("PRAGMA page_size")[0]?.[0] ?? 0);
   }
 
-  /** Nothing to do: committed rows are in the file already. */
-  async flush(): Promise<void> {}
+  /** Commits the rows waiting in the open transaction. */
+  async flush(): Promise<void> {
+    while (this.#rotating) await this.#rotating;
+    this.#commit();
+  }
 
   /**
    * Ends the segment: the WAL is folded into the file, which is closed and
@@ -105,6 +186,7 @@ export class NativeSqliteSink implements SqliteSegment {
     if ((await this.#fs.size(toPath)) !== undefined) {
       throw new Error(`Cannot rotate ${this.path} to ${toPath}: the file exists`);
     }
+    this.#commit();
     this.#shut();
     this.#opening = undefined;
     try {
@@ -121,7 +203,11 @@ export class NativeSqliteSink implements SqliteSegment {
     while (this.#rotating) await this.#rotating;
     await this.#opening?.catch(() => {});
     this.#closed = true;
-    this.#shut();
+    try {
+      this.#commit();
+    } finally {
+      this.#shut();
+    }
   }
 
   #shut(): void {

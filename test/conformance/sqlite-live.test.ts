@@ -82,7 +82,7 @@ for (const runtime of runtimes) {
         const took = await rowAppears(db, m, FRESH_MS);
         assert.ok(took !== undefined, `no row for ${m} in ${db} within ${FRESH_MS} ms`);
         if (engine === "native") {
-          // Nothing waits for a timer: the row is there once its batch commits.
+          // Batches commit together at most 250 ms apart: the row is there well within a second.
           const second = marker("live2");
           await request(tap.url("live", `/bytes/100?m=${second}`), { timeoutMs: 5_000 });
           const again = await rowAppears(db, second, FRESH_MS);
