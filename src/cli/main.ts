@@ -37,6 +37,18 @@ export async function main(): Promise<void> {
       const { runPackCommand } = await import("./pack-command.ts");
       runtime.exit(await runPackCommand(args.slice(1), runtime));
     }
+    if (args[0] === "inspect") {
+      const { runInspectCommand } = await import("./inspect-command.ts");
+      runtime.exit(await runInspectCommand(args.slice(1), runtime));
+    }
+    if (args[0] === "export") {
+      const { runExportCommand } = await import("./export-command.ts");
+      runtime.exit(await runExportCommand(args.slice(1), runtime));
+    }
+    if (args[0] === "replay") {
+      const { runReplayCommand } = await import("./replay-command.ts");
+      runtime.exit(await runReplayCommand(args.slice(1), runtime));
+    }
     if (args[0] === "plugins") {
       const { runPluginsCommand } = await import("./plugins-command.ts");
       runtime.exit(await runPluginsCommand(args.slice(1), runtime));

@@ -5,9 +5,11 @@
  * skipped with a warning, never fatal.
  */
 import type { CaptureRecord } from "../shared/record.ts";
-import { describeError } from "../shared/describe-error.ts";
 import { UsageError } from "../shared/errors.ts";
 import type { SinkFileSystem } from "../sinks/types.ts";
+import { readJsonl, type SkippedLine } from "../traces/jsonl-reader.ts";
+
+export type { SkippedLine };
 
 /** What `tapline reindex` was asked to do. */
 export interface ReindexArgs {
@@ -24,13 +26,6 @@ export interface ReindexSink {
   close(): Promise<void>;
 }
 
-/** A line that was skipped, and why. */
-export interface SkippedLine {
-  file: string;
-  line: number;
-  reason: string;
-}
-
 /** What a reindex did. */
 export interface ReindexSummary {
   files: number;
@@ -38,9 +33,7 @@ export interface ReindexSummary {
   skipped: SkippedLine[];
 }
 
-const RECORD_TYPES = new Set(["http", "websocket_frame", "sse_event", "custom"]);
 const BATCH = 1000;
-const decoder = new TextDecoder();
 
 export const REINDEX_USAGE = "Usage: tapline reindex [--force] DATABASE.db FILE.jsonl...";
 
@@ -59,14 +52,6 @@ export function parseReindexArgs(argv: readonly string[]): ReindexArgs {
   if (files.length === 0) throw new UsageError(`Missing the JSONL files to read. ${REINDEX_USAGE}`);
   if (files.includes(database)) throw new UsageError(`The database "${database}" is also given as a JSONL file`);
   return { database, files, force };
-}
-
-/** Why a line is not a record, or undefined when it is one. */
-function problemOf(value: unknown): string | undefined {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return "not a JSON object";
-  const type = (value as { type?: unknown }).type;
-  if (typeof type !== "string" || !RECORD_TYPES.has(type)) return `unknown record type ${JSON.stringify(type)}`;
-  return undefined;
 }
 
 /** Options of a reindex run. */
@@ -99,43 +84,22 @@ export async function reindex(args: ReindexArgs, options: ReindexOptions): Promi
   try {
     await sink.open();
     for (const [fileIndex, file] of args.files.entries()) {
-      const text = decoder.decode(await fs.readFile(file));
-      const lines = text.split("\n");
-      // A file ending in "\n" splits into a last empty string, which is not a line.
-      const complete = text.endsWith("\n");
-      if (complete) lines.pop();
       let batch: CaptureRecord[] = [];
-      for (const [index, line] of lines.entries()) {
-        if (line.trim() === "") continue;
-        const isLast = index === lines.length - 1;
-        let problem: string | undefined;
-        let value: unknown;
-        try {
-          value = JSON.parse(line);
-          problem = problemOf(value);
-        } catch (error) {
-          problem = isLast && !complete
-            ? "partially written last line (the writer stopped mid-line)"
-            : `invalid JSON: ${describeError(error)}`;
-        }
-        if (problem !== undefined) {
-          const skipped = { file, line: index + 1, reason: problem };
+      let fraction = 0;
+      const lines = readJsonl(fs, file, {
+        onSkip: (skipped) => {
           summary.skipped.push(skipped);
           options.onSkip?.(skipped);
-          continue;
-        }
-        batch.push(value as CaptureRecord);
+        },
+        onProgress: (read, size) => (fraction = size === 0 ? 1 : read / size),
+      });
+      for await (const { record } of lines) {
+        batch.push(record);
         if (batch.length === BATCH) {
           await sink.writeBatch(batch);
           summary.records += batch.length;
           batch = [];
-          options.onProgress?.({
-            file,
-            fileIndex,
-            files: args.files.length,
-            fraction: (index + 1) / lines.length,
-            records: summary.records,
-          });
+          options.onProgress?.({ file, fileIndex, files: args.files.length, fraction, records: summary.records });
         }
       }
       if (batch.length > 0) {

@@ -15,6 +15,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["cli"],
   ["config"],
   ["admin", "runtime", "tls"],
+  ["traces"],
   ["plugins"],
   ["core"],
   ["capture"],
