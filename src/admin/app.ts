@@ -12,6 +12,7 @@ import { adminError } from "./reply.ts";
 import type { TokenStore } from "./tokens.ts";
 import { formatUptime } from "./uptime.ts";
 import { whoamiRoute } from "./whoami.ts";
+import { type TraceAccess, traceRoutes } from "./traces-api.ts";
 
 /** Who may use the API routes: the tokens and the Host names answered. */
 export interface AdminAccess {
@@ -32,6 +33,8 @@ export interface AdminOptions {
   pluginControl?: PluginControl;
   /** Installed plugin packs (`/api/packs`); absent: no pack routes. */
   packControl?: PackControl;
+  /** Captures to read (`/api/traces`, `/api/export`, `/api/tail`, scope read); absent: no trace routes. */
+  traces?: TraceAccess;
   /**
    * Tokens and Host names for everything but health and metrics. Without it
    * only health and metrics are served (no API route is ever unprotected);
@@ -82,6 +85,12 @@ export function createAdminApp(options: AdminOptions): Hono<AdminEnv> {
     app.use("/api/plugins", requireScope("admin"));
     app.use("/api/plugins/*", requireScope("admin"));
     app.route("/api/plugins", pluginRoutes(options.pluginControl));
+  }
+  if (options.traces) {
+    for (const path of ["/api/traces", "/api/traces/*", "/api/export", "/api/tail"]) {
+      app.use(path, requireScope("read"));
+    }
+    app.route("/api", traceRoutes(options.traces));
   }
   if (options.packControl) {
     app.use("/api/packs", requireScope("admin"));

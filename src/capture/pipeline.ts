@@ -58,6 +58,11 @@ export interface PipelineOptions {
   flushInterval: number;
   recordContext: RecordContext;
   logger: Logger;
+  /**
+   * Sees each slice's records as they go to the sinks (after plugins), e.g.
+   * for a live tail; it must not wait or keep the writer busy.
+   */
+  onRecords?: (records: readonly CaptureRecord[]) => void;
 }
 
 /**
@@ -154,6 +159,7 @@ export class CapturePipeline {
         built.push(await this.#build(item));
       }
       await this.#runPlugins(slice, built);
+      this.#publish(built);
       const bySink: SliceRecords = new Map();
       slice.forEach((item, i) => {
         const record = built[i];
@@ -173,6 +179,16 @@ export class CapturePipeline {
       previous = written;
     }
     await previous;
+  }
+
+  #publish(built: readonly (CaptureRecord | undefined)[]): void {
+    const observer = this.#options.onRecords;
+    if (observer === undefined) return;
+    try {
+      observer(built.filter((record): record is CaptureRecord => record !== undefined));
+    } catch (error) {
+      this.#options.logger.error("Failed to publish captured records", { error });
+    }
   }
 
   /** The record of a capture, or undefined (counted and logged) when it cannot be built. */

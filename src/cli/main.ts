@@ -49,6 +49,10 @@ export async function main(): Promise<void> {
       const { runReplayCommand } = await import("./replay-command.ts");
       runtime.exit(await runReplayCommand(args.slice(1), runtime));
     }
+    if (args[0] === "tail") {
+      const { runTailCommand } = await import("./tail-command.ts");
+      runtime.exit(await runTailCommand(args.slice(1), runtime));
+    }
     if (args[0] === "plugins") {
       const { runPluginsCommand } = await import("./plugins-command.ts");
       runtime.exit(await runPluginsCommand(args.slice(1), runtime));

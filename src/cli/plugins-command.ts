@@ -6,8 +6,8 @@
  */
 import { parseDocument, visit } from "yaml";
 import type { Runtime } from "../runtime/types.ts";
-import { DEFAULT_DATA_DIR } from "../config/options.ts";
 import { UsageError } from "../shared/errors.ts";
+import { clientToken } from "./client-token.ts";
 
 const USAGE =
   "tapline plugins list|validate FILE.yaml|apply FILE.yaml|remove ID [--admin URL] [--token-file F] [--json]";
@@ -62,23 +62,6 @@ export function parsePluginsArgs(argv: readonly string[]): PluginsArgs {
 }
 
 /**
- * The admin token: `--token-file`, else TAPLINE_ADMIN_TOKEN, else the one
- * tapline generated in its data directory (TAPLINE_DATA_DIR, else `./data`).
- */
-async function tokenOf(args: PluginsArgs, runtime: Runtime): Promise<string | undefined> {
-  const env = runtime.env();
-  const fromEnv = env["TAPLINE_ADMIN_TOKEN"];
-  if (args.tokenFile === undefined && fromEnv) return fromEnv;
-  const file = args.tokenFile ?? `${(env["TAPLINE_DATA_DIR"] || DEFAULT_DATA_DIR).replace(/[/\\]+$/, "")}/admin_token`;
-  try {
-    return (await runtime.readTextFile(file)).split(/\r?\n/).find((line) => line.trim() !== "")?.trim();
-  } catch {
-    if (args.tokenFile !== undefined) throw new UsageError(`Cannot read the token file ${args.tokenFile}`);
-    return undefined;
-  }
-}
-
-/**
  * A plugin file's text with relative plugin paths made absolute against its
  * folder, so they mean the same to the tapline that loads them; everything
  * else, lines included, stays as written.
@@ -107,7 +90,7 @@ export function withAbsolutePaths(text: string, file: string, cwd: string): stri
 /** Runs `tapline plugins ARGS`; returns the exit code. */
 export async function runPluginsCommand(argv: readonly string[], runtime: Runtime): Promise<number> {
   const args = parsePluginsArgs(argv);
-  const token = await tokenOf(args, runtime);
+  const token = await clientToken(args.tokenFile, runtime);
   const call = async (method: string, path: string, body?: string) => {
     let res: Response;
     try {

@@ -22,6 +22,9 @@ import type { S3Uploader } from "../s3/uploader.ts";
 import { loadAdminAccess } from "./admin-access.ts";
 import { createArchive } from "./archive.ts";
 import { openSinks } from "./sinks.ts";
+import { TailHub } from "../traces/tail.ts";
+import type { CaptureRecord } from "../shared/record.ts";
+import { TraceStore } from "../traces/trace-store.ts";
 import { VERSION } from "../version.ts";
 import { loadTlsMaterial } from "./tls-material.ts";
 
@@ -61,11 +64,16 @@ export async function startTapline(config: Config, context: StartContext): Promi
   const metrics = new Metrics();
   const activity = new ActivityTracker();
   const budget = new MemoryBudget(config.captureMemoryBudget);
+  // Live records for GET /api/tail: a bounded ring and per-subscriber buffers, fed by the capture writer.
+  const tail = new TailHub();
+  const traceStreams = new Set<() => void>();
   const pipeline = new CapturePipeline({
     queueSize: config.captureQueueSize,
     flushInterval: config.flushInterval,
     recordContext: { maxBodySize: config.maxBodySize, decompress: runtime.decompress, base64: runtime.base64 },
     logger,
+    // Only an admin port has a tail to feed; without one no records are kept.
+    ...(config.listenAdmin ? { onRecords: (records: readonly CaptureRecord[]) => tail.publish(records) } : {}),
   });
   metrics.queueDepth = () => pipeline.depth;
   metrics.captureMemoryUsed = () => budget.used;
@@ -230,6 +238,13 @@ export async function startTapline(config: Config, context: StartContext): Promi
           logger,
         }),
         packControl: createPackControl(packs, generations),
+        traces: {
+          store: new TraceStore(runtime.fs, sinks.readable),
+          tail,
+          exportMaxBytes: config.exportMaxSize,
+          version: VERSION,
+          closers: traceStreams,
+        },
         access: adminAccess,
       });
       const address = config.listenAdmin;
@@ -247,6 +262,9 @@ export async function startTapline(config: Config, context: StartContext): Promi
     stopping ??= (async () => {
       logger.info("shutting down", { reason, in_flight: activity.active });
       stopWatching?.();
+      // Tail and replay streams have no natural end: they end here so the admin listener can stop.
+      tail.closeAll();
+      for (const close of traceStreams) close();
       for (const listener of listeners) await listener.stop();
       for (const server of servers) server.drain();
       // WebSockets have no natural end: both sides get a 1001 close, which shutdown then waits for.

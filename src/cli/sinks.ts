@@ -3,6 +3,7 @@
  * per distinct file, shared by the proxies that name the same file, each
  * rotating by size and interval and handing rotated files to S3 when set.
  */
+import type { LiveDatabase } from "../traces/sqlite-source.ts";
 import type { Config, ProxyConfig } from "../config/types.ts";
 import { describeError } from "../shared/describe-error.ts";
 import { UnavailableError } from "../shared/errors.ts";
@@ -23,6 +24,8 @@ export interface OpenSinks {
   all: RecordSink[];
   /** Live file paths, for the S3 scan of rotated files. */
   paths: string[];
+  /** What the trace API reads: each proxy's SQLite database when it has one, else its JSONL file. */
+  readable: { jsonl: string[]; sqlite: LiveDatabase[] };
 }
 
 /** What {@link openSinks} needs besides the config. */
@@ -46,7 +49,7 @@ export async function openSinks(config: Config, { runtime, logger, uploader }: S
     },
   };
   const byPath = new Map<string, RecordSink>();
-  const open: OpenSinks = { byProxy: new Map(), all: [], paths: [] };
+  const open: OpenSinks = { byProxy: new Map(), all: [], paths: [], readable: { jsonl: [], sqlite: [] } };
 
   const sinkFor = async (proxy: ProxyConfig, path: string, kind: "JSONL" | "SQLite"): Promise<RecordSink> => {
     const existing = byPath.get(path);
@@ -86,6 +89,13 @@ export async function openSinks(config: Config, { runtime, logger, uploader }: S
       if (proxy.logJsonl !== undefined) sinks.push(await sinkFor(proxy, proxy.logJsonl, "JSONL"));
       if (proxy.logSqlite !== undefined) sinks.push(await sinkFor(proxy, proxy.logSqlite, "SQLite"));
       open.byProxy.set(proxy.name, sinks);
+      // The live database has every row at once; JSONL is read when a proxy has no database.
+      const database = proxy.logSqlite === undefined ? undefined : byPath.get(proxy.logSqlite);
+      if (database instanceof RotatingSqliteSink) {
+        if (!open.readable.sqlite.includes(database)) open.readable.sqlite.push(database);
+      } else if (proxy.logJsonl !== undefined && !open.readable.jsonl.includes(proxy.logJsonl)) {
+        open.readable.jsonl.push(proxy.logJsonl);
+      }
     }
   } catch (error) {
     await Promise.all(open.all.map((sink) => sink.close().catch(() => {})));

@@ -206,6 +206,14 @@ export const GLOBAL_OPTIONS: readonly GlobalOption[] = [
     description: "Longest a captured row waits before it is in the SQLite file (native: 250ms at most)",
   },
   {
+    key: "exportMaxSize",
+    flag: "export-max-size",
+    kind: "size",
+    defaultText: "100MB",
+    metavar: "SIZE",
+    description: "Largest export GET /api/export sends; larger ones are refused with 413",
+  },
+  {
     key: "rotateSize",
     flag: "rotate-size",
     kind: "size",
@@ -293,6 +301,7 @@ export function defaultGlobals(): Globals {
     rotateSize: 100 * 1024 ** 2,
     sqliteEngine: "sqljs",
     sqliteFlush: 1000,
+    exportMaxSize: 100 * 1024 ** 2,
     rotateInterval: 60 * 60 * 1000,
     retention: -1,
   };

@@ -77,6 +77,8 @@ export interface Config {
   sqliteEngine: "sqljs" | "native";
   /** How often sql.js writes a changed database to its file (ms). Default 1 s. */
   sqliteFlush: number;
+  /** Largest export `GET /api/export` sends, in bytes. */
+  exportMaxSize: number;
   /** Rotate a capture file once it reaches this many bytes. Default 100MB. */
   rotateSize: number;
   /** Rotate a capture file this often (ms). Default 1 h. */

@@ -99,5 +99,7 @@ export interface Runtime {
   writeStderr(text: string): void;
   /** Whether stderr is a terminal (progress bars are drawn only there). */
   stderrIsTerminal(): boolean;
+  /** Whether stdout is a terminal (colors and tables for people). */
+  stdoutIsTerminal(): boolean;
   exit(code: number): never;
 }

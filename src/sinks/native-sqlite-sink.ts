@@ -16,7 +16,7 @@
 import { describeError } from "../shared/describe-error.ts";
 import { UnavailableError } from "../shared/errors.ts";
 import type { CaptureRecord } from "../shared/record.ts";
-import type { OpenNativeDatabase, SqlDatabase } from "./sql-database.ts";
+import type { OpenNativeDatabase, SqlCell, SqlDatabase, SqlRow } from "./sql-database.ts";
 import type { SqliteSegment } from "./sqlite-segment.ts";
 import { InsertError, RecordInserter } from "./sqlite-inserter.ts";
 import { applySchema } from "./sqlite-schema.ts";
@@ -155,6 +155,11 @@ export class NativeSqliteSink implements SqliteSegment {
       } catch { /* the transaction is already gone */ }
       throw new Error(`Failed to commit ${rows} records to ${this.path}: ${describeError(error)}`, { cause: error });
     }
+  }
+
+  /** Reads through the writing connection, which sees rows its open transaction has not committed yet. */
+  query(sql: string, params: readonly SqlCell[]): SqlRow[] {
+    return this.#db ? this.#db.query(sql, params) : [];
   }
 
   /** Size of the database in bytes (`page_count * page_size`), 0 before it is open. */

@@ -3,6 +3,7 @@ import { applyRetention } from "./retention.ts";
 import { baseName, directoryOf, rotatedPath } from "./rotated-name.ts";
 import { type RotationPolicy, Rotator } from "./rotator.ts";
 import type { SqliteSegment } from "./sqlite-segment.ts";
+import type { SqlCell, SqlRow } from "./sql-database.ts";
 import type { RecordSink, SinkFileSystem } from "./types.ts";
 
 /** Rotation settings of a SQLite sink. */
@@ -83,6 +84,11 @@ export class RotatingSqliteSink implements RecordSink {
     });
     this.#rotating = next.catch(() => {});
     return next;
+  }
+
+  /** Reads the live database (see SqliteSegment.query). */
+  query(sql: string, params: readonly SqlCell[]): SqlRow[] {
+    return this.#sink.query(sql, params);
   }
 
   async close(): Promise<void> {

@@ -7,6 +7,9 @@
 /** A cell value: what both engines bind. */
 export type SqlCell = string | number | Uint8Array | null;
 
+/** A row as column name → value. */
+export type SqlRow = Record<string, unknown>;
+
 /** A prepared statement, run many times. */
 export interface SqlStatement {
   run(values: readonly SqlCell[]): void;
@@ -20,6 +23,8 @@ export interface SqlDatabase {
   /** The rows of a query, each as an array of its column values. */
   rows(sql: string): unknown[][];
   prepare(sql: string): SqlStatement;
+  /** The rows of a query with bound parameters, each as column name → value (BLOBs as Uint8Array). */
+  query(sql: string, params: readonly SqlCell[]): SqlRow[];
   close(): void;
 }
 

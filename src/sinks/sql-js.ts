@@ -5,7 +5,7 @@
  */
 import initSqlJs from "sql.js/dist/sql-wasm-inline.js";
 import type { Database, SqlJsStatic, SqlValue } from "sql.js";
-import type { SqlDatabase } from "./sql-database.ts";
+import type { SqlCell, SqlDatabase, SqlRow } from "./sql-database.ts";
 
 let loading: Promise<SqlJsStatic> | undefined;
 
@@ -29,6 +29,20 @@ export function sqlJsDatabase(db: Database): SqlDatabase {
       const statement = db.prepare(sql);
       return { run: (values) => void statement.run(values as SqlValue[]), free: () => void statement.free() };
     },
+    query: (sql, params) => queryRows(db, sql, params),
     close: () => db.close(),
   };
+}
+
+/** The rows of a parameterised query on a sql.js database. */
+export function queryRows(db: Database, sql: string, params: readonly SqlCell[]): SqlRow[] {
+  const statement = db.prepare(sql);
+  try {
+    statement.bind(params as SqlValue[]);
+    const rows: SqlRow[] = [];
+    while (statement.step()) rows.push(statement.getAsObject());
+    return rows;
+  } finally {
+    statement.free();
+  }
 }

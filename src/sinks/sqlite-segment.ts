@@ -1,4 +1,5 @@
 /** What RotatingSqliteSink needs of a SQLite sink, whichever engine writes it. */
+import type { SqlCell, SqlRow } from "./sql-database.ts";
 import type { RecordSink } from "./types.ts";
 
 /** A SQLite database file that can be closed off as a rotated segment. */
@@ -9,6 +10,8 @@ export interface SqliteSegment extends RecordSink {
   open(): Promise<void>;
   /** Size of the live database in bytes. */
   readonly approximateBytes: number;
+  /** Runs a read query on the live database (rows not yet in the file included); [] before it is open. */
+  query(sql: string, params: readonly SqlCell[]): SqlRow[];
   /** Ends the segment: its rows go to `toPath`, and a fresh database takes over `path`. */
   rotate(toPath: string): Promise<void>;
 }

@@ -1,7 +1,8 @@
 import { describeError } from "../shared/describe-error.ts";
 import type { CaptureRecord } from "../shared/record.ts";
 import { UnavailableError } from "../shared/errors.ts";
-import { loadSqlJs, sqlJsDatabase } from "./sql-js.ts";
+import { loadSqlJs, queryRows, sqlJsDatabase } from "./sql-js.ts";
+import type { SqlCell, SqlRow } from "./sql-database.ts";
 import { insertBatch, InsertError, RecordInserter } from "./sqlite-inserter.ts";
 import { applySchema } from "./sqlite-schema.ts";
 import type { SinkFileSystem } from "./types.ts";
@@ -154,6 +155,11 @@ export class SqliteSink implements SqliteSegment {
   }
 
   /** Size of the live database in bytes (`page_count * page_size`), 0 before it is open. */
+  /** Reads the in-memory database, which holds rows the file gets at the next flush. */
+  query(sql: string, params: readonly SqlCell[]): SqlRow[] {
+    return this.#db ? queryRows(this.#db, sql, params) : [];
+  }
+
   get approximateBytes(): number {
     const db = this.#db;
     if (!db) return 0;

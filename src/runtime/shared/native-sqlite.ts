@@ -9,7 +9,7 @@ import { UnavailableError } from "../../shared/errors.ts";
 
 interface NodeStatement {
   run(...values: SqlCell[]): unknown;
-  all(): Record<string, unknown>[];
+  all(...values: SqlCell[]): Record<string, unknown>[];
 }
 interface NodeDatabase {
   exec(sql: string): void;
@@ -63,6 +63,7 @@ export async function openNativeSqlite(path: string): Promise<SqlDatabase> {
       const statement = db.prepare(sql);
       return { run: (values) => void statement.run(...values), free: () => {} };
     },
+    query: (sql, params) => db.prepare(sql).all(...params),
     close: () => db.close(),
   };
 }

@@ -19,5 +19,6 @@ export const processOperations = {
   writeStdout: (text: string): void => void process.stdout.write(text),
   writeStderr: (text: string): void => void process.stderr.write(text),
   stderrIsTerminal: (): boolean => process.stderr.isTTY === true,
+  stdoutIsTerminal: (): boolean => process.stdout.isTTY === true,
   exit: (code: number): never => process.exit(code),
 };

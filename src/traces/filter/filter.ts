@@ -32,6 +32,8 @@ export interface RecordFilter {
   readonly text: string;
   /** True for the empty filter, so callers can skip evaluating it. */
   readonly matchesAll: boolean;
+  /** Whether it looks at bodies (`~b`, `~bq`, `~bs`), so a reader must load them. */
+  readonly readsBodies: boolean;
   matches(record: CaptureRecord): boolean;
 }
 
@@ -47,7 +49,26 @@ export interface RecordFilter {
  */
 export function compileFilter(text: string): RecordFilter {
   const node = parseFilter(text);
-  return { text, matchesAll: node.op === "all", matches: (record) => evaluate(node, record) };
+  return {
+    text,
+    matchesAll: node.op === "all",
+    readsBodies: readsBodies(node),
+    matches: (record) => evaluate(node, record),
+  };
+}
+
+function readsBodies(node: FilterNode): boolean {
+  switch (node.op) {
+    case "body":
+      return true;
+    case "and":
+    case "or":
+      return readsBodies(node.left) || readsBodies(node.right);
+    case "not":
+      return readsBodies(node.operand);
+    default:
+      return false;
+  }
 }
 
 /** The type a filter sees: an upgrade exchange is `websocket`, an event-stream exchange `sse`. */
