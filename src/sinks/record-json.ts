@@ -11,6 +11,29 @@ const str = JSON.stringify;
  * `JSON.stringify`.
  */
 export function recordJson(record: CaptureRecord): string {
+  const kept = keptLines.get(record);
+  if (kept) return kept;
+  const line = encode(record);
+  if (kept === null) keptLines.set(record, line);
+  return line;
+}
+
+/**
+ * Lines of records a second reader will encode too (the live tail sends what
+ * the JSONL sink writes): null until the first encoding, then its text. Weak,
+ * so a line lives exactly as long as its record.
+ */
+const keptLines = new WeakMap<CaptureRecord, string | null>();
+
+/**
+ * Asks {@link recordJson} to keep the line of `record` once it is encoded, so
+ * the next caller gets the same text without encoding again.
+ */
+export function keepRecordJson(record: CaptureRecord): void {
+  if (!keptLines.has(record)) keptLines.set(record, null);
+}
+
+function encode(record: CaptureRecord): string {
   switch (record.type) {
     case "websocket_frame":
       return frameJson(record);

@@ -83,7 +83,8 @@ export class SqliteTraceSource implements TraceSource {
       const where: string[] = [];
       const params: SqlCell[] = [];
       if (t !== undefined && id !== undefined) {
-        where.push(`(timestamp < ? OR (timestamp = ? AND id ${inclusive ? "<=" : "<"} ?))`);
+        // The range term first, so the timestamp index serves it (an OR over both columns made a full scan).
+        where.push(`timestamp <= ? AND (timestamp < ? OR id ${inclusive ? "<=" : "<"} ?)`);
         params.push(t, t, id);
       }
       if (this.#table === "custom_records") where.push("connection_id IS NULL");
@@ -119,7 +120,7 @@ export class SqliteTraceSource implements TraceSource {
       const where: string[] = [];
       const params: SqlCell[] = [];
       if (cursor.after) {
-        where.push("(timestamp > ? OR (timestamp = ? AND rowid > ?))");
+        where.push("timestamp >= ? AND (timestamp > ? OR rowid > ?)");
         params.push(cursor.after[0], cursor.after[0], cursor.after[1]);
       }
       boundsClause(bounds, where, params);

@@ -7,6 +7,7 @@
  */
 import type { CaptureRecord } from "../shared/record.ts";
 import type { RecordFilter } from "./filter/filter.ts";
+import { keepRecordJson } from "../sinks/record-json.ts";
 
 /** Records kept for resuming. */
 export const TAIL_RING_RECORDS = 1000;
@@ -68,6 +69,8 @@ export class TailHub {
           // A record of a shape the filter does not expect is not a match.
         }
         if (!matches) continue;
+        // The JSONL sink encodes it next; the subscriber then reuses that line instead of encoding again.
+        keepRecordJson(record);
         if (subscriber.buffer.length >= TAIL_BUFFER_RECORDS) {
           subscriber.dropped++;
           this.dropped++;
