@@ -63,7 +63,12 @@ export interface PipelineOptions {
    * for a live tail; it must not wait or keep the writer busy.
    */
   onRecords?: (records: readonly CaptureRecord[]) => void;
+  /** Called each time the writer has released GC_HINT_BYTES of captured body bytes (see Runtime.collectGarbageHint). */
+  collectGarbageHint?: () => void;
 }
+
+/** Captured bytes written between two garbage-collection hints. */
+const GC_HINT_BYTES = 64 * 1024 * 1024;
 
 /**
  * Carries finished captures from forwarding to the sinks: a bounded queue,
@@ -173,12 +178,25 @@ export class CapturePipeline {
       });
       const written = this.#writeSlice(bySink).finally(() => {
         for (const item of slice) item.capture.release();
+        this.#afterRelease(bytes);
       });
       // Two slices in flight at most: one being written, one being encoded.
       await Promise.all([previous, yieldToEventLoop()]);
       previous = written;
     }
     await previous;
+  }
+
+  /** Bytes released since the last garbage-collection hint. */
+  #releasedSinceHint = 0;
+
+  #afterRelease(bytes: number): void {
+    const hint = this.#options.collectGarbageHint;
+    if (hint === undefined) return;
+    this.#releasedSinceHint += bytes;
+    if (this.#releasedSinceHint < GC_HINT_BYTES) return;
+    this.#releasedSinceHint = 0;
+    hint();
   }
 
   #publish(built: readonly (CaptureRecord | undefined)[]): void {

@@ -72,6 +72,7 @@ export async function startTapline(config: Config, context: StartContext): Promi
     flushInterval: config.flushInterval,
     recordContext: { maxBodySize: config.maxBodySize, decompress: runtime.decompress, base64: runtime.base64 },
     logger,
+    ...(runtime.collectGarbageHint ? { collectGarbageHint: runtime.collectGarbageHint } : {}),
     // Only an admin port has a tail to feed; without one no records are kept.
     ...(config.listenAdmin ? { onRecords: (records: readonly CaptureRecord[]) => tail.publish(records) } : {}),
   });

@@ -75,6 +75,11 @@ export interface Runtime {
   /** A new empty private directory under the system's temporary directory. */
   makeTempDir(prefix: string): Promise<string>;
   readonly decompress: Decompressor;
+  /**
+   * Asks the engine to collect garbage soon, after the capture writer let go
+   * of many large records; absent where the engine's own pacing is enough.
+   */
+  readonly collectGarbageHint?: () => void;
   /** Native base64 of bytes, for binary bodies in records. */
   readonly base64: (bytes: Uint8Array) => string;
   /** Native SHA-256 / HMAC-SHA-256 for SigV4 signing of S3 uploads. */

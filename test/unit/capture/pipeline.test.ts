@@ -227,3 +227,42 @@ test("a batch of large captures is written in slices of bounded size", async () 
   assert.ok(sink.batches.length >= 2, `4 x 3 MiB captures went out in ${sink.batches.length} write(s)`);
   assert.equal(budget.used, 0);
 });
+
+test("the runtime's garbage-collection hint runs once per 64 MiB of captured bytes written, after they are released", async () => {
+  const { logger } = collectingLogger();
+  const big = 8 * 1024 * 1024;
+  const budget = new MemoryBudget(512 * 1024 * 1024);
+  const hints: number[] = [];
+  const pipeline = new CapturePipeline({
+    queueSize: 100,
+    flushInterval: 10,
+    recordContext: { maxBodySize: big, decompress },
+    logger,
+    collectGarbageHint: () => hints.push(budget.used),
+  });
+  const sink = new MemorySink();
+  const route = new Metrics().route("api");
+  const body = bytes("z".repeat(big));
+  // 20 x 8 MiB = 160 MiB: two hints (at 64 and 128 MiB released).
+  for (let i = 0; i < 20; i++) {
+    const capture = new HttpCapture(
+      {
+        routeName: "api",
+        upstream: "http://127.0.0.1:9000",
+        method: "POST",
+        url: `/${i}`,
+        requestHeaders: [],
+        clientAddress: "127.0.0.1:1",
+      },
+      { maxBodySize: big, budget },
+    );
+    capture.request.add(body);
+    capture.endMs = capture.elapsed();
+    pipeline.submit({ capture, sinks: [sink], metrics: route });
+  }
+  await pipeline.flush();
+  assert.equal(sink.records.length, 20);
+  assert.equal(hints.length, 2);
+  // Each hint comes after its slice's bytes went back to the budget.
+  assert.ok(hints.every((used) => used <= 160 * 1024 * 1024 - 64 * 1024 * 1024), String(hints));
+});
