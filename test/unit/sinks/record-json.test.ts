@@ -9,7 +9,8 @@ import { MemoryBudget } from "../../../src/capture/memory-budget.ts";
 import type { CaptureRecord, CustomRecord, SseEventRecord, WebSocketFrameRecord } from "../../../src/shared/record.ts";
 import { SseEventCapture } from "../../../src/capture/sse-event-capture.ts";
 import { decompress } from "../../../src/runtime/shared/decompress.ts";
-import { recordJson } from "../../../src/sinks/record-json.ts";
+import { keepRecordJson, recordJson } from "../../../src/sinks/record-json.ts";
+import { httpRecord } from "./sqlite-records.ts";
 import { bytes, repoRoot } from "../core/fixture.ts";
 
 const context: RecordContext = { maxBodySize: 8, decompress };
@@ -152,4 +153,18 @@ test("the record schema accepts a custom record and rejects one without plugin o
   assert.equal(validate(noData), false, "a custom record without data is rejected");
   assert.equal(validate({ ...record, tags: { a: 1 } }), false, "unknown fields are rejected");
   assert.equal(validate({ ...record, plugin: "1bad" }), false, "plugin ids follow the id pattern");
+});
+
+test("a kept line is reused, and neither JSON nor a copy of the record carries it", () => {
+  const record = httpRecord("/kept");
+  const plain = JSON.stringify(record);
+  keepRecordJson(record);
+  const first = recordJson(record);
+  assert.equal(first, plain);
+  assert.equal(JSON.stringify(record), plain);
+  assert.deepEqual(Object.getOwnPropertySymbols({ ...record }), []);
+  // A changed copy is encoded afresh, not served the original's line.
+  const copy = { ...record, route_name: "other" };
+  assert.match(recordJson(copy), /"route_name":"other"/);
+  assert.equal(recordJson(record), first);
 });
