@@ -88,6 +88,13 @@ function boundsOf(c: Context): SourceBounds {
   return bounds;
 }
 
+/** The `{id}` of the path, bounded. */
+function idOf(c: Context): string {
+  const id = c.req.param("id") ?? "";
+  if (id.length > MAX_NAME) throw new BadRequest(400, "bad_request", "The id is too long");
+  return id;
+}
+
 /** An integer query parameter in [min, max], or the default. */
 function integer(c: Context, name: string, fallback: number, min: number, max: number): number {
   const text = c.req.query(name);
@@ -148,8 +155,7 @@ export function traceRoutes(access: TraceAccess): Hono {
 
   api.get("/traces/:id", async (c) => {
     try {
-      const id = c.req.param("id");
-      if (id.length > MAX_NAME) throw new BadRequest(400, "bad_request", "The id is too long");
+      const id = idOf(c);
       const detail = await traceDetail(access.store.sources(), id, {
         offset: integer(c, "offset", 0, 0, Number.MAX_SAFE_INTEGER),
         limit: integer(c, "limit", 1000, 1, 5000),
@@ -163,8 +169,7 @@ export function traceRoutes(access: TraceAccess): Hono {
 
   api.get("/traces/:id/replay", async (c) => {
     try {
-      const id = c.req.param("id");
-      if (id.length > MAX_NAME) throw new BadRequest(400, "bad_request", "The id is too long");
+      const id = idOf(c);
       const speedText = c.req.query("speed");
       const speed = speedText === undefined || speedText === "" ? 1 : Number(speedText);
       if (!Number.isFinite(speed) || speed <= 0 || speed > 1000) {

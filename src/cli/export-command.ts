@@ -13,7 +13,7 @@ import { compileFilter } from "../traces/filter/filter.ts";
 import { HAR_END, harEntry, harStart } from "../traces/har.ts";
 import { VERSION } from "../version.ts";
 import { parseCommandArgs } from "./command-args.ts";
-import { progressDrawer } from "./inspect-command.ts";
+import { progressDrawer } from "./progress.ts";
 
 export const EXPORT_USAGE = "tapline export --format har|jsonl [--filter EXPR] [-o OUT] [--force] FILE...";
 

@@ -8,7 +8,7 @@ import { captureFormat, readCaptureFile } from "../traces/capture-files.ts";
 import { compileFilter } from "../traces/filter/filter.ts";
 import { formatSummary, InspectAccumulator } from "../traces/inspect.ts";
 import { parseCommandArgs } from "./command-args.ts";
-import { progressBar } from "./reindex.ts";
+import { progressDrawer } from "./progress.ts";
 
 export const INSPECT_USAGE = "tapline inspect [--filter EXPR] [--json] FILE...";
 
@@ -39,30 +39,4 @@ export async function runInspectCommand(argv: readonly string[], runtime: Runtim
   const result = summary.summary();
   runtime.writeStdout(flags["json"] ? JSON.stringify(result, null, 2) + "\n" : formatSummary(result));
   return 0;
-}
-
-/** A progress bar on stderr when it is a terminal, and warnings that do not break it. */
-export function progressDrawer(runtime: Runtime, files: number) {
-  const terminal = runtime.stderrIsTerminal();
-  let drawn = false;
-  let lastDraw = 0;
-  return {
-    draw(progress: { file: string; fileIndex: number; fraction: number; records: number }) {
-      if (!terminal) return;
-      const now = Date.now();
-      if (now - lastDraw < 100 && progress.fraction < 1) return;
-      lastDraw = now;
-      runtime.writeStderr(`\r${progressBar({ ...progress, files })}\x1b[K`);
-      drawn = true;
-    },
-    warn(line: string) {
-      if (drawn) runtime.writeStderr("\n");
-      drawn = false;
-      runtime.writeStderr(line + "\n");
-    },
-    done() {
-      if (drawn) runtime.writeStderr("\n");
-      drawn = false;
-    },
-  };
 }

@@ -23,40 +23,30 @@ function fail(runtime: Runtime, error: unknown): never {
   return runtime.exit(70);
 }
 
+/** A subcommand's entry: the exit code of its arguments. */
+type Subcommand = (argv: readonly string[], runtime: Runtime) => Promise<number>;
+
+/**
+ * Subcommands other than running the proxy, each loaded only when called (sql.js, the pack tools and the readers
+ * are large). Literal import specifiers keep the module graph static for single binaries.
+ */
+const SUBCOMMANDS: Record<string, () => Promise<Subcommand>> = {
+  reindex: () => import("./reindex-command.ts").then((m) => m.runReindexCommand),
+  pack: () => import("./pack-command.ts").then((m) => m.runPackCommand),
+  plugins: () => import("./plugins-command.ts").then((m) => m.runPluginsCommand),
+  tail: () => import("./tail-command.ts").then((m) => m.runTailCommand),
+  inspect: () => import("./inspect-command.ts").then((m) => m.runInspectCommand),
+  export: () => import("./export-command.ts").then((m) => m.runExportCommand),
+  replay: () => import("./replay-command.ts").then((m) => m.runReplayCommand),
+};
+
 /** Runs the command line of this process. */
 export async function main(): Promise<void> {
   const runtime = await detectRuntime();
   try {
     const args = runtime.args();
-    if (args[0] === "reindex") {
-      // Loaded only for this command: sql.js is large.
-      const { runReindexCommand } = await import("./reindex-command.ts");
-      runtime.exit(await runReindexCommand(args.slice(1), runtime));
-    }
-    if (args[0] === "pack") {
-      const { runPackCommand } = await import("./pack-command.ts");
-      runtime.exit(await runPackCommand(args.slice(1), runtime));
-    }
-    if (args[0] === "inspect") {
-      const { runInspectCommand } = await import("./inspect-command.ts");
-      runtime.exit(await runInspectCommand(args.slice(1), runtime));
-    }
-    if (args[0] === "export") {
-      const { runExportCommand } = await import("./export-command.ts");
-      runtime.exit(await runExportCommand(args.slice(1), runtime));
-    }
-    if (args[0] === "replay") {
-      const { runReplayCommand } = await import("./replay-command.ts");
-      runtime.exit(await runReplayCommand(args.slice(1), runtime));
-    }
-    if (args[0] === "tail") {
-      const { runTailCommand } = await import("./tail-command.ts");
-      runtime.exit(await runTailCommand(args.slice(1), runtime));
-    }
-    if (args[0] === "plugins") {
-      const { runPluginsCommand } = await import("./plugins-command.ts");
-      runtime.exit(await runPluginsCommand(args.slice(1), runtime));
-    }
+    const subcommand = args[0] !== undefined && Object.hasOwn(SUBCOMMANDS, args[0]) ? SUBCOMMANDS[args[0]] : undefined;
+    if (subcommand) runtime.exit(await (await subcommand())(args.slice(1), runtime));
     const command = await resolveCommandLine(runtime.args(), runtime.env(), runtime.readTextFile);
     switch (command.kind) {
       case "help":
