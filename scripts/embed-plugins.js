@@ -8,9 +8,10 @@
  *
  * Usage: node scripts/embed-plugins.js [--check]
  */
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { writeGenerated } from "./generated-file.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const PLUGINS_DIR = join(ROOT, "plugins");
@@ -59,21 +60,10 @@ export function generate(pluginsDir = PLUGINS_DIR) {
 }
 
 function main(args) {
-  const text = generate();
-  let current;
-  try {
-    current = readFileSync(OUTPUT_FILE, "utf8");
-  } catch {
-    current = undefined;
-  }
-  if (args.includes("--check")) {
-    if (current !== text) {
-      console.error(`${OUTPUT_FILE} is stale: run node scripts/embed-plugins.js`);
-      process.exit(1);
-    }
-    return;
-  }
-  if (current !== text) writeFileSync(OUTPUT_FILE, text);
+  writeGenerated(OUTPUT_FILE, generate(), {
+    check: args.includes("--check"),
+    howToFix: "run node scripts/embed-plugins.js",
+  });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main(process.argv.slice(2));

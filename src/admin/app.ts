@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import type { Metrics } from "../core/metrics.ts";
 import type { PluginControl } from "./plugin-control.ts";
 import { pluginRoutes } from "./plugins-api.ts";
@@ -11,6 +11,7 @@ import { refuseQueryTokens } from "./query-token.ts";
 import { adminError } from "./reply.ts";
 import type { TokenStore } from "./tokens.ts";
 import { formatUptime } from "./uptime.ts";
+import { viewerRoutes } from "./viewer.ts";
 import { whoamiRoute } from "./whoami.ts";
 import { type TraceAccess, traceRoutes } from "./traces-api.ts";
 
@@ -41,6 +42,8 @@ export interface AdminOptions {
    * the CLI always passes it.
    */
   access?: AdminAccess;
+  /** Serve the web viewer at `/ui/` (default true; only with `access`, since it needs the API). */
+  viewer?: boolean;
 }
 
 /**
@@ -50,9 +53,10 @@ export interface AdminOptions {
  * 1. a token in the query string: 400 (every path);
  * 2. health and metrics: open to every client and Host name, because probes
  *    and scrapers (Kubernetes, a remote Prometheus) reach them by IP address;
- * 3. the Host check (403) and bearer authentication (401, 403), for every
- *    other path, known or not;
- * 4. the API routes, each with `requireScope`; then 404.
+ * 3. the Host check (403), for every other path;
+ * 4. the web viewer's files at `/ui/` (no data in them; see viewer.ts);
+ * 5. bearer authentication (401, 403), for every other path, known or not;
+ * 6. the API routes, each with `requireScope`; then 404.
  */
 export function createAdminApp(options: AdminOptions): Hono<AdminEnv> {
   const app = new Hono<AdminEnv>();
@@ -79,11 +83,17 @@ export function createAdminApp(options: AdminOptions): Hono<AdminEnv> {
   if (!access) return app;
   // Registered after health and metrics, whose handlers answer without calling on: these run for every other path.
   app.use("*", checkHost(access.hosts));
+  // The viewer's files hold no data: served before the token check (see viewer.ts).
+  if (options.viewer !== false) viewerRoutes(app);
   app.use("*", authenticate(access.tokens));
   whoamiRoute(app);
   if (options.pluginControl) {
-    app.use("/api/plugins", requireScope("admin"));
-    app.use("/api/plugins/*", requireScope("admin"));
+    // A read token sees the running set and its counters (without configs, which may hold secrets).
+    const listing = (path: string) => path === "/api/plugins" || path === "/api/plugins/";
+    const pluginScope: MiddlewareHandler<AdminEnv> = (c, next) =>
+      requireScope(c.req.method === "GET" && listing(c.req.path) ? "read" : "admin")(c, next);
+    app.use("/api/plugins", pluginScope);
+    app.use("/api/plugins/*", pluginScope);
     app.route("/api/plugins", pluginRoutes(options.pluginControl));
   }
   if (options.traces) {

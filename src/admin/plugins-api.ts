@@ -2,12 +2,14 @@
  * `/api/plugins`: the running plugin set and its reload, as Caddy's admin API
  * does it: validate, then swap, then save; every write answers with the new
  * generation as its ETag and honours `If-Match`, so two operators cannot
- * overwrite each other's change unknowingly.
+ * overwrite each other's change unknowingly. `GET /` is open to a `read`
+ * token too, without the plugins' configs; everything else needs `admin`.
  */
 import { type Context, Hono } from "hono";
 import { parse } from "yaml";
 import { PluginSetError, type PluginSetProblem } from "../plugins/generations.ts";
 import { ConfigError } from "../shared/errors.ts";
+import type { AdminEnv } from "./auth.ts";
 import type { AppliedSet, PluginControl } from "./plugin-control.ts";
 
 /** Largest request body accepted, in bytes: plugin lists are small. */
@@ -50,8 +52,8 @@ function problemsOf(error: unknown): readonly PluginSetProblem[] | undefined {
  * @example
  * app.route("/api/plugins", pluginRoutes(control));
  */
-export function pluginRoutes(control: PluginControl): Hono {
-  const api = new Hono();
+export function pluginRoutes(control: PluginControl): Hono<AdminEnv> {
+  const api = new Hono<AdminEnv>();
 
   /** Runs a write once `If-Match` and the body passed; maps a rejected set to 422. */
   const write = async (c: Context, change: (text: string) => Promise<AppliedSet>): Promise<Response> => {
@@ -89,7 +91,10 @@ export function pluginRoutes(control: PluginControl): Hono {
 
   api.get("/", (c) => {
     const set = control.list();
-    return c.json(set, 200, { ...NO_STORE, ETag: etagOf(set.generation) });
+    const shown = c.get("scope") === "admin"
+      ? set
+      : { ...set, plugins: set.plugins.map(({ config: _config, ...plugin }) => plugin) };
+    return c.json(shown, 200, { ...NO_STORE, ETag: etagOf(set.generation) });
   });
 
   api.get("/types", async (c) => c.json({ types: await control.types() }, 200, NO_STORE));

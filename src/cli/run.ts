@@ -215,6 +215,7 @@ export async function startTapline(config: Config, context: StartContext): Promi
     if (config.listenAdmin) {
       // Hono loads only when there is an admin port.
       const { createAdminApp } = await import("../admin/app.ts");
+      const { viewerUrl } = await import("../admin/viewer.ts");
       const app = createAdminApp({
         metrics,
         build: { version: VERSION, runtime: runtime.name, runtimeVersion: runtime.version },
@@ -247,11 +248,16 @@ export async function startTapline(config: Config, context: StartContext): Promi
           closers: traceStreams,
         },
         access: adminAccess,
+        viewer: config.adminViewer,
       });
       const address = config.listenAdmin;
       const listener = await bind("the admin API", address, () => runtime.serveFetch(app.fetch, address));
       listeners.push(listener);
-      logger.info("listening", { kind: "admin", address: listener.address });
+      logger.info("listening", {
+        kind: "admin",
+        address: listener.address,
+        ...(config.adminViewer ? { viewer: viewerUrl(listener.address) } : {}),
+      });
     }
   } catch (error) {
     await closeStarted();

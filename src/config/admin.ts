@@ -14,6 +14,7 @@ import type { YamlTools } from "./plugins.ts";
 interface RawAdmin {
   tokens?: { token: string; scope: Scope }[];
   token_file?: string;
+  viewer?: boolean;
   allowed_hosts?: string[];
 }
 

@@ -65,6 +65,15 @@ export const GLOBAL_OPTIONS: readonly GlobalOption[] = [
     description: "Admin API tokens, one a line: TOKEN (scope admin) or read:TOKEN; YAML admin.token_file",
   },
   {
+    key: "adminViewer",
+    flag: "admin-viewer",
+    kind: "bool",
+    defaultText: "true",
+    metavar: "",
+    yamlPath: ["admin", "viewer"],
+    description: "Serve the web viewer at /ui/ on the admin port; YAML admin.viewer",
+  },
+  {
     key: "dataDir",
     flag: "data-dir",
     kind: "string",
@@ -302,6 +311,7 @@ export function defaultGlobals(): Globals {
     sqliteEngine: "sqljs",
     sqliteFlush: 1000,
     exportMaxSize: 100 * 1024 ** 2,
+    adminViewer: true,
     rotateInterval: 60 * 60 * 1000,
     retention: -1,
   };

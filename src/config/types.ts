@@ -79,6 +79,8 @@ export interface Config {
   sqliteFlush: number;
   /** Largest export `GET /api/export` sends, in bytes. */
   exportMaxSize: number;
+  /** Serve the web viewer at `/ui/` on the admin port. Default true. */
+  adminViewer: boolean;
   /** Rotate a capture file once it reaches this many bytes. Default 100MB. */
   rotateSize: number;
   /** Rotate a capture file this often (ms). Default 1 h. */

@@ -5,7 +5,7 @@
  * exchange's custom records come with its detail.
  */
 import type { CaptureRecord } from "../shared/record.ts";
-import { filterType } from "./filter/filter.ts";
+import { filterType } from "./record-kind.ts";
 
 /** A trace in a list. */
 export interface TraceSummary {

@@ -21,10 +21,12 @@
  * group. Regexes are case-insensitive and linear-time.
  */
 import type { CaptureRecord, HeaderMap, HttpRecord } from "../../shared/record.ts";
-import { type FilterNode, type FilterType, parseFilter, type Side } from "./parse.ts";
+import { type FilterNode, parseFilter, type Side } from "./parse.ts";
+import { filterType } from "../record-kind.ts";
 import type { TextPattern } from "./regex.ts";
 
 export { FilterError } from "./filter-error.ts";
+export { filterType } from "../record-kind.ts";
 
 /** A compiled filter. */
 export interface RecordFilter {
@@ -68,21 +70,6 @@ function readsBodies(node: FilterNode): boolean {
       return readsBodies(node.operand);
     default:
       return false;
-  }
-}
-
-/** The type a filter sees: an upgrade exchange is `websocket`, an event-stream exchange `sse`. */
-export function filterType(record: CaptureRecord): FilterType {
-  switch (record.type) {
-    case "http":
-      if (record.response?.status === 101) return "websocket";
-      return record.sse_events !== undefined && record.sse_events >= 0 ? "sse" : "http";
-    case "websocket_frame":
-      return "websocket";
-    case "sse_event":
-      return "sse";
-    default:
-      return "custom";
   }
 }
 

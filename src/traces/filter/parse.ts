@@ -16,9 +16,9 @@ import { FilterError } from "./filter-error.ts";
 import { compileRegex, type TextPattern } from "./regex.ts";
 import { type Token, tokenize } from "./tokens.ts";
 
-/** Record types a filter names (`~t`): a WebSocket upgrade and its frames are both `websocket`. */
-export const FILTER_TYPES = ["http", "websocket", "sse", "custom"] as const;
-export type FilterType = typeof FILTER_TYPES[number];
+import { FILTER_TYPES, type FilterType } from "../record-kind.ts";
+
+export { FILTER_TYPES, type FilterType };
 
 /** Which side of an exchange a header or body filter looks at. */
 export type Side = "any" | "request" | "response";

@@ -61,7 +61,7 @@ function assertError(result: Awaited<ReturnType<typeof call>>, status: number, c
 
 test("without a token, or with an unknown or malformed one, every API path is 401 with a Bearer challenge", async () => {
   const app = await adminApp();
-  for (const path of ["/api/whoami", "/", "/api/nothing-here", "/_health/", "/ui/"]) {
+  for (const path of ["/api/whoami", "/", "/api/nothing-here", "/_health/", "/ui/assets/nothing-here"]) {
     const result = await call(app, path);
     assertError(result, 401, "unauthorized");
     assert.equal(result.response.headers.get("www-authenticate"), 'Bearer realm="tapline"', path);

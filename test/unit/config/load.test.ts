@@ -40,6 +40,7 @@ test("defaults fill every field", async () => {
     rotateSize: 100 * 1024 * 1024,
     sqliteEngine: "sqljs",
     sqliteFlush: 1000,
+    adminViewer: true,
     exportMaxSize: 100 * 1024 ** 2,
     rotateInterval: 60 * 60 * 1000,
     retention: -1,
