@@ -18,10 +18,10 @@ import type { Browser, BrowserContext, Page } from "puppeteer-core";
 import { WebSocket } from "ws";
 import type { CaptureRecord } from "../../src/shared/record.ts";
 import { launchBrowser } from "./harness/browser.ts";
-import { marker, sleep, tearDown, tempDir } from "./harness/fixture.ts";
+import { marker, removeDir, sleep, tearDown, tempDir } from "./harness/fixture.ts";
 import { writeConfig, writePlugins } from "./harness/plugin-config.ts";
 import { repoRoot, runtimes } from "./harness/runtimes.ts";
-import { startTapline, type Tapline } from "./harness/tapline.ts";
+import { runTapline, startTapline, type Tapline } from "./harness/tapline.ts";
 import {
   BIG_BODY,
   BINARY_BODY,
@@ -104,6 +104,20 @@ function rows(page: Page): Promise<{ id: string; url: string; status: string }[]
     })));
 }
 
+/** A pack built once (by `tapline pack init` and `pack build` on Node) for the upload through the page. */
+const pack = { dir: "", tgz: "" };
+
+before(async () => {
+  pack.dir = tempDir("tapline-viewer-pack-");
+  pack.tgz = join(pack.dir, "viewer-pack.tgz");
+  for (const args of [["init", "viewer-pack"], ["build", "viewer-pack", "--out", pack.tgz]]) {
+    const result = await runTapline("node", ["pack", ...args], 60_000, { cwd: pack.dir });
+    assert.equal(result.code, 0, `tapline pack ${args.join(" ")}: ${result.stderr}`);
+  }
+});
+
+after(() => removeDir(pack.dir));
+
 for (const runtime of runtimes) {
   describe(`${runtime}: web viewer in Chromium`, { timeout: 300_000 }, () => {
     let up: ViewerUpstream;
@@ -115,6 +129,8 @@ for (const runtime of runtimes) {
     let page: Page;
     let downloads = "";
     const pageErrors: string[] = [];
+    /** Every URL the page asked for, to prove it needs nothing beyond the admin port. */
+    const requested: string[] = [];
     const jsonl = () => join(dir, "api.jsonl");
     const ui = () => `http://127.0.0.1:${tap!.adminPort()}/ui/`;
     const proxy = () => `http://127.0.0.1:${tap!.port("api")}`;
@@ -175,6 +191,7 @@ for (const runtime of runtimes) {
       context = await browser.createBrowserContext({ downloadBehavior: { policy: "allow", downloadPath: downloads } });
       page = await context.newPage();
       page.on("pageerror", (error) => pageErrors.push(String(error)));
+      page.on("request", (request) => requested.push(request.url()));
       await page.setViewport({ width: 1280, height: 800 });
     });
 
@@ -249,8 +266,14 @@ for (const runtime of runtimes) {
       await fetch(`${proxy()}${pausedPath}`);
       await sleep(700);
       assert.ok(!(await rows(page)).some((row) => row.url === pausedPath), "no new row while paused");
+      // Resumed: the tail replays what passed during the pause (Last-Event-ID).
       await page.click("#live");
-      await page.waitForFunction(() => document.getElementById("live-state")?.textContent === "live");
+      await page.waitForFunction(
+        (wanted) => [...document.querySelectorAll("table.traces td.url")].some((td) => td.textContent === wanted),
+        { timeout: 5_000 },
+        pausedPath,
+      );
+      assert.equal(await page.$eval("#live-state", (span) => span.textContent), "live");
     });
 
     test("the filter box narrows the list (~s 5xx) and shows a parse error with its column", T, async () => {
@@ -533,8 +556,35 @@ for (const runtime of runtimes) {
           timeout: 10_000,
         });
         assert.match(await page.$eval("#plugins-message", (p) => p.textContent ?? ""), /Applied: generation 2/);
+
+        // A pack: uploaded through the page (checked and installed by the API), then removed.
+        const input = await page.$("#pack-file");
+        await (input as unknown as { uploadFile(path: string): Promise<void> }).uploadFile(pack.tgz);
+        await page.click("#pack-upload");
+        await page.waitForFunction(
+          () => /^Installed: viewer-pack@/.test(document.getElementById("plugins-message")?.textContent ?? ""),
+          {
+            timeout: 30_000,
+          },
+        );
+        const row = await page.waitForSelector("tr[data-pack^='viewer-pack@']", { timeout: 10_000 });
+        const installed = await row!.evaluate((tr) => tr.getAttribute("data-pack") ?? "");
+        await page.click(`tr[data-pack='${installed}'] button`);
+        await page.waitForFunction(
+          (id) => document.getElementById("plugins-message")?.textContent === `Removed ${id}`,
+          { timeout: 10_000 },
+          installed,
+        );
+        assert.equal(await page.$(`tr[data-pack='${installed}']`), null);
       },
     );
+
+    test("the page asked for nothing but the admin port (no CDN, no other origin)", T, () => {
+      const origin = `http://127.0.0.1:${tap!.adminPort()}/`;
+      assert.ok(requested.length > 20, `${requested.length} requests`);
+      const elsewhere = requested.filter((url) => !url.startsWith(origin) && !/^(data|blob):/.test(url));
+      assert.deepEqual(elsewhere, []);
+    });
 
     test("phone width: no sideways scrolling; dark mode follows prefers-color-scheme", T, async () => {
       await page.setViewport({ width: 390, height: 844 });

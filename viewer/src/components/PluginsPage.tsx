@@ -183,12 +183,18 @@ export function PluginsPage(props: { scope: Scope }) {
                   <table>
                     <tbody>
                       {packs.map((pack) => (
-                        <tr key={`${pack.name}@${pack.version}`}>
+                        <tr key={`${pack.name}@${pack.version}`} data-pack={`${pack.name}@${pack.version}`}>
                           <td>{`${pack.name}@${pack.version}`}</td>
                           <td>{pack.plugins.join(", ")}</td>
                           <td>{pack.used_by.length > 0 ? `used by ${pack.used_by.join(", ")}` : "unused"}</td>
                           <td>
-                            <button type="button" onClick={() => remove(pack)}>Remove</button>
+                            <button
+                              type="button"
+                              onClick={() =>
+                                remove(pack)}
+                            >
+                              Remove
+                            </button>
                           </td>
                         </tr>
                       ))}
@@ -197,8 +203,8 @@ export function PluginsPage(props: { scope: Scope }) {
                 )
                 : <p class="muted">No packs installed.</p>}
               <form onSubmit={upload}>
-                <input type="file" name="pack" accept=".tgz,application/gzip" />
-                <button type="submit">Upload pack</button>
+                <input type="file" name="pack" id="pack-file" accept=".tgz,application/gzip" />
+                <button type="submit" id="pack-upload">Upload pack</button>
               </form>
             </section>
           </>

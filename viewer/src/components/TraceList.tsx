@@ -34,6 +34,8 @@ export function TraceList(props: { filter: string; onFilter: (filter: string) =>
   const [exporting, setExporting] = useState(false);
   const sentinel = useRef<HTMLDivElement>(null);
   const loadingMore = useRef(false);
+  const lastEvent = useRef<{ filter: string; id: string } | null>(null);
+  const [reloads, setReloads] = useState(0);
 
   // The first page, again whenever the filter changes.
   useEffect(() => {
@@ -52,9 +54,11 @@ export function TraceList(props: { filter: string; onFilter: (filter: string) =>
     return () => {
       stale = true;
     };
-  }, [props.filter]);
+  }, [props.filter, reloads]);
 
-  // New traces as they are captured, while live.
+  // New traces as they are captured, while live. A resume (after a pause or a lost connection) sends the last
+  // record's id as Last-Event-ID, so the tail replays what passed meanwhile; when it cannot (`gap`) or the page fell
+  // behind (`dropped`), the first page is read again.
   useEffect(() => {
     if (!live) return setLiveState("paused");
     const controller = new AbortController();
@@ -62,11 +66,15 @@ export function TraceList(props: { filter: string; onFilter: (filter: string) =>
       while (!controller.signal.aborted) {
         try {
           setLiveState("live");
+          const last = lastEvent.current;
+          const headers: Record<string, string> = last?.filter === props.filter ? { "Last-Event-ID": last.id } : {};
           await readEvents(`/api/tail${query({ q: props.filter })}`, controller.signal, (event) => {
+            if (event.event === "gap" || event.event === "dropped") return setReloads((count) => count + 1);
             if (event.event !== undefined && event.event !== "message") return;
+            if (event.id !== undefined) lastEvent.current = { filter: props.filter, id: event.id };
             const row = rowOf(JSON.parse(event.data) as CaptureRecord);
             if (row) setRows((current) => [row, ...current.filter((old) => old.id !== row.id)].slice(0, MAX_ROWS));
-          });
+          }, headers);
         } catch (caught) {
           if (controller.signal.aborted) return;
           // A bad filter is shown by the list's own request; anything else is retried.
