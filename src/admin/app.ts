@@ -42,6 +42,8 @@ export interface AdminOptions {
    * the CLI always passes it.
    */
   access?: AdminAccess;
+  /** Serve http-tap-proxy's series under its names too (default true). */
+  metricsCompat?: boolean;
   /** Serve the web viewer at `/ui/` (default true; only with `access`, since it needs the API). */
   viewer?: boolean;
 }
@@ -73,9 +75,16 @@ export function createAdminApp(options: AdminOptions): Hono<AdminEnv> {
   app.get(
     options.metricsPath,
     (c) =>
-      c.body(renderPrometheus(options.metrics, options.build, options.plugins?.()), 200, {
-        "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
-      }),
+      c.body(
+        renderPrometheus(options.metrics, options.build, {
+          plugins: options.plugins?.(),
+          compat: options.metricsCompat,
+        }),
+        200,
+        {
+          "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
+        },
+      ),
   );
   app.notFound((c) =>
     adminError(c, { status: 404, code: "not_found", message: `No admin route for ${c.req.method} ${c.req.path}` })

@@ -1,6 +1,7 @@
 import type { Histogram, Metrics, RouteMetrics } from "../core/metrics.ts";
 import type { PluginMetrics } from "../plugins/metrics.ts";
 import { HOOK_NAMES } from "../core/hooks.ts";
+import { renderCompatSeries } from "./prometheus-compat.ts";
 
 /** Build facts shown as `tapline_build_info` labels. */
 export interface BuildInfo {
@@ -204,12 +205,16 @@ function histogramLines(name: string, labels: string, histogram: Histogram): str
   return out;
 }
 
-/** Renders every metric in the Prometheus text exposition format (0.0.4). */
+/**
+ * Renders every metric in the Prometheus text exposition format (0.0.4):
+ * tapline's series, and http-tap-proxy's under its names unless `compat` is false.
+ */
 export function renderPrometheus(
   metrics: Metrics,
   build: BuildInfo,
-  plugins?: PluginSetMetrics,
+  options: { plugins?: PluginSetMetrics | undefined; compat?: boolean } = {},
 ): string {
+  const { plugins } = options;
   const routes = [...metrics.routes.values()];
   let out = "";
   out += "# HELP tapline_build_info Build and runtime of this process.\n# TYPE tapline_build_info gauge\n";
@@ -260,5 +265,6 @@ export function renderPrometheus(
   for (const m of routes) {
     out += histogramLines("tapline_upstream_latency_seconds", `route="${escapeLabel(m.route)}"`, m.upstreamLatency);
   }
+  if (options.compat !== false) out += renderCompatSeries(metrics, escapeLabel);
   return out;
 }

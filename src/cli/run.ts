@@ -249,6 +249,7 @@ export async function startTapline(config: Config, context: StartContext): Promi
         },
         access: adminAccess,
         viewer: config.adminViewer,
+        metricsCompat: config.metricsCompat,
       });
       const address = config.listenAdmin;
       const listener = await bind("the admin API", address, () => runtime.serveFetch(app.fetch, address));

@@ -41,11 +41,9 @@ export function parseEnv(env: Record<string, string | undefined>): EnvResult {
     return value;
   };
 
-  for (const flag of UNSUPPORTED_FLAGS) {
+  for (const [flag, why] of Object.entries(UNSUPPORTED_FLAGS)) {
     const name = envName(flag);
-    if (get(name) !== undefined) {
-      throw new ConfigError(`${name} is not supported in this version of tapline yet`, { field: name });
-    }
+    if (get(name) !== undefined) throw new ConfigError(`${name}: ${why}`, { field: name });
   }
   result.configFile = get(ENV_CONFIG);
 

@@ -5,7 +5,14 @@
  */
 import { UsageError } from "../shared/errors.ts";
 import { addProxy, type ConfigLayer, emptyLayer, type Origin, setGlobal } from "./layer.ts";
-import { GLOBAL_OPTIONS, type GlobalOption, isUnsupportedFlag, parseBool, parseOptionValue } from "./options.ts";
+import {
+  GLOBAL_OPTIONS,
+  type GlobalOption,
+  isUnsupportedFlag,
+  parseBool,
+  parseOptionValue,
+  UNSUPPORTED_FLAGS,
+} from "./options.ts";
 import { whyOf } from "./proxy.ts";
 import { parseProxySpec } from "./proxy-spec.ts";
 
@@ -49,7 +56,7 @@ export function parseFlags(argv: readonly string[]): FlagResult {
     const isBool = option?.kind === "bool" || name === "print-systemd" || name === "help" || name === "h" ||
       name === "version";
     if (!isBool && !option && name !== "proxy" && name !== "config") {
-      if (isUnsupportedFlag(name)) throw new UsageError(`Flag ${flag} is not supported in this version of tapline yet`);
+      if (isUnsupportedFlag(name)) throw new UsageError(UNSUPPORTED_FLAGS[name]!);
       throw new UsageError(`Unknown flag ${flag} (see --help for the list of flags)`);
     }
     let value: string;

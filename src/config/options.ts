@@ -90,6 +90,14 @@ export const GLOBAL_OPTIONS: readonly GlobalOption[] = [
     description: "Public keys (ed25519:...), one a line: packs must be signed by one of them to install or load",
   },
   {
+    key: "metricsCompat",
+    flag: "metrics-compat",
+    kind: "bool",
+    defaultText: "true",
+    metavar: "",
+    description: "Serve http-tap-proxy's metrics (http_tap_proxy_*) next to tapline's, for existing dashboards",
+  },
+  {
     key: "maxBodySize",
     flag: "max-body-size",
     kind: "size",
@@ -242,9 +250,9 @@ export const GLOBAL_OPTIONS: readonly GlobalOption[] = [
     key: "retention",
     flag: "retention",
     kind: "count-or-unlimited",
-    defaultText: "-1",
+    defaultText: "10",
     metavar: "N",
-    description: "Rotated files kept per capture file when S3 is not configured (-1: all)",
+    description: "Rotated files kept per capture file when S3 is not configured (-1: all), as in http-tap-proxy",
   },
   {
     key: "s3Bucket",
@@ -270,12 +278,15 @@ export const GLOBAL_OPTIONS: readonly GlobalOption[] = [
   },
 ];
 
-/** Flags and variables of the Go tool that tapline does not offer yet. */
-export const UNSUPPORTED_FLAGS: readonly string[] = [];
+/** Flags of the Go tool that tapline recognises and refuses, with why and what to use instead. */
+export const UNSUPPORTED_FLAGS: Readonly<Record<string, string>> = {
+  service:
+    "Flag --service is not supported: tapline has no Windows service mode; run it under your service manager (tapline --print-systemd writes a systemd unit)",
+};
 
-/** True for a flag name (without dashes) tapline recognises but does not implement yet. */
+/** True for a flag name (without dashes) tapline recognises but does not implement. */
 export function isUnsupportedFlag(name: string): boolean {
-  return UNSUPPORTED_FLAGS.includes(name);
+  return Object.hasOwn(UNSUPPORTED_FLAGS, name);
 }
 
 /** Environment variable for a flag: `max-body-size` → `TAPLINE_MAX_BODY_SIZE`. */
@@ -312,8 +323,9 @@ export function defaultGlobals(): Globals {
     sqliteFlush: 1000,
     exportMaxSize: 100 * 1024 ** 2,
     adminViewer: true,
+    metricsCompat: true,
     rotateInterval: 60 * 60 * 1000,
-    retention: -1,
+    retention: 10,
   };
 }
 

@@ -79,13 +79,15 @@ export interface Config {
   sqliteFlush: number;
   /** Largest export `GET /api/export` sends, in bytes. */
   exportMaxSize: number;
+  /** Serve http-tap-proxy's `http_tap_proxy_*` series next to tapline's. Default true. */
+  metricsCompat: boolean;
   /** Serve the web viewer at `/ui/` on the admin port. Default true. */
   adminViewer: boolean;
   /** Rotate a capture file once it reaches this many bytes. Default 100MB. */
   rotateSize: number;
   /** Rotate a capture file this often (ms). Default 1 h. */
   rotateInterval: number;
-  /** Rotated files kept per sink when S3 is not configured; -1 keeps all. Default -1. */
+  /** Rotated files kept per sink when S3 is not configured; -1 keeps all. Default 10, as in http-tap-proxy. */
   retention: number;
   /** S3 archival of rotated files; off when absent. */
   s3Bucket?: string;

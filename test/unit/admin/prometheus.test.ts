@@ -178,10 +178,12 @@ test("plugin counters render with a plugin label, calls by hook, in this exact t
   redact.emitted = 7;
   redact.disabled = 1;
   const text = renderPrometheus(metrics, BUILD, {
-    instances: [redact],
-    generation: 1,
-    live: 1,
-    reloads: { ok: 0, rejected: 0 },
+    plugins: {
+      instances: [redact],
+      generation: 1,
+      live: 1,
+      reloads: { ok: 0, rejected: 0 },
+    },
   });
   const start = text.indexOf("# HELP tapline_plugin_calls_total");
   const end = text.indexOf("# HELP tapline_upstream_latency_seconds");
@@ -231,10 +233,12 @@ test("every plugin gets every series (zeroes included); no plugins, no plugin se
   const b = new PluginMetrics("b");
   b.calls.onSseEvent = 9;
   const text = renderPrometheus(metrics, BUILD, {
-    instances: [new PluginMetrics("a"), b],
-    generation: 4,
-    live: 2,
-    reloads: { ok: 3, rejected: 1 },
+    plugins: {
+      instances: [new PluginMetrics("a"), b],
+      generation: 4,
+      live: 2,
+      reloads: { ok: 3, rejected: 1 },
+    },
   });
   assert.equal(sample(text, "tapline_plugin_generation"), "4");
   assert.equal(sample(text, "tapline_plugin_generations_live"), "2");
@@ -254,4 +258,56 @@ test("records dropped by a plugin show in the dropped series with reason plugin"
   const text = renderPrometheus(metrics, BUILD);
   assert.equal(sample(text, 'tapline_capture_dropped_total{route="api",reason="plugin"}'), "3");
   assert.equal(sample(text, 'tapline_capture_dropped_total{route="api",reason="queue_full"}'), "0");
+});
+
+test("http-tap-proxy's series are served under its names, with its types and formatting, next to tapline's", () => {
+  const metrics = new Metrics();
+  const api = metrics.route("api");
+  api.requestsTotal = 12;
+  api.requestsActive = 2;
+  api.bytesReceived = 100;
+  api.bytesSent = 2000;
+  api.upstreamErrors = 3;
+  api.websocketsActive = 1;
+  api.sseStreamsActive = 4;
+  api.captureDropped.write_error = 5;
+  api.upstreamLatency.observe(0.001);
+  api.upstreamLatency.observe(0.002);
+  metrics.route("web");
+  const text = renderPrometheus(metrics, BUILD);
+  const names = [...new Set(samples(text).map(([name]) => name.replace(/\{.*$/, "")))]
+    .filter((name) => name.startsWith("http_tap_proxy_"));
+  // The list dashboards and alerts written for http-tap-proxy query.
+  assert.deepEqual(names.sort(), [
+    "http_tap_proxy_bytes_received_total",
+    "http_tap_proxy_bytes_sent_total",
+    "http_tap_proxy_errors_total",
+    "http_tap_proxy_log_errors_total",
+    "http_tap_proxy_requests_active",
+    "http_tap_proxy_requests_total",
+    "http_tap_proxy_sse_connections_active",
+    "http_tap_proxy_upstream_latency_avg_microseconds",
+    "http_tap_proxy_uptime_seconds",
+    "http_tap_proxy_websocket_connections_active",
+  ]);
+  assert.equal(sample(text, 'http_tap_proxy_requests_total{route="api"}'), "12");
+  assert.equal(sample(text, 'http_tap_proxy_requests_active{route="api"}'), "2");
+  assert.equal(sample(text, 'http_tap_proxy_bytes_received_total{route="api"}'), "100");
+  assert.equal(sample(text, 'http_tap_proxy_bytes_sent_total{route="api"}'), "2000");
+  assert.equal(sample(text, 'http_tap_proxy_errors_total{route="api"}'), "3");
+  assert.equal(sample(text, 'http_tap_proxy_websocket_connections_active{route="api"}'), "1");
+  assert.equal(sample(text, 'http_tap_proxy_sse_connections_active{route="api"}'), "4");
+  assert.equal(sample(text, 'http_tap_proxy_upstream_latency_avg_microseconds{route="api"}'), "1500.00");
+  assert.equal(sample(text, 'http_tap_proxy_upstream_latency_avg_microseconds{route="web"}'), "0.00");
+  assert.equal(sample(text, 'http_tap_proxy_log_errors_total{route="api"}'), "5");
+  assert.match(sample(text, "http_tap_proxy_uptime_seconds") ?? "", /^\d+\.\d{2}$/);
+  assert.match(text, /# TYPE http_tap_proxy_requests_total counter\n/);
+  assert.match(text, /# TYPE http_tap_proxy_upstream_latency_avg_microseconds gauge\n/);
+  assert.ok(sample(text, 'tapline_requests_total{route="api"}') === "12", "tapline's own series stay");
+});
+
+test("compat: false leaves http-tap-proxy's series out", () => {
+  const metrics = new Metrics();
+  metrics.route("api");
+  assert.doesNotMatch(renderPrometheus(metrics, BUILD, { compat: false }), /http_tap_proxy_/);
 });

@@ -134,3 +134,12 @@ test("rotation, retention and S3 flags are parsed", () => {
     s3Region: "eu-west-1",
   });
 });
+
+test("--service, http-tap-proxy's Windows service flag, is refused with what to use instead", () => {
+  for (const argv of [["--service"], ["--service=install"], ["-service", "install"]]) {
+    assert.throws(() => parseFlags(argv), {
+      name: "UsageError",
+      message: /^Flag --service is not supported: .*--print-systemd/,
+    });
+  }
+});

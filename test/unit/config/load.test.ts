@@ -41,9 +41,10 @@ test("defaults fill every field", async () => {
     sqliteEngine: "sqljs",
     sqliteFlush: 1000,
     adminViewer: true,
+    metricsCompat: true,
     exportMaxSize: 100 * 1024 ** 2,
     rotateInterval: 60 * 60 * 1000,
-    retention: -1,
+    retention: 10,
   });
   assert.equal(config.listenAdmin, undefined);
   assert.equal(config.proxies[0]?.name, "api");
