@@ -86,6 +86,10 @@ for (const runtime of runtimes) {
         await sleep(50);
       }
       assert.match(text, /^tapline_requests_total\{route="api"\} 3$/m, `metrics:\n${text}`);
+      // The same count under http-tap-proxy's name, for dashboards written for it.
+      assert.match(text, /^http_tap_proxy_requests_total\{route="api"\} 3$/m);
+      assert.match(text, /^http_tap_proxy_upstream_latency_avg_microseconds\{route="api"\} \d+\.\d\d$/m);
+      assert.match(text, /^http_tap_proxy_uptime_seconds \d+\.\d\d$/m);
     });
 
     test("GET /_metrics is Prometheus text with every documented metric", T, async () => {
