@@ -1,4 +1,6 @@
 import type { HttpCapture } from "../capture/http-capture.ts";
+import { correlationId } from "../capture/correlation.ts";
+import { scrubCredentials } from "../shared/url-credentials.ts";
 import { plainIp } from "../shared/address.ts";
 import { describeError } from "../shared/describe-error.ts";
 import type { RawHeaders } from "../shared/raw-headers.ts";
@@ -282,9 +284,10 @@ export class Exchange {
    */
   badGateway(error: unknown): DirectReply {
     this.route.deps.metrics.upstreamErrors++;
-    const message = describeError(error);
+    const message = scrubCredentials(describeError(error), this.route.upstream);
     if (this.capture) this.capture.error = `Upstream request failed: ${message}`;
-    const reply = upstreamFailure(this.route.upstreamText, message);
+    // The client learns only that the upstream failed, and which request to look up; the record has the why.
+    const reply = upstreamFailure(correlationId(this.request.headers) ?? this.capture?.id);
     this.#observeLatency();
     this.#recordResponseHead(reply.head);
     // A held or rewritten response no longer applies: this one is sent instead.

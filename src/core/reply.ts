@@ -41,9 +41,18 @@ export function pluginFailure(plugin: string): DirectResponse {
   };
 }
 
-/** The 502 sent when the upstream failed before its response head. */
-export function upstreamFailure(upstream: string, message: string): DirectReply {
-  const body = encoder.encode(`Bad Gateway: upstream ${upstream} failed: ${message}\n`);
+/**
+ * The 502 sent when the upstream failed before its response head: generic,
+ * since the upstream's address and the failure are the operator's business,
+ * with the id that finds the request's record (its correlation id, else the
+ * record id).
+ *
+ * @example
+ * upstreamFailure("req-42").body; // "Bad Gateway: the upstream did not answer (request req-42)\n"
+ */
+export function upstreamFailure(reference: string | undefined): DirectReply {
+  const suffix = reference === undefined ? "" : ` (request ${reference.replace(/[^\x20-\x7e]/g, "?").slice(0, 200)})`;
+  const body = encoder.encode(`Bad Gateway: the upstream did not answer${suffix}\n`);
   const headers = ["Content-Type", "text/plain; charset=utf-8", "Content-Length", String(body.byteLength)];
   return { head: { status: 502, statusText: "Bad Gateway", headers }, body };
 }

@@ -1,4 +1,5 @@
 import { HttpCapture } from "../capture/http-capture.ts";
+import { withoutCredentials } from "../shared/url-credentials.ts";
 import { formatAddress } from "../shared/address.ts";
 import { Exchange } from "./exchange.ts";
 import { ExchangeHooks } from "./exchange-hooks.ts";
@@ -44,7 +45,8 @@ export class Route implements RouteContext {
     this.plugins = plugins;
     this.name = config.name;
     this.upstream = config.upstream;
-    this.upstreamText = config.upstream.href.replace(/\/$/, "");
+    // Shown in logs and records: never with the URL's credentials.
+    this.upstreamText = withoutCredentials(config.upstream);
     this.deps = deps;
     const path = config.upstream.pathname;
     this.#basePath = path === "/" ? "" : path.replace(/\/$/, "");

@@ -46,11 +46,26 @@ for (const runtime of runtimes) {
         "--proxy",
         proxySpec({ name: "dead", upstream: deadUrl, log_jsonl: `${dir}/` }),
         "--proxy",
+        proxySpec({ name: "secret", upstream: deadUrl.replace("://", "://user:S3CRET-pw@"), log_jsonl: `${dir}/` }),
+        "--proxy",
         proxySpec({ name: "live", upstream: up.url, log_jsonl: `${dir}/` }),
       ]);
     });
 
     after(() => tearDown(tap, [up], dir));
+
+    test("an upstream's credentials reach neither the client, nor the log, nor the record", T, async () => {
+      const m = marker("secret");
+      const res = await request(tap.url("secret", `/x?m=${m}`), { headers: { "x-request-id": m } });
+      assert.equal(res.status, 502);
+      assert.equal(res.body.toString("utf8"), `Bad Gateway: the upstream did not answer (request ${m})\n`);
+      const record = await recordFor(file("secret"), m);
+      assert.equal(record.upstream, deadUrl.replace("://", "://***@"));
+      assert.ok(!JSON.stringify(record).includes("S3CRET"), JSON.stringify(record));
+      const logs = JSON.stringify(tap.logs);
+      assert.ok(logs.includes(deadUrl.replace("://", "://***@")), "the listening line names the upstream");
+      assert.ok(!logs.includes("S3CRET") && !tap.stderrTail(100_000).includes("S3CRET"), "no secret in any log line");
+    });
 
     test("a dead upstream gives the client 502 and a record with error and status 502", T, async () => {
       const m = marker("dead");

@@ -167,7 +167,7 @@ test("badGateway answers 502, records the error and counts an upstream error", a
   assert.equal(headerValue(head.headers, "content-length"), String(body.byteLength));
   assert.equal(headerValue(head.headers, "content-type"), "text/plain; charset=utf-8");
   const text = decoder.decode(body);
-  assert.equal(text, "Bad Gateway: upstream http://127.0.0.1:9 failed: connect ECONNREFUSED 127.0.0.1:9\n");
+  assert.equal(text, `Bad Gateway: the upstream did not answer (request ${exchange.capture!.id})\n`);
   exchange.responseChunk(body);
   exchange.finish();
 
@@ -179,6 +179,21 @@ test("badGateway answers 502, records the error and counts an upstream error", a
   assert.equal(record!.response!.body, text);
   assert.equal(harness.routeMetrics.upstreamErrors, 1);
   assert.equal(harness.routeMetrics.bytesSent, body.byteLength);
+});
+
+test("badGateway never shows the upstream's credentials: generic body for the client, *** in the record", async () => {
+  const harness = makeRoute({ upstream: "http://user:S3CRET-pw@127.0.0.1:9/base" });
+  assert.equal(harness.route.upstreamText, "http://***@127.0.0.1:9/base");
+  const exchange = harness.route.begin(request({ target: "/down", headers: ["X-Request-Id", "req-42"] }));
+  exchange.requestEnd();
+  const { body } = exchange.badGateway(new Error("fetch http://user:S3CRET-pw@127.0.0.1:9/base/down failed"));
+  assert.equal(decoder.decode(body), "Bad Gateway: the upstream did not answer (request req-42)\n");
+  exchange.responseChunk(body);
+  exchange.finish();
+  const [record] = await harness.flushRecords();
+  assert.equal(record!.upstream, "http://***@127.0.0.1:9/base");
+  assert.equal(record!.error, "Upstream request failed: fetch http://***:***@127.0.0.1:9/base/down failed");
+  assert.ok(!JSON.stringify(record).includes("S3CRET"));
 });
 
 test("badGateway on an uncaptured exchange still counts the upstream error", () => {
