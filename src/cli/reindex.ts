@@ -8,6 +8,8 @@ import type { CaptureRecord } from "../shared/record.ts";
 import { UsageError } from "../shared/errors.ts";
 import type { SinkFileSystem } from "../sinks/types.ts";
 import { readJsonl, type SkippedLine } from "../traces/jsonl-reader.ts";
+import { InsertError } from "../sinks/sqlite-inserter.ts";
+import { describeError } from "../shared/describe-error.ts";
 
 export type { SkippedLine };
 
@@ -85,7 +87,29 @@ export async function reindex(args: ReindexArgs, options: ReindexOptions): Promi
     await sink.open();
     for (const [fileIndex, file] of args.files.entries()) {
       let batch: CaptureRecord[] = [];
+      let firstLine = 0;
+      let lastLine = 0;
       let fraction = 0;
+      /** Writes the batch; records the database refused are skipped (a shape check missed them), never fatal. */
+      const flush = async () => {
+        try {
+          await sink.writeBatch(batch);
+          summary.records += batch.length;
+        } catch (error) {
+          if (!(error instanceof InsertError)) throw error;
+          summary.records += error.inserted;
+          const skipped = {
+            file,
+            line: firstLine,
+            reason: `${
+              batch.length - error.inserted
+            } of the records on lines ${firstLine}-${lastLine} could not be inserted: ${describeError(error.cause)}`,
+          };
+          summary.skipped.push(skipped);
+          options.onSkip?.(skipped);
+        }
+        batch = [];
+      };
       const lines = readJsonl(fs, file, {
         onSkip: (skipped) => {
           summary.skipped.push(skipped);
@@ -93,19 +117,16 @@ export async function reindex(args: ReindexArgs, options: ReindexOptions): Promi
         },
         onProgress: (read, size) => (fraction = size === 0 ? 1 : read / size),
       });
-      for await (const { record } of lines) {
+      for await (const { record, line } of lines) {
+        if (batch.length === 0) firstLine = line;
+        lastLine = line;
         batch.push(record);
         if (batch.length === BATCH) {
-          await sink.writeBatch(batch);
-          summary.records += batch.length;
-          batch = [];
+          await flush();
           options.onProgress?.({ file, fileIndex, files: args.files.length, fraction, records: summary.records });
         }
       }
-      if (batch.length > 0) {
-        await sink.writeBatch(batch);
-        summary.records += batch.length;
-      }
+      if (batch.length > 0) await flush();
       options.onProgress?.({ file, fileIndex, files: args.files.length, fraction: 1, records: summary.records });
     }
     await sink.close();

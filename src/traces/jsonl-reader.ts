@@ -5,6 +5,7 @@
  * fatal: the last line of a file being written may be half a line.
  */
 import { concatBytes } from "../shared/bytes.ts";
+import { shapeProblem } from "./record-shape.ts";
 import { describeError } from "../shared/describe-error.ts";
 import type { CaptureRecord } from "../shared/record.ts";
 import type { SinkFileSystem } from "../sinks/types.ts";
@@ -33,8 +34,10 @@ export const RECORD_TYPES: ReadonlySet<string> = new Set(["http", "websocket_fra
 export function recordProblem(value: unknown): string | undefined {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return "not a JSON object";
   const type = (value as { type?: unknown }).type;
-  if (typeof type !== "string" || !RECORD_TYPES.has(type)) return `unknown record type ${JSON.stringify(type)}`;
-  return undefined;
+  if (typeof type !== "string" || !RECORD_TYPES.has(type)) {
+    return `unknown record type ${JSON.stringify(type)?.slice(0, 64)}`;
+  }
+  return shapeProblem(value as Record<string, unknown>);
 }
 
 /** Bytes read from the file at a time. */

@@ -26,6 +26,7 @@ import {
 } from "./harness/sqlite.ts";
 import { runTapline, startTapline, type Tapline } from "./harness/tapline.ts";
 import { startWsUpstream, type WsUpstream } from "./harness/ws-upstream.ts";
+import { malformedCorpus } from "../fixtures/malformed-records.ts";
 
 const T = { timeout: 30_000 };
 const WAIT_MS = 5_000;
@@ -170,6 +171,26 @@ for (const runtime of runtimes) {
       assert.equal(result.code, 0, `reindex --force failed:\n${result.stderr}`);
       assert.ok(integrityOk(db));
       assertSameRows(allRows([db]), written);
+    });
+
+    test("wrong-shaped records are skipped with file:line: why, and the database is still built", T, async () => {
+      const corpus = malformedCorpus();
+      const file = join(dir, "malformed.jsonl");
+      writeFileSync(file, corpus.text);
+      const db = join(dir, "malformed.db");
+      const result = await runTapline(runtime, ["reindex", db, file]);
+      assert.equal(result.code, 0, `reindex failed:\n${result.stderr}`);
+      assert.equal(
+        result.stdout.trim(),
+        `Rebuilt ${db} from 1 JSONL file: ${corpus.good} records, ${corpus.bad} lines skipped`,
+      );
+      const warnings = result.stderr.trim().split("\n");
+      assert.equal(warnings.length, corpus.bad, result.stderr);
+      for (const [index, warning] of warnings.entries()) {
+        assert.ok(warning.includes(`${file}:${index + 2}: `), warning);
+      }
+      assert.equal(tableCounts(db).http_entries, corpus.good);
+      assert.ok(integrityOk(db));
     });
 
     test("a half-written last JSONL line is skipped with a warning, exit 0", T, async () => {

@@ -6,6 +6,8 @@ import { after, test } from "node:test";
 import type { CaptureRecord } from "../../../src/shared/record.ts";
 import { parseReindexArgs, progressBar, reindex, type ReindexSink } from "../../../src/cli/reindex.ts";
 import { nodeFileSystem } from "../../../src/runtime/shared/fs.ts";
+import { InsertError } from "../../../src/sinks/sqlite-inserter.ts";
+import { MALFORMED_LINES, malformedCorpus } from "../../fixtures/malformed-records.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tapline-reindex-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,7 +30,19 @@ function fileSink(path: string): ReindexSink & { records: CaptureRecord[] } {
 }
 
 const frame = (n: number) =>
-  JSON.stringify({ type: "websocket_frame", id: `f${n}`, route_name: "api", connection_id: "c" });
+  JSON.stringify({
+    type: "websocket_frame",
+    v: 1,
+    id: `f${n}`,
+    route_name: "api",
+    connection_id: "c",
+    timestamp: "2026-12-03T10:00:00.000Z",
+    direction: "client_to_server",
+    opcode: 1,
+    opcode_name: "text",
+    payload: "hi",
+    payload_size: 2,
+  });
 
 test("arguments: database first, then JSONL files; --force anywhere", () => {
   assert.deepEqual(parseReindexArgs(["a.db", "x.jsonl", "y.jsonl"]), {
@@ -98,4 +112,38 @@ test("the progress bar shows overall progress across files", () => {
     progressBar({ file: "/x/api.jsonl", fileIndex: 1, files: 2, fraction: 0.5, records: 12345 }, 8),
     "[######..] 2/2 api.jsonl 12,345 records",
   );
+});
+
+test("wrong-shaped records are skipped one by one with file:line and why; the database is still built", async () => {
+  const file = join(dir, "malformed.jsonl");
+  const corpus = malformedCorpus();
+  writeFileSync(file, corpus.text);
+  const warnings: string[] = [];
+  const summary = await reindex({ database: join(dir, "malformed.db"), files: [file], force: true }, {
+    fs: nodeFileSystem,
+    createSink: fileSink,
+    onSkip: (skipped) => warnings.push(`${skipped.file}:${skipped.line}: ${skipped.reason}`),
+  });
+  assert.equal(summary.records, corpus.good);
+  assert.deepEqual(summary.skipped.map((s) => s.line), MALFORMED_LINES.map((_, i) => i + 2));
+  assert.equal(warnings.length, corpus.bad);
+  assert.ok(warnings.every((w) => w.startsWith(`${file}:`)), warnings.join("\n"));
+});
+
+test("records the database refuses are skipped with their lines, and the rest are kept", async () => {
+  const file = join(dir, "refused.jsonl");
+  writeFileSync(file, [frame(1), frame(2), frame(3), ""].join("\n"));
+  const refusing = (path: string) => ({
+    ...fileSink(path),
+    writeBatch: () =>
+      Promise.reject(new InsertError("Failed to insert 1 of 3 records", 2, new Error("constraint failed"))),
+  });
+  const summary = await reindex({ database: join(dir, "refused.db"), files: [file], force: true }, {
+    fs: nodeFileSystem,
+    createSink: refusing,
+  });
+  assert.equal(summary.records, 2);
+  assert.deepEqual(summary.skipped.map((s) => [s.line, s.reason]), [
+    [1, "1 of the records on lines 1-3 could not be inserted: constraint failed"],
+  ]);
 });

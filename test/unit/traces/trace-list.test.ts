@@ -12,6 +12,7 @@ import { CursorError, decodeCursor, encodeCursor } from "../../../src/traces/tra
 import { TraceStore } from "../../../src/traces/trace-store.ts";
 import { traceDetail } from "../../../src/traces/trace-detail.ts";
 import { frameRecord, httpRecord } from "../sinks/sqlite-records.ts";
+import { GOOD_HTTP, malformedCorpus } from "../../fixtures/malformed-records.ts";
 
 let dir = "";
 before(async () => {
@@ -117,4 +118,17 @@ test("cursors are opaque and checked: tampered text is refused, not trusted", ()
   for (const bad of ["", "!!", "a".repeat(9000), encodeCursor({ j0: { f: ["x"] } } as never), btoa("{}")]) {
     assert.throws(() => decodeCursor(bad), CursorError, bad.slice(0, 20));
   }
+});
+
+test("JSONL: wrong-shaped records are passed over by the list, the detail and filters, never thrown on", async () => {
+  const file = join(dir, "malformed.jsonl");
+  await writeFile(file, malformedCorpus().text);
+  const store = new TraceStore(nodeFileSystem, { jsonl: [file], sqlite: [] });
+  for (const text of ["", "~u good", "~h host", "!~b zzz", "~t http"]) {
+    const page = await listTraces(store.sources(), { filter: compileFilter(text), bounds: {}, limit: 50 });
+    assert.deepEqual(page.traces.map((t) => t.url).sort(), ["/good", "/good2"], text);
+  }
+  assert.equal(await traceDetail(store.sources(), "bad-1", { offset: 0, limit: 10 }), undefined);
+  const good = await traceDetail(store.sources(), GOOD_HTTP.id, { offset: 0, limit: 10 });
+  assert.equal(good?.record.id, GOOD_HTTP.id);
 });
