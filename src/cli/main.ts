@@ -2,6 +2,8 @@
  * The `tapline` command: resolves the configuration, starts the proxies on the
  * current runtime and stops them cleanly on SIGTERM/SIGINT.
  */
+// First: SIGTERM and SIGINT are caught from here on, before any listener can open.
+import { onShutdownSignal, releaseShutdownSignals } from "../runtime/shutdown-signals.ts";
 import { resolveCommandLine } from "../config/load.ts";
 import { TaplineError } from "../shared/errors.ts";
 import { createLogger } from "../shared/logger.ts";
@@ -46,8 +48,12 @@ export async function main(): Promise<void> {
   try {
     const args = runtime.args();
     const subcommand = args[0] !== undefined && Object.hasOwn(SUBCOMMANDS, args[0]) ? SUBCOMMANDS[args[0]] : undefined;
-    if (subcommand) runtime.exit(await (await subcommand())(args.slice(1), runtime));
+    if (subcommand) {
+      releaseShutdownSignals();
+      runtime.exit(await (await subcommand())(args.slice(1), runtime));
+    }
     const command = await resolveCommandLine(runtime.args(), runtime.env(), runtime.readTextFile);
+    if (command.kind !== "run") releaseShutdownSignals();
     switch (command.kind) {
       case "help":
         runtime.writeStdout(command.text);
@@ -72,7 +78,8 @@ export async function main(): Promise<void> {
         const logger = createLogger(config.logLevel, config.logFormat, (line) => runtime.writeStderr(line + "\n"));
         const running = await startTapline(config, { runtime, logger, configFile: command.configFile });
         let signals = 0;
-        runtime.onShutdownSignal((signal) => {
+        // A signal that came while starting is delivered now: a clean stop, as at any later time.
+        onShutdownSignal((signal) => {
           if (++signals > 1) {
             logger.warn("second signal, exiting without waiting for in-flight exchanges", { signal });
             return runtime.exit(1);

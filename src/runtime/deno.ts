@@ -11,7 +11,7 @@ interface DenoGlobal {
   args: string[];
   mainModule: string;
   execPath(): string;
-  addSignalListener(signal: "SIGTERM" | "SIGINT" | "SIGHUP", handler: () => void): void;
+  addSignalListener(signal: "SIGHUP", handler: () => void): void;
 }
 
 const Deno = (globalThis as unknown as { Deno: DenoGlobal }).Deno;
@@ -22,9 +22,6 @@ export const denoRuntime: Runtime = {
   version: Deno.version.deno,
   ...nodeHttpAdapter,
   args: () => Deno.args,
-  onShutdownSignal(handler: (signal: string) => void): void {
-    for (const signal of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(signal, () => handler(signal));
-  },
   onReloadSignal(handler: () => void): void {
     Deno.addSignalListener("SIGHUP", handler);
   },

@@ -96,8 +96,7 @@ export interface Runtime {
   cwd(): string;
   /** The command that starts this process again, for `--print-systemd`. */
   execStart(): string[];
-  /** Calls `handler` on SIGTERM and SIGINT. */
-  onShutdownSignal(handler: (signal: string) => void): void;
+  // SIGTERM and SIGINT: src/runtime/shutdown-signals.ts catches them from the first module on.
   /** Calls `handler` on SIGHUP (reload the plugins from their files). */
   onReloadSignal(handler: () => void): void;
   writeStdout(text: string): void;

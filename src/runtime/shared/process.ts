@@ -10,9 +10,6 @@ export const processOperations = {
   env: () => process.env as Record<string, string | undefined>,
   cwd: (): string => process.cwd(),
   execStart: (): string[] => [process.execPath, ...process.argv.slice(1, 2)],
-  onShutdownSignal(handler: (signal: string) => void): void {
-    for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => handler(signal));
-  },
   onReloadSignal(handler: () => void): void {
     process.on("SIGHUP", () => handler());
   },
