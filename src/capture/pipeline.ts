@@ -1,4 +1,5 @@
 import type { Logger } from "../shared/logger.ts";
+import { PartialWriteError } from "../sinks/write-errors.ts";
 import type { CaptureRecord } from "../shared/record.ts";
 import type { RecordSink } from "../sinks/types.ts";
 import type { Capture, RecordContext } from "./capture.ts";
@@ -268,10 +269,16 @@ export class CapturePipeline {
           await sink.writeBatch(records);
           for (const m of metrics) m.recordsWritten++;
         } catch (error) {
-          for (const m of metrics) m.captureDropped.write_error++;
+          // A batch cut short (a full disk) says how many of its first records reached the file.
+          const written = error instanceof PartialWriteError ? error.written : 0;
+          for (let i = 0; i < metrics.length; i++) {
+            if (i < written) metrics[i]!.recordsWritten++;
+            else metrics[i]!.captureDropped.write_error++;
+          }
           this.#options.logger.error("Failed to write captured records", {
             sink: sink.name,
-            records: records.length,
+            records: records.length - written,
+            ...(written > 0 ? { written } : {}),
             error,
           });
         }

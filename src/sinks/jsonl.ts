@@ -5,6 +5,7 @@ import { baseName, directoryOf, rotatedPath } from "./rotated-name.ts";
 import { type RotationPolicy, Rotator } from "./rotator.ts";
 import type { CaptureRecord } from "../shared/record.ts";
 import type { AppendFile, RecordSink, SinkFileSystem } from "./types.ts";
+import { AppendFailure, PartialWriteError, utf8Length } from "./write-errors.ts";
 
 /** Rotation and retention of a JSONL sink; without `rotation` the file only grows. */
 export interface JsonlSinkOptions {
@@ -27,8 +28,17 @@ function asError(error: unknown): Error {
 /**
  * Appends records to a JSONL file, one JSON object per line and one write per
  * batch. JSONL is the source of truth, so the file is only ever appended to;
- * with rotation, a full file is closed and renamed to a timestamped name, and
- * a fresh live file takes its place. A batch is never split across files.
+ * with rotation, a file is closed and renamed to a timestamped name before
+ * the line that would take it past `--rotate-size`, and a fresh live file
+ * takes its place (a batch is split there; a line larger than the limit gets
+ * a file of its own).
+ *
+ * Failures lose nothing that reached the disk and count the rest exactly: an
+ * append cut short (a full disk) is truncated back to its last whole line
+ * (or, when even that fails, the line is ended when the file is next
+ * opened) and rejects with `PartialWriteError` naming how many records were
+ * written. A live file deleted or replaced under tapline is noticed at the
+ * next batch and opened again at its path.
  */
 export class JsonlSink implements RecordSink {
   readonly name: string;
@@ -37,6 +47,8 @@ export class JsonlSink implements RecordSink {
   readonly #options: JsonlSinkOptions;
   readonly #rotator: Rotator | undefined;
   #file: Promise<AppendFile> | undefined;
+  /** Bytes in the live file (from its size at open, plus every append). */
+  #size = 0;
   /** The last append or rotation issued; the next one starts after it. */
   #tail: Promise<void> = Promise.resolve();
 
@@ -67,11 +79,13 @@ export class JsonlSink implements RecordSink {
   async #openLive(): Promise<AppendFile> {
     const file = await this.#fs.openAppend(this.path);
     try {
-      const size = (await this.#fs.size(this.path)) ?? 0;
+      let size = (await this.#fs.size(this.path)) ?? 0;
+      // A crash (or a failed append) can leave a half-written last line: end it, so the next record starts on a
+      // line of its own.
+      if (size > 0 && (await this.#fs.readRange(this.path, size - 1, 1))[0] !== 0x0a) size += await file.append("\n");
       // An existing live file keeps growing after a restart, so its bytes count.
+      this.#size = size;
       this.#rotator?.opened(size);
-      // A crash can leave a half-written last line: end it, so the next record starts on a line of its own.
-      if (size > 0 && (await this.#fs.readRange(this.path, size - 1, 1))[0] !== 0x0a) await file.append("\n");
     } catch (error) {
       await file.close().catch(() => {});
       throw error;
@@ -82,19 +96,95 @@ export class JsonlSink implements RecordSink {
   /** Encodes at once and appends after any earlier batch still being written, so lines keep their order. */
   writeBatch(records: readonly CaptureRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
-    const lines = new Array<string>(records.length + 1);
+    const lines = new Array<string>(records.length);
     for (let i = 0; i < records.length; i++) lines[i] = recordJson(records[i]!);
-    lines[records.length] = "";
-    const text = lines.join("\n");
-    const rotator = this.#rotator;
-    const append = this.#tail.catch(() => {}).then(async () => {
-      // The runtime encodes the text to write it anyway: its byte count comes back for free.
-      const bytes = await (await this.#handle()).append(text);
-      // Rotating inside the chain means no other append can reach the file being renamed.
-      if (rotator !== undefined && rotator.appended(bytes)) await this.#rotate();
-    });
+    const append = this.#tail.catch(() => {}).then(() => this.#appendLines(lines));
     this.#tail = append;
     return append;
+  }
+
+  /** The live file, opened again when its path was deleted or replaced since. */
+  async #live(): Promise<AppendFile> {
+    const file = await this.#handle();
+    if (await file.isCurrent().catch(() => true)) return file;
+    this.#file = undefined;
+    await file.close().catch(() => {});
+    return await this.#handle();
+  }
+
+  /** How many of `lines[from..]` fit before the size limit: at least one on an empty file. */
+  #fitting(lines: readonly string[], from: number): number {
+    const max = this.#rotator?.policy.maxBytes ?? 0;
+    if (max <= 0 || !Number.isFinite(max)) return lines.length - from;
+    const room = max - this.#size;
+    let chars = 0;
+    for (let i = from; i < lines.length; i++) chars += lines[i]!.length + 1;
+    // At most 3 bytes per UTF-16 unit: when even that fits, nothing needs counting.
+    if (chars * 3 <= room) return lines.length - from;
+    let bytes = 0;
+    let count = 0;
+    for (let i = from; i < lines.length; i++) {
+      bytes += utf8Length(lines[i]!) + 1;
+      if (bytes > room) break;
+      count++;
+    }
+    return count === 0 && this.#size === 0 ? 1 : count;
+  }
+
+  async #appendLines(lines: readonly string[]): Promise<void> {
+    let done = 0;
+    while (done < lines.length) {
+      await this.#live();
+      let count = this.#fitting(lines, done);
+      if (count === 0) {
+        // The next line would take the file past the limit: rotate first. When the rotation fails (reported),
+        // the live file keeps growing and the next batch tries again.
+        await this.#rotate();
+        if (this.#size === 0) continue;
+        count = lines.length - done;
+      }
+      const file = await this.#live();
+      const text = lines.slice(done, done + count).join("\n") + "\n";
+      let bytes: number;
+      try {
+        // The runtime encodes the text to write it anyway: its byte count comes back for free.
+        bytes = await file.append(text);
+      } catch (error) {
+        throw new PartialWriteError(done + (await this.#keepWholeLines(file, lines, done, error)), lines.length, error);
+      }
+      this.#size += bytes;
+      done += count;
+      // Rotating inside the chain means no other append can reach the file being renamed.
+      if (this.#rotator?.appended(bytes)) await this.#rotate();
+    }
+  }
+
+  /**
+   * After an append of `lines[from..]` failed: cuts a partial line off the
+   * file and returns how many whole lines reached it. The handle is dropped
+   * either way, so the next batch reopens the file (ending a line that could
+   * not be cut) and reads its true size.
+   */
+  async #keepWholeLines(file: AppendFile, lines: readonly string[], from: number, error: unknown): Promise<number> {
+    // What the runtime says reached the file, or what the file's size says (some runtimes write part of a
+    // buffer and then throw without saying so).
+    const told = error instanceof AppendFailure ? error.bytesWritten : 0;
+    const size = await this.#fs.size(this.path).catch(() => undefined);
+    const reached = Math.max(told, size === undefined ? 0 : size - this.#size);
+    let whole = 0;
+    let bytes = 0;
+    for (let i = from; i < lines.length; i++) {
+      const next = bytes + utf8Length(lines[i]!) + 1;
+      if (next > reached) break;
+      bytes = next;
+      whole++;
+    }
+    if (reached > bytes) await file.truncate(this.#size + bytes).catch(() => {});
+    this.#size += bytes;
+    this.#rotator?.appended(bytes);
+    this.#file = undefined;
+    await file.close().catch(() => {});
+    return whole;
   }
 
   #enqueueIntervalRotation(): void {

@@ -16,8 +16,16 @@ export interface RecordSink {
 
 /** An append-only file handle supplied by the runtime adapter. */
 export interface AppendFile {
-  /** Appends UTF-8 text (the runtime encodes it natively); resolves with the bytes written. */
+  /**
+   * Appends UTF-8 text (the runtime encodes it natively); resolves with the
+   * bytes written. Rejects with an `AppendFailure` (write-errors.ts) saying
+   * how many bytes reached the file when it fails part-way (a full disk).
+   */
   append(text: string): Promise<number>;
+  /** Cuts the file to `size` bytes (a partial line after a failed append). */
+  truncate(size: number): Promise<void>;
+  /** Whether the path still names this open file (false once it was deleted or replaced). */
+  isCurrent(): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -3,6 +3,7 @@ import { Buffer } from "node:buffer";
 import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { AppendFile, SinkFileSystem } from "../../sinks/types.ts";
+import { AppendFailure } from "../../sinks/write-errors.ts";
 import { writeTempBeside } from "./temp-file.ts";
 
 /** Opens files for appending, creating parent directories as needed. */
@@ -14,11 +15,21 @@ export const nodeFileSystem: SinkFileSystem = {
       async append(text: string): Promise<number> {
         const data = Buffer.from(text, "utf8");
         let offset = 0;
-        while (offset < data.byteLength) {
-          const { bytesWritten } = await handle.write(data, offset, data.byteLength - offset);
-          offset += bytesWritten;
+        try {
+          while (offset < data.byteLength) {
+            const { bytesWritten } = await handle.write(data, offset, data.byteLength - offset);
+            offset += bytesWritten;
+          }
+        } catch (error) {
+          // A full disk often takes part of a write first: say how much.
+          throw new AppendFailure(offset, error);
         }
         return data.byteLength;
+      },
+      truncate: (size: number) => handle.truncate(size),
+      async isCurrent(): Promise<boolean> {
+        const [open, named] = await Promise.all([handle.stat(), stat(path).catch(() => undefined)]);
+        return named !== undefined && named.ino === open.ino && named.dev === open.dev;
       },
       close: () => handle.close(),
     };

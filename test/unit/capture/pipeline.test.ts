@@ -9,6 +9,7 @@ import { Metrics } from "../../../src/core/metrics.ts";
 import { decompress } from "../../../src/runtime/shared/decompress.ts";
 import { bytes, collectingLogger } from "../core/fixture.ts";
 import { MemorySink } from "../sinks/memory-sink.ts";
+import { PartialWriteError } from "../../../src/sinks/write-errors.ts";
 
 function setup(queueSize = 100, flushInterval = 10) {
   const { logger, lines } = collectingLogger();
@@ -121,6 +122,22 @@ test("a sink whose writeBatch throws is counted as write_error while other sinks
   assert.equal(logged.records, 2);
   assert.equal(logged.error, "disk full");
   assert.equal(logged.level, "error");
+});
+
+test("a batch cut short counts exactly: the records that reached the file as written, the rest as write_error", async () => {
+  const { pipeline, budget, metrics, lines } = setup();
+  const partial = new MemorySink("partial");
+  partial.failWith = new PartialWriteError(2, 5, new Error("ENOSPC: no space left on device"));
+  const m = metrics.route("api");
+  for (const body of ["a", "b", "c", "d", "e"]) {
+    pipeline.submit({ capture: finished(budget, body), sinks: [partial], metrics: m });
+  }
+  await pipeline.flush();
+  assert.equal(m.recordsWritten, 2);
+  assert.equal(m.captureDropped.write_error, 3);
+  const logged = lines.find((line) => line.msg === "Failed to write captured records");
+  assert.equal(logged?.records, 3);
+  assert.equal(logged?.written, 2);
 });
 
 test("a record that cannot be built is counted as write_error and its budget released", async () => {
