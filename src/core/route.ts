@@ -1,4 +1,5 @@
 import { HttpCapture } from "../capture/http-capture.ts";
+import { refusalOf } from "./request-refusal.ts";
 import { withoutCredentials } from "../shared/url-credentials.ts";
 import { formatAddress } from "../shared/address.ts";
 import { Exchange } from "./exchange.ts";
@@ -83,6 +84,25 @@ export class Route implements RouteContext {
 
   /** Starts an exchange for a request that has just arrived. */
   begin(request: InboundRequest): Exchange {
+    const refusal = refusalOf(request.method, request.headers);
+    if (refusal !== undefined) {
+      // Answered at once, before plugins and capture: nothing of it reaches the upstream.
+      const decision = {
+        method: request.method,
+        url: request.target,
+        headers: request.headers,
+        respond: refusal,
+        capture: false,
+      };
+      return new Exchange({
+        route: this,
+        request,
+        upstreamTarget: "/",
+        capture: undefined,
+        decision,
+        hooks: undefined,
+      });
+    }
     const chain = this.plugins;
     let hooks: ExchangeHooks | undefined;
     let decision: RequestDecision | undefined;

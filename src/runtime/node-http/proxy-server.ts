@@ -5,7 +5,9 @@
  * response streams from the upstream socket to the client socket with no
  * intermediate stream objects; backpressure pauses the upstream.
  */
+import { Buffer } from "node:buffer";
 import http from "node:http";
+import { CONNECT_REFUSAL } from "../../core/request-refusal.ts";
 import https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { Pool } from "undici";
@@ -256,6 +258,8 @@ export class NodeProxyServer implements ProxyServer {
       "upgrade",
       (request: http.IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade({ request, socket, head }, secure),
     );
+    // node:http hands CONNECT to this event (without a listener it drops the connection): answer as every runtime does.
+    server.on("connect", (_request: http.IncomingMessage, socket: Duplex) => refuseConnect(socket));
     this.#servers.push(server);
     return listenOn(server, address);
   }
@@ -267,6 +271,19 @@ export class NodeProxyServer implements ProxyServer {
   async close(): Promise<void> {
     await this.#pool.close();
   }
+}
+
+/** Writes the 405 for CONNECT on a raw socket and closes it. */
+function refuseConnect(socket: Duplex): void {
+  const body = CONNECT_REFUSAL.body ?? "";
+  const head = [
+    "HTTP/1.1 405 Method Not Allowed",
+    ...Object.entries(CONNECT_REFUSAL.headers ?? {}).map(([name, value]) => `${name}: ${String(value)}`),
+    `content-length: ${Buffer.byteLength(body)}`,
+    "connection: close",
+  ];
+  socket.on("error", () => {});
+  socket.end(`${head.join("\r\n")}\r\n\r\n${body}`);
 }
 
 /** Binds a node:http(s) server and wraps it as a Listener. */
