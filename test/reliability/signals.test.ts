@@ -10,10 +10,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { proxySpec, removeDir, tempDir } from "./harness/fixture.ts";
-import { runtimes } from "./harness/runtimes.ts";
-import { type ExitStatus, Tapline } from "./harness/tapline.ts";
-import { startUpstream, type Upstream } from "./harness/upstream.ts";
+import { proxySpec, removeDir, tempDir } from "../conformance/harness/fixture.ts";
+import { runtimes } from "../conformance/harness/runtimes.ts";
+import { type ExitStatus, Tapline } from "../conformance/harness/tapline.ts";
+import { startUpstream, type Upstream } from "../conformance/harness/upstream.ts";
 
 const T = { timeout: 60_000 };
 const DELAYS_MS = [0, 5, 20, 100, 300];

@@ -11,11 +11,11 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { request } from "./harness/client.ts";
-import { proxySpec, removeDir, sleep, tempDir } from "./harness/fixture.ts";
-import { runtimes } from "./harness/runtimes.ts";
-import { startTapline, type Tapline } from "./harness/tapline.ts";
-import { startUpstream, type Upstream } from "./harness/upstream.ts";
+import { request } from "../conformance/harness/client.ts";
+import { proxySpec, removeDir, sleep, tempDir } from "../conformance/harness/fixture.ts";
+import { runtimes } from "../conformance/harness/runtimes.ts";
+import { startTapline, type Tapline } from "../conformance/harness/tapline.ts";
+import { startUpstream, type Upstream } from "../conformance/harness/upstream.ts";
 
 const T = { timeout: 120_000 };
 const BODY = "x".repeat(64 * 1024);
