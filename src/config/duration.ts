@@ -2,6 +2,7 @@
  * Go-style durations (`time.ParseDuration`): `100ms`, `30s`, `5m`, `1h30m`, `1.5s`.
  * A unit is required (a bare `30` is ambiguous), except for `0`.
  */
+import { shown } from "../shared/shown-value.ts";
 
 const UNIT_MS: Record<string, number> = {
   ns: 1e-6,
@@ -26,7 +27,7 @@ export function parseDuration(text: string): number {
   if (trimmed === "0") return 0;
   const bad = () =>
     new Error(
-      `Invalid duration ${JSON.stringify(text)}: expected a number with a unit such as 100ms, 30s, 5m or 1h30m`,
+      `Invalid duration ${shown(text)}: expected a number with a unit such as 100ms, 30s, 5m or 1h30m`,
     );
   if (trimmed === "") throw bad();
   let total = 0;

@@ -12,6 +12,7 @@ import { addProxy, type ConfigLayer, emptyLayer, type Origin, setGlobal } from "
 import { envName, GLOBAL_OPTIONS, parseOptionValue, UNSUPPORTED_FLAGS } from "./options.ts";
 import { whyOf } from "./proxy.ts";
 import { parseProxySpec } from "./proxy-spec.ts";
+import { shown } from "../shared/shown-value.ts";
 
 /** The variables env.ts reads, for `--help` and systemd units. */
 export const ENV_CONFIG = "TAPLINE_CONFIG";
@@ -55,7 +56,7 @@ export function parseEnv(env: Record<string, string | undefined>): EnvResult {
     try {
       parsed = parseOptionValue(option, value.trim());
     } catch (error) {
-      throw new ConfigError(`Invalid ${name} ${JSON.stringify(value)}: ${whyOf(error)}`, { field: name });
+      throw new ConfigError(`Invalid ${name} ${shown(value)}: ${whyOf(error)}`, { field: name });
     }
     const origin: Origin = { label: name, kind: "config", location: { field: name } };
     setGlobal(result.layer, { key: option.key, value: parsed, origin });

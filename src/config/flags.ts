@@ -15,6 +15,7 @@ import {
 } from "./options.ts";
 import { whyOf } from "./proxy.ts";
 import { parseProxySpec } from "./proxy-spec.ts";
+import { shown } from "../shared/shown-value.ts";
 
 /** What the command line asked for. */
 export interface FlagResult {
@@ -57,7 +58,7 @@ export function parseFlags(argv: readonly string[]): FlagResult {
       name === "version";
     if (!isBool && !option && name !== "proxy" && name !== "config") {
       if (isUnsupportedFlag(name)) throw new UsageError(UNSUPPORTED_FLAGS[name]!);
-      throw new UsageError(`Unknown flag ${flag} (see --help for the list of flags)`);
+      throw new UsageError(`Unknown flag ${shown(flag).slice(1, -1)} (see --help for the list of flags)`);
     }
     let value: string;
     if (isBool) {
@@ -94,7 +95,7 @@ export function parseFlags(argv: readonly string[]): FlagResult {
       try {
         parsed = parseOptionValue(option!, value);
       } catch (error) {
-        throw new UsageError(`Invalid ${flag} ${JSON.stringify(value)}: ${whyOf(error)}`);
+        throw new UsageError(`Invalid ${flag} ${shown(value)}: ${whyOf(error)}`);
       }
       setGlobal(result.layer, { key: option!.key, value: parsed, origin });
     }
@@ -107,10 +108,10 @@ function boolValue(flag: string, text: string): boolean {
   try {
     return parseBool(text);
   } catch (error) {
-    throw new UsageError(`Invalid ${flag} ${JSON.stringify(text)}: ${whyOf(error)}`);
+    throw new UsageError(`Invalid ${flag} ${shown(text)}: ${whyOf(error)}`);
   }
 }
 
 function unexpected(arg: string): UsageError {
-  return new UsageError(`Unexpected argument ${JSON.stringify(arg)}: tapline takes only flags (see --help)`);
+  return new UsageError(`Unexpected argument ${shown(arg)}: tapline takes only flags (see --help)`);
 }

@@ -1,4 +1,5 @@
 import type { ListenAddress } from "../runtime/types.ts";
+import { shown } from "../shared/shown-value.ts";
 
 const HOST_RE = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/;
 
@@ -10,7 +11,7 @@ const HOST_RE = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/;
  * @throws Error naming the bad value.
  */
 export function parseListen(text: string): ListenAddress {
-  const bad = (why: string) => new Error(`Invalid listen address ${JSON.stringify(text)}: ${why}`);
+  const bad = (why: string) => new Error(`Invalid listen address ${shown(text)}: ${why}`);
   const colon = text.lastIndexOf(":");
   if (colon < 0) throw bad('expected host:port, e.g. ":8080" or "127.0.0.1:8080"');
   let host = text.slice(0, colon);

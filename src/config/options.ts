@@ -9,6 +9,7 @@ import { parseListen } from "./listen.ts";
 import { parseSize } from "./size.ts";
 import type { Config } from "./types.ts";
 import type { LogFormat, LogLevel } from "../shared/logger.ts";
+import { shown } from "../shared/shown-value.ts";
 
 /** Every Config field except the lists, which only some sources set (see ConfigLayer). */
 export type Globals = Omit<Config, "proxies" | "plugins" | "adminTokens" | "adminAllowedHosts" | "trustedKeys">;
@@ -336,7 +337,7 @@ const FALSE_WORDS = new Set(["0", "f", "F", "false", "FALSE", "False"]);
 export function parseBool(text: string): boolean {
   if (TRUE_WORDS.has(text)) return true;
   if (FALSE_WORDS.has(text)) return false;
-  throw new Error(`Invalid boolean ${JSON.stringify(text)}: expected true or false`);
+  throw new Error(`Invalid boolean ${shown(text)}: expected true or false`);
 }
 
 /**
@@ -351,21 +352,21 @@ export function parseOptionValue(option: GlobalOption, value: string | number | 
     case "duration": {
       const ms = parseDuration(String(value));
       if ((option.key === "flushInterval" || option.key === "rotateInterval") && ms <= 0) {
-        throw new Error(`Invalid duration ${JSON.stringify(String(value))}: must be greater than 0`);
+        throw new Error(`Invalid duration ${shown(String(value))}: must be greater than 0`);
       }
       return ms;
     }
     case "int": {
       if (typeof value === "number") return checkCount(value, "number", 1);
       if (!/^\d+$/.test(value.toString().trim())) {
-        throw new Error(`Invalid number ${JSON.stringify(String(value))}: expected a whole number of at least 1`);
+        throw new Error(`Invalid number ${shown(String(value))}: expected a whole number of at least 1`);
       }
       return checkCount(Number(value), "number", 1);
     }
     case "count-or-unlimited": {
       const text = String(value).trim();
       if (!/^(-1|\d+)$/.test(text)) {
-        throw new Error(`Invalid number ${JSON.stringify(String(value))}: expected -1 (unlimited) or a whole number`);
+        throw new Error(`Invalid number ${shown(String(value))}: expected -1 (unlimited) or a whole number`);
       }
       return Number(text);
     }
@@ -375,10 +376,10 @@ export function parseOptionValue(option: GlobalOption, value: string | number | 
       try {
         url = new URL(text);
       } catch {
-        throw new Error(`Invalid URL ${JSON.stringify(text)}: must be an absolute http or https URL`);
+        throw new Error(`Invalid URL ${shown(text)}: must be an absolute http or https URL`);
       }
       if (url.protocol !== "http:" && url.protocol !== "https:") {
-        throw new Error(`Invalid URL ${JSON.stringify(text)}: must be an absolute http or https URL`);
+        throw new Error(`Invalid URL ${shown(text)}: must be an absolute http or https URL`);
       }
       return text.replace(/\/+$/, "");
     }
@@ -388,13 +389,13 @@ export function parseOptionValue(option: GlobalOption, value: string | number | 
       return parseListen(String(value));
     case "path": {
       const text = String(value);
-      if (!text.startsWith("/")) throw new Error(`Invalid path ${JSON.stringify(text)}: must start with "/"`);
+      if (!text.startsWith("/")) throw new Error(`Invalid path ${shown(text)}: must start with "/"`);
       return text;
     }
     case "enum": {
       const text = String(value);
       if (!option.choices?.includes(text)) {
-        throw new Error(`Invalid value ${JSON.stringify(text)}: expected one of ${option.choices?.join(", ")}`);
+        throw new Error(`Invalid value ${shown(text)}: expected one of ${option.choices?.join(", ")}`);
       }
       return text as LogLevel;
     }

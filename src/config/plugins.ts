@@ -17,6 +17,7 @@ import {
 import { parsePackRef } from "../plugins/packs/pack-ref.ts";
 import type { Origin, PluginEntry } from "./layer.ts";
 import { parseSize } from "./size.ts";
+import { shown } from "../shared/shown-value.ts";
 
 /** Names `use` accepts without a path: the plugins embedded from plugins/. */
 export const BUNDLED_NAMES: readonly string[] = Object.keys(BUNDLED_PLUGINS);
@@ -113,7 +114,7 @@ function parseLimits(
     if (field === "memory" || field === "body") {
       const bytes = sizeOf(value, (why) => fail(key, why));
       if (field === "memory" && bytes < MIN_PLUGIN_MEMORY) {
-        fail(key, `must be at least 17MB, not ${JSON.stringify(value)}`);
+        fail(key, `must be at least 17MB, not ${shown(value)}`);
       }
       limits[field] = bytes;
     } else {

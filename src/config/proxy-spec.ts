@@ -5,6 +5,7 @@
 import { UsageError } from "../shared/errors.ts";
 import { buildProxy, PROXY_KEYS, type ProxyKey, type RawProxy } from "./proxy.ts";
 import type { ProxyConfig } from "./types.ts";
+import { shown } from "../shared/shown-value.ts";
 
 const REPEATABLE = new Set<string>(["include_path", "exclude_path"]);
 const KEYISH_RE = /^[A-Za-z_][A-Za-z0-9_-]*$/;
@@ -28,7 +29,7 @@ export function parseProxySpec(text: string, where: string): ProxyConfig {
       if (!last) {
         throw new UsageError(
           `Invalid --proxy value ${
-            JSON.stringify(piece)
+            shown(piece)
           } in ${where}: expected comma-separated key=value pairs, e.g. name=api,listen_http=:8080,upstream=http://localhost:3000`,
         );
       }
@@ -38,12 +39,12 @@ export function parseProxySpec(text: string, where: string): ProxyConfig {
     const value = piece.slice(eq + 1);
     if (!(PROXY_KEYS as readonly string[]).includes(key)) {
       throw new UsageError(
-        `Unknown key ${JSON.stringify(key)} in ${where}: valid keys are ${PROXY_KEYS.join(", ")}`,
+        `Unknown key ${shown(key)} in ${where}: valid keys are ${PROXY_KEYS.join(", ")}`,
       );
     }
     const known = key as ProxyKey;
     if (seen.has(known) && !REPEATABLE.has(known)) {
-      throw new UsageError(`Duplicate key ${JSON.stringify(known)} in ${where}: give it once`);
+      throw new UsageError(`Duplicate key ${shown(known)} in ${where}: give it once`);
     }
     seen.add(known);
     if (known === "include_path" || known === "exclude_path") raw[known].push(value);
@@ -53,7 +54,7 @@ export function parseProxySpec(text: string, where: string): ProxyConfig {
   for (const key of seen) {
     const value = raw[key as ProxyKey];
     if (value === "" || (Array.isArray(value) && value.includes(""))) {
-      throw new UsageError(`Empty value for ${JSON.stringify(key)} in ${where}`);
+      throw new UsageError(`Empty value for ${shown(key)} in ${where}`);
     }
   }
   return buildProxy(raw, ({ what, why }) => {

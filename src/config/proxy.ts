@@ -7,6 +7,7 @@ import { describeError } from "../shared/describe-error.ts";
 import { parseListen } from "./listen.ts";
 import type { ProxyConfig } from "./types.ts";
 import type { ListenAddress } from "../runtime/types.ts";
+import { shown } from "../shared/shown-value.ts";
 
 /** The `--proxy` keys, in the snake_case both the flag and YAML use. */
 export const PROXY_KEYS = [
@@ -61,7 +62,7 @@ export function buildProxy(raw: RawProxy, fail: ProxyProblem): ProxyConfig {
   if (!NAME_RE.test(name)) {
     fail({
       key: "name",
-      what: `Invalid proxy name ${JSON.stringify(name)}`,
+      what: `Invalid proxy name ${shown(name)}`,
       why: 'must start with a letter and contain only letters, digits, "_" and "-"',
     });
   }
@@ -73,7 +74,7 @@ export function buildProxy(raw: RawProxy, fail: ProxyProblem): ProxyConfig {
   }
   const upstream = parseUpstream(
     raw.upstream,
-    (why) => fail({ key: "upstream", what: `Invalid upstream ${JSON.stringify(raw.upstream)}`, why }),
+    (why) => fail({ key: "upstream", what: `Invalid upstream ${shown(raw.upstream)}`, why }),
   );
   if (raw.listen_http === undefined && raw.listen_https === undefined) {
     fail({
@@ -117,7 +118,7 @@ function listenField(text: string, key: ProxyKey, fail: ProxyProblem): ListenAdd
   try {
     return parseListen(text);
   } catch (error) {
-    return fail({ key, what: `Invalid ${key} ${JSON.stringify(text)}`, why: whyOf(error) });
+    return fail({ key, what: `Invalid ${key} ${shown(text)}`, why: whyOf(error) });
   }
 }
 
@@ -126,7 +127,7 @@ function regexList(sources: string[], key: ProxyKey, fail: ProxyProblem): string
     try {
       new RegExp(source);
     } catch (error) {
-      fail({ key, what: `Invalid ${key} regex ${JSON.stringify(source)}`, why: whyOf(error), index });
+      fail({ key, what: `Invalid ${key} regex ${shown(source)}`, why: whyOf(error), index });
     }
   });
   return [...sources];

@@ -2,6 +2,7 @@
  * Byte sizes as http-tap-proxy writes them: `512`, `64kb`, `1.5MB`, `10MiB`.
  * KB/MB/GB are 1024-based (as in the Go tool), so `KB` and `KiB` mean the same.
  */
+import { shown } from "../shared/shown-value.ts";
 
 const UNITS: Record<string, number> = {
   "": 1,
@@ -31,12 +32,12 @@ export function parseSize(text: string): number {
   const unit = match ? UNITS[match[2]!.toLowerCase()] : undefined;
   if (!match || unit === undefined) {
     throw new Error(
-      `Invalid size ${JSON.stringify(text)}: expected a number with an optional unit B, KB, MB or GB`,
+      `Invalid size ${shown(text)}: expected a number with an optional unit B, KB, MB or GB`,
     );
   }
   const bytes = Math.floor(Number(match[1]) * unit);
   if (!Number.isSafeInteger(bytes)) {
-    throw new Error(`Invalid size ${JSON.stringify(text)}: too large`);
+    throw new Error(`Invalid size ${shown(text)}: too large`);
   }
   return bytes;
 }

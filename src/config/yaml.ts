@@ -15,6 +15,7 @@ import { GLOBAL_OPTIONS, isUnsupportedFlag, parseOptionValue, yamlPathOf } from 
 import { parsePlugins } from "./plugins.ts";
 import { parsePublicKey } from "../plugins/packs/signature.ts";
 import { buildProxy, type ProxyKey, type RawProxy } from "./proxy.ts";
+import { shown } from "../shared/shown-value.ts";
 
 type PathSegment = string | number;
 
@@ -141,7 +142,7 @@ export async function loadYamlConfig(
   try {
     text = await readTextFile(file);
   } catch (error) {
-    throw new ConfigError(`Cannot read config file ${JSON.stringify(file)}: ${describeError(error)}`, { file });
+    throw new ConfigError(`Cannot read config file ${shown(file)}: ${describeError(error)}`, { file });
   }
   return parseYamlConfig(text, file);
 }
@@ -183,7 +184,7 @@ function describeSchemaError(errors: ErrorObject[]): { path: PathSegment[]; onKe
       return {
         path,
         onKey: false,
-        message: `must be one of ${(params.allowedValues as unknown[]).join(", ")}, not ${JSON.stringify(error.data)}`,
+        message: `must be one of ${(params.allowedValues as unknown[]).join(", ")}, not ${shown(error.data)}`,
       };
     case "anyOf": {
       const branches = (error.schema as { type?: unknown; items?: unknown }[]).map((b) =>
@@ -197,7 +198,7 @@ function describeSchemaError(errors: ErrorObject[]): { path: PathSegment[]; onKe
           path,
           onKey: false,
           message: `invalid plugin id ${
-            JSON.stringify(error.data)
+            shown(error.data)
           }: must start with a letter and contain only letters, digits, "_" and "-"`,
         };
       }
@@ -206,7 +207,7 @@ function describeSchemaError(errors: ErrorObject[]): { path: PathSegment[]; onKe
           path,
           onKey: false,
           message: `invalid proxy name ${
-            JSON.stringify(error.data)
+            shown(error.data)
           }: must start with a letter and contain only letters, digits, "_" and "-"`,
         };
       }

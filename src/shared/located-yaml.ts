@@ -20,13 +20,39 @@ export interface LocatedYaml {
 
 /** `plugins[0].entry` for `["plugins", 0, "entry"]`. */
 export function formatYamlPath(path: YamlPath): string {
-  return path.map((s, i) => (typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`)).join("");
+  return path.map((s, i) => {
+    if (typeof s === "number") return `[${s}]`;
+    // Keys that are not plain names (empty, spaces, punctuation) are quoted, and cut short when long.
+    if (!/^[A-Za-z_][\w-]{0,63}$/.test(s)) return `[${JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}…` : s)}]`;
+    return i === 0 ? s : `.${s}`;
+  }).join("");
 }
 
 /** `file:line:column: field: message`, from a location. */
 export function locatedMessage(location: ConfigLocation, message: string): string {
   const where = location.file && location.line ? `${location.file}:${location.line}:${location.column ?? 1}: ` : "";
   return `${where}${location.field ? `${location.field}: ` : ""}${message}`;
+}
+
+/**
+ * The document as plain data. Building it can still fail after a clean
+ * parse (an alias whose anchor comes later or never, too many aliases):
+ * that is the file's mistake, reported at the alias, never an internal error.
+ */
+function toData(
+  doc: ReturnType<typeof parseDocument>,
+  text: string,
+  at: (offset: number | undefined, path: YamlPath) => ConfigLocation,
+): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const alias = /: ([^\s:]+)$/.exec(message)?.[1];
+    const offset = alias === undefined ? 0 : Math.max(text.indexOf(`*${alias}`), 0);
+    const location = at(offset, []);
+    throw new ConfigError(locatedMessage(location, `invalid YAML: ${message.split("\n")[0]!.trim()}`), location);
+  }
 }
 
 /**
@@ -55,7 +81,8 @@ export function parseLocatedYaml(text: string, file: string): LocatedYaml {
     let offset = rangeStart(node);
     for (const segment of path) {
       if (isMap(node)) {
-        const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === segment);
+        // toJS turns a key with no value (`: x`) into "", and numbers into strings: compare as text.
+        const pair = node.items.find((p) => String((isScalar(p.key) ? p.key.value : p.key) ?? "") === String(segment));
         if (!pair) break;
         const last = segment === path[path.length - 1];
         offset = rangeStart(onKey && last ? pair.key : pair.value ?? pair.key) ?? offset;
@@ -71,7 +98,7 @@ export function parseLocatedYaml(text: string, file: string): LocatedYaml {
   };
   return {
     file,
-    data: doc.toJS({ maxAliasCount: 100 }),
+    data: toData(doc, text, at),
     locate,
     error: (path, message, code) => {
       const location = locate(path);

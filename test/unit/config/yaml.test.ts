@@ -190,3 +190,8 @@ test("loadYamlConfig reads through the given reader and reports unreadable files
     { name: "ConfigError", message: 'Cannot read config file "missing.yaml": ENOENT: no such file' },
   );
 });
+
+test("found by fuzzing: an alias without its anchor, and a key with no name, are located config errors", () => {
+  assertYamlError("admin:\n  *allowed\nproxies: []\n", 2, 3, undefined, /^invalid YAML: Unresolved alias/);
+  assertYamlError("proxies: []\n: x\n", 2, 1, '[""]', /^unknown key ""/);
+});
