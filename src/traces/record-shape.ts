@@ -19,7 +19,8 @@ const isObject = (value: unknown): value is Json =>
 function field(value: Json, key: string, kind: "string" | "number" | "boolean", optional = false): string | undefined {
   const found = value[key];
   if (found === undefined && optional) return undefined;
-  return typeof found === kind ? undefined : `"${key}" must be a ${kind}`;
+  const type: string = typeof found;
+  return type === kind ? undefined : `"${key}" must be a ${kind}`;
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

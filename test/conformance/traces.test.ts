@@ -183,6 +183,9 @@ for (const runtime of runtimes) {
         tokenFile,
         "--rotate-size",
         "1MB",
+        // Records are counted across every rotated file: retention must not remove any.
+        "--retention",
+        "-1",
         "--export-max-size",
         "1MB",
         "--proxy",
