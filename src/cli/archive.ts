@@ -9,6 +9,10 @@ import type { Runtime } from "../runtime/types.ts";
 import { S3_DEFAULTS, s3EnvironmentFromEnv, type S3Options, validateS3Options } from "../s3/options.ts";
 import { createS3Uploader, type S3Uploader } from "../s3/uploader.ts";
 import { listRotated } from "../sinks/retention.ts";
+import { keyTemplateProblem } from "../s3/object-key.ts";
+import { ConfigError, UnavailableError } from "../shared/errors.ts";
+import { shown } from "../shared/shown-value.ts";
+import { resolveInstanceId } from "./instance-id.ts";
 
 /** How often rotated files are looked for again, besides the uploads rotation asks for. */
 const SCAN_INTERVAL_MS = 60_000;
@@ -19,6 +23,8 @@ export interface ArchiveDependencies {
   logger: Logger;
   /** The capture files whose rotated siblings are uploaded. */
   livePaths: () => readonly string[];
+  /** Where the generated instance id is kept. */
+  dataDir: string;
 }
 
 /**
@@ -26,12 +32,24 @@ export interface ArchiveDependencies {
  *
  * @throws ConfigError when credentials or the region are missing.
  */
-export function createArchive(
+export async function createArchive(
   config: Config,
-  { runtime, logger, livePaths }: ArchiveDependencies,
-): S3Uploader | undefined {
+  { runtime, logger, livePaths, dataDir }: ArchiveDependencies,
+): Promise<S3Uploader | undefined> {
   if (config.s3Bucket === undefined) return undefined;
   const environment = s3EnvironmentFromEnv(runtime.env(), config.s3Region);
+  const problem = keyTemplateProblem(config.s3KeyTemplate);
+  if (problem !== undefined) {
+    throw new ConfigError(`Invalid --s3-key-template ${shown(config.s3KeyTemplate)}: ${problem}`, {
+      field: "s3_key_template",
+    });
+  }
+  if (config.s3Compress === "zstd" && runtime.fs.canCompress?.("zstd") !== true) {
+    throw new UnavailableError(
+      `--s3-compress zstd needs zstd in node:zlib (Node 22.15 or later), which ${runtime.name} ${runtime.version} lacks: use gzip`,
+      "zstd_unavailable",
+    );
+  }
   const options: S3Options = {
     ...S3_DEFAULTS,
     retry: { ...S3_DEFAULTS.retry },
@@ -39,8 +57,17 @@ export function createArchive(
     prefix: config.s3Prefix ?? "",
     ...(config.s3Endpoint === undefined ? {} : { endpoint: config.s3Endpoint }),
     ...environment,
+    keyTemplate: config.s3KeyTemplate,
+    compress: config.s3Compress,
+    instance: await resolveInstanceId(config.instanceId, dataDir, runtime),
   };
   validateS3Options(options);
+  logger.info("S3 archive", {
+    bucket: options.bucket,
+    key_template: options.keyTemplate,
+    instance: options.instance,
+    compress: options.compress,
+  });
   return createS3Uploader(options, {
     fs: runtime.fs,
     sha256: runtime.sha256,

@@ -154,7 +154,7 @@ export async function startTapline(config: Config, context: StartContext): Promi
     throw error;
   }
   try {
-    uploader = createArchive(config, { runtime, logger, livePaths: () => sinks.paths });
+    uploader = await createArchive(config, { runtime, logger, livePaths: () => sinks.paths, dataDir });
   } catch (error) {
     await Promise.all(sinks.all.map((sink) => sink.close()));
     disposePlugins();

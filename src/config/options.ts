@@ -277,6 +277,30 @@ export const GLOBAL_OPTIONS: readonly GlobalOption[] = [
     metavar: "REGION",
     description: "S3 region (else AWS_REGION or AWS_DEFAULT_REGION)",
   },
+  {
+    key: "s3KeyTemplate",
+    flag: "s3-key-template",
+    kind: "string",
+    defaultText: "{prefix}route={route}/date={date}/hour={hour}/{instance}-{timestamp}-{seq}.{ext}",
+    metavar: "TEMPLATE",
+    description: 'Object keys of archived files; "{prefix}{file}" is http-tap-proxy\'s flat layout',
+  },
+  {
+    key: "s3Compress",
+    flag: "s3-compress",
+    kind: "enum",
+    choices: ["gzip", "zstd", "none"],
+    defaultText: "gzip",
+    metavar: "FORMAT",
+    description: "Compress rotated JSONL before upload: gzip, zstd or none",
+  },
+  {
+    key: "instanceId",
+    flag: "instance-id",
+    kind: "string",
+    metavar: "ID",
+    description: "This instance's name in S3 keys (default: host name and a suffix kept in the data dir)",
+  },
 ];
 
 /** Flags of the Go tool that tapline recognises and refuses, with why and what to use instead. */
@@ -325,6 +349,8 @@ export function defaultGlobals(): Globals {
     exportMaxSize: 100 * 1024 ** 2,
     adminViewer: true,
     metricsCompat: true,
+    s3KeyTemplate: "{prefix}route={route}/date={date}/hour={hour}/{instance}-{timestamp}-{seq}.{ext}",
+    s3Compress: "gzip",
     rotateInterval: 60 * 60 * 1000,
     retention: 10,
   };

@@ -79,6 +79,12 @@ export interface Config {
   sqliteFlush: number;
   /** Largest export `GET /api/export` sends, in bytes. */
   exportMaxSize: number;
+  /** Object keys of archived files (src/s3/object-key.ts). */
+  s3KeyTemplate: string;
+  /** Compression of rotated JSONL before upload. Default gzip. */
+  s3Compress: "gzip" | "zstd" | "none";
+  /** This instance's name in S3 keys; default: host name and a suffix kept in the data dir. */
+  instanceId?: string;
   /** Serve http-tap-proxy's `http_tap_proxy_*` series next to tapline's. Default true. */
   metricsCompat: boolean;
   /** Serve the web viewer at `/ui/` on the admin port. Default true. */

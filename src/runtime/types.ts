@@ -94,6 +94,8 @@ export interface Runtime {
   args(): string[];
   env(): Record<string, string | undefined>;
   cwd(): string;
+  /** This machine's host name (instance ids in S3 keys). */
+  hostname(): string;
   /** The command that starts this process again, for `--print-systemd`. */
   execStart(): string[];
   // SIGTERM and SIGINT: src/runtime/shutdown-signals.ts catches them from the first module on.

@@ -32,6 +32,8 @@ export interface PutObjectRequest {
   body: Uint8Array;
   contentType?: string;
   signal?: AbortSignal;
+  /** Sends `If-None-Match: *`: the write fails with 412 instead of overwriting an existing object. */
+  ifNoneMatch?: boolean;
 }
 
 /** One part of a multipart upload. */
@@ -50,6 +52,8 @@ export interface CompleteMultipartUploadRequest {
   uploadId: string;
   parts: readonly CompletedPart[];
   signal?: AbortSignal;
+  /** Sends `If-None-Match: *`, as for PutObject. */
+  ifNoneMatch?: boolean;
 }
 
 /** The object operations the uploader uses (an interface so tests can fake it). */
@@ -99,6 +103,7 @@ interface SendArgs {
   body?: Uint8Array;
   contentType?: string;
   signal?: AbortSignal | undefined;
+  ifNoneMatch?: boolean | undefined;
 }
 
 interface Reply {
@@ -171,8 +176,8 @@ export class S3Client implements S3ObjectStore {
     return `s3://${this.bucket}/${key}`;
   }
 
-  async putObject({ key, body, contentType, signal }: PutObjectRequest): Promise<void> {
-    await this.#send({ operation: "PutObject", method: "PUT", key, body, contentType, signal });
+  async putObject({ key, body, contentType, signal, ifNoneMatch }: PutObjectRequest): Promise<void> {
+    await this.#send({ operation: "PutObject", method: "PUT", key, body, contentType, signal, ifNoneMatch });
   }
 
   async createMultipartUpload(key: string, contentType?: string, signal?: AbortSignal): Promise<string> {
@@ -219,7 +224,9 @@ export class S3Client implements S3ObjectStore {
     return etag;
   }
 
-  async completeMultipartUpload({ key, uploadId, parts, signal }: CompleteMultipartUploadRequest): Promise<void> {
+  async completeMultipartUpload(
+    { key, uploadId, parts, signal, ifNoneMatch }: CompleteMultipartUploadRequest,
+  ): Promise<void> {
     const reply = await this.#send({
       operation: "CompleteMultipartUpload",
       method: "POST",
@@ -228,6 +235,7 @@ export class S3Client implements S3ObjectStore {
       body: encoder.encode(completeMultipartUploadXml(parts)),
       contentType: "application/xml",
       signal,
+      ifNoneMatch,
     });
     // S3 may answer 200 and still report an error in the body.
     const error = parseS3Error(reply.text);
@@ -258,6 +266,8 @@ export class S3Client implements S3ObjectStore {
       "x-amz-content-sha256": hex(await hash.digest()),
     };
     if (args.contentType !== undefined) headers["content-type"] = args.contentType;
+    // Signed like every header: the condition cannot be stripped on the way.
+    if (args.ifNoneMatch) headers["if-none-match"] = "*";
     const query = args.query ?? {};
     const signed = await this.#signer.sign({
       method: args.method,

@@ -41,6 +41,12 @@ export interface S3Options {
   /** Size of each multipart part except the last; S3 requires >= 5 MiB. */
   partSizeBytes: number;
   retry: RetryOptions;
+  /** Object keys (object-key.ts); absent: the flat `{prefix}{file}`. */
+  keyTemplate?: string;
+  /** `{instance}` in keys. */
+  instance?: string;
+  /** Compression of rotated JSONL before upload; absent: none. */
+  compress?: "gzip" | "zstd" | "none";
 }
 
 /** S3's smallest allowed multipart part (all parts but the last). */

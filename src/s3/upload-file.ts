@@ -19,6 +19,8 @@ export interface UploadFileSystem {
    * reads the whole file once and slices it, holding the file in memory.
    */
   readRange?(path: string, offset: number, length: number): Promise<Uint8Array>;
+  /** Writes `from` compressed to `to`; needed only for compressed uploads. */
+  compressFile?(from: string, to: string, format: "gzip" | "zstd"): Promise<void>;
 }
 
 /** How a file is sent. */
@@ -27,6 +29,8 @@ export interface UploadFileOptions {
   partSizeBytes: number;
   contentType?: string;
   signal?: AbortSignal;
+  /** Refuse to overwrite an existing object (`If-None-Match: *`): a taken key fails with 412. */
+  ifNoneMatch?: boolean;
   /** Told about a failure to abort a multipart upload (the upload's own error is thrown). */
   onAbortError?: (error: unknown) => void;
 }
@@ -59,6 +63,7 @@ export function contentTypeFor(fileName: string): string {
   if (name.endsWith(".jsonl") || name.endsWith(".ndjson")) return "application/x-ndjson";
   if (name.endsWith(".db") || name.endsWith(".sqlite") || name.endsWith(".sqlite3")) return "application/vnd.sqlite3";
   if (name.endsWith(".gz")) return "application/gzip";
+  if (name.endsWith(".zst")) return "application/zstd";
   return "application/octet-stream";
 }
 
@@ -73,7 +78,7 @@ export async function uploadFile(request: UploadFileRequest): Promise<UploadFile
   if (size === undefined) throw new Error(`Cannot upload ${path}: the file does not exist`);
   if (size <= request.multipartThresholdBytes) {
     const bytes = await fs.readFile(path);
-    await store.putObject({ key, body: bytes, contentType, signal });
+    await store.putObject({ key, body: bytes, contentType, signal, ifNoneMatch: request.ifNoneMatch === true });
     return { bytes: bytes.byteLength, parts: 0 };
   }
 
@@ -97,7 +102,7 @@ export async function uploadFile(request: UploadFileRequest): Promise<UploadFile
       const etag = await store.uploadPart({ key, uploadId, partNumber, body, signal });
       parts.push({ partNumber, etag });
     }
-    await store.completeMultipartUpload({ key, uploadId, parts, signal });
+    await store.completeMultipartUpload({ key, uploadId, parts, signal, ifNoneMatch: request.ifNoneMatch === true });
     return { bytes: size, parts: parts.length };
   } catch (error) {
     try {

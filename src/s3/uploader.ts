@@ -5,6 +5,8 @@
  * left over from earlier runs.
  */
 import type { Logger } from "../shared/logger.ts";
+import { FLAT_KEY_TEMPLATE, keyFieldsOf, renderKey } from "./object-key.ts";
+import { S3RequestError } from "./errors.ts";
 import type { Sha256Constructor } from "./sha256.ts";
 import { backoffDelay } from "./backoff.ts";
 import { S3Client, type S3ObjectStore } from "./client.ts";
@@ -21,6 +23,12 @@ export interface S3UploaderOptions {
   fs: UploadFileSystem;
   /** Key prefix; see {@link objectKey}. */
   prefix: string;
+  /** Object keys (object-key.ts); default the flat `{prefix}{file}`. */
+  keyTemplate?: string;
+  /** `{instance}` in keys. */
+  instance?: string;
+  /** Compress rotated JSONL files before upload (default none). */
+  compress?: "gzip" | "zstd" | "none";
   multipartThresholdBytes: number;
   partSizeBytes: number;
   retry: RetryOptions;
@@ -48,6 +56,9 @@ interface PendingFile {
   /** Not retried before this time (epoch ms). */
   notBefore: number;
 }
+
+/** Sequence numbers tried for one file before giving up (each is a 412 from the bucket). */
+const MAX_SEQ = 100;
 
 const quietLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -80,6 +91,8 @@ export class S3Uploader {
   #drain = true;
   /** Aborts the upload in progress when close() runs out of time. */
   readonly #abort = new AbortController();
+  /** False once the server said it does not implement conditional writes. */
+  #conditionalSupported = true;
 
   constructor(options: S3UploaderOptions) {
     this.#options = options;
@@ -88,9 +101,30 @@ export class S3Uploader {
     this.metrics = options.metrics ?? new S3Metrics();
   }
 
-  /** The object key a local file is uploaded to. */
-  keyFor(path: string): string {
-    return objectKey(this.#options.prefix, fileName(path));
+  /** The object key a local file is uploaded to (`seq` raised on a conflict; `suffix` `.gz` when compressed). */
+  keyFor(path: string, seq = 0, suffix = this.#suffixFor(path)): string {
+    const name = fileName(path);
+    const fields = keyFieldsOf(name, {
+      prefix: this.#options.prefix,
+      instance: this.#options.instance ?? "tapline",
+      seq,
+      suffix,
+    });
+    // A file whose name is not a rotated one's (never written by tapline) keeps the flat key.
+    if (fields === undefined) return objectKey(this.#options.prefix, name + suffix);
+    return renderKey(this.#options.keyTemplate ?? FLAT_KEY_TEMPLATE, fields);
+  }
+
+  /** `.gz` or `.zst` for a JSONL file uploaded compressed, else empty. */
+  #suffixFor(path: string): string {
+    const format = this.#options.compress ?? "none";
+    if (format === "none" || !path.endsWith(".jsonl")) return "";
+    return format === "gzip" ? ".gz" : ".zst";
+  }
+
+  /** Whether keys can collide across instances, so uploads must not overwrite (`If-None-Match: *`). */
+  get #conditional(): boolean {
+    return this.#conditionalSupported && (this.#options.keyTemplate ?? FLAT_KEY_TEMPLATE).includes("{seq}");
   }
 
   /** Paths waiting for upload (including the one in progress), oldest first. */
@@ -219,9 +253,7 @@ export class S3Uploader {
 
   async #uploadOne(path: string): Promise<void> {
     const file = this.#pending.get(path)!;
-    const key = this.keyFor(path);
-    const where = this.#options.store.describe(key);
-    const attempt: Attempt = { path, file, where };
+    const attempt: Attempt = { path, file, where: this.#options.store.describe(this.keyFor(path)) };
     let size: number | undefined;
     try {
       size = await this.#options.fs.size(path);
@@ -237,21 +269,16 @@ export class S3Uploader {
     }
 
     const started = Date.now();
+    const suffix = this.#suffixFor(path);
+    // Compressed beside the original, which stays until the upload is confirmed.
+    const source = suffix === "" ? path : path + suffix;
     let bytes: number;
+    let key: string;
     try {
-      const result = await uploadFile({
-        store: this.#options.store,
-        fs: this.#options.fs,
-        path,
-        key,
-        multipartThresholdBytes: this.#options.multipartThresholdBytes,
-        partSizeBytes: this.#options.partSizeBytes,
-        contentType: contentTypeFor(path),
-        signal: this.#abort.signal,
-        onAbortError: (error) => this.#log.debug("S3 multipart abort failed", { path, key, error }),
-      });
-      bytes = result.bytes;
+      if (suffix !== "") await this.#compress(path, source, suffix === ".gz" ? "gzip" : "zstd");
+      ({ bytes, key } = await this.#uploadUnderFreeKey(path, source, suffix, attempt));
     } catch (error) {
+      if (source !== path) await this.#options.fs.remove(source).catch(() => {});
       this.#failed(attempt, error);
       return;
     }
@@ -259,16 +286,77 @@ export class S3Uploader {
     // Only a confirmed upload reaches this point: now the local copy may go.
     // It is forgotten only once removed, so a scan meanwhile cannot queue it again,
     // and the counters move once the whole upload, deletion included, is done.
+    // The compressed copy first: a crash in between leaves the original, which is uploaded again.
     try {
+      if (source !== path) await this.#options.fs.remove(source);
       await this.#options.fs.remove(path);
     } catch (error) {
-      // Harmless: a later scan finds the file and uploads the same object again.
+      // Harmless: a later scan finds the file and uploads it again (under a new sequence number).
       this.#log.error("S3 upload done but the local file could not be deleted", { path, error });
     }
     this.#forget(path);
     this.metrics.uploads++;
     this.metrics.bytesUploaded += bytes;
-    this.#log.info("S3 upload done", { path, object: where, bytes, ms: Date.now() - started });
+    this.#log.info("S3 upload done", {
+      path,
+      object: this.#options.store.describe(key),
+      bytes,
+      ms: Date.now() - started,
+    });
+  }
+
+  async #compress(from: string, to: string, format: "gzip" | "zstd"): Promise<void> {
+    const fs = this.#options.fs;
+    if (fs.compressFile === undefined) throw new Error(`${format} compression is not available in this runtime`);
+    await fs.compressFile(from, to, format);
+  }
+
+  /**
+   * Uploads `source` under the first key of `path` that is free: a key taken
+   * in the bucket (412 to `If-None-Match: *`) is never overwritten; the next
+   * sequence number is tried instead.
+   */
+  async #uploadUnderFreeKey(
+    path: string,
+    source: string,
+    suffix: string,
+    attempt: Attempt,
+  ): Promise<{ bytes: number; key: string }> {
+    for (let seq = 0;; seq++) {
+      const key = this.keyFor(path, seq, suffix);
+      attempt.where = this.#options.store.describe(key);
+      try {
+        const result = await uploadFile({
+          store: this.#options.store,
+          fs: this.#options.fs,
+          path: source,
+          key,
+          multipartThresholdBytes: this.#options.multipartThresholdBytes,
+          partSizeBytes: this.#options.partSizeBytes,
+          contentType: contentTypeFor(source),
+          signal: this.#abort.signal,
+          ifNoneMatch: this.#conditional,
+          onAbortError: (error) => this.#log.debug("S3 multipart abort failed", { path, key, error }),
+        });
+        return { bytes: result.bytes, key };
+      } catch (error) {
+        if (!(error instanceof S3RequestError)) throw error;
+        if (error.status === 412 && this.#conditional && seq < MAX_SEQ) {
+          this.#log.warn("S3 key already taken, trying the next sequence number", { path, object: attempt.where });
+          continue;
+        }
+        if (this.#conditional && (error.status === 501 || error.s3Code === "NotImplemented")) {
+          // An older S3-compatible server: uploads go on without the condition (the keys still carry the instance).
+          this.#log.warn("The S3 server does not support If-None-Match; uploading without it", {
+            object: attempt.where,
+          });
+          this.#conditionalSupported = false;
+          seq--;
+          continue;
+        }
+        throw error;
+      }
+    }
   }
 
   #failed({ path, file, where }: Attempt, error: unknown): void {
@@ -319,6 +407,9 @@ export function createS3Uploader(options: S3Options, deps: S3UploaderDependencie
     store,
     fs: deps.fs,
     prefix: options.prefix,
+    ...(options.keyTemplate === undefined ? {} : { keyTemplate: options.keyTemplate }),
+    ...(options.instance === undefined ? {} : { instance: options.instance }),
+    ...(options.compress === undefined ? {} : { compress: options.compress }),
     multipartThresholdBytes: options.multipartThresholdBytes,
     partSizeBytes: options.partSizeBytes,
     retry: options.retry,

@@ -43,6 +43,10 @@ export interface SinkFileSystem {
   /** `length` bytes from `offset` (fewer at the end of the file), without reading the rest. */
   readRange(path: string, offset: number, length: number): Promise<Uint8Array>;
   rename(from: string, to: string): Promise<void>;
+  /** Writes `from` compressed to `to` (streamed); rejects for a format the runtime lacks. */
+  compressFile?(from: string, to: string, format: "gzip" | "zstd"): Promise<void>;
+  /** Whether `compressFile` can write this format here. */
+  canCompress?(format: "gzip" | "zstd"): boolean;
   /** Removes a file; a missing file is not an error. */
   remove(path: string): Promise<void>;
   /** Names (not paths) of the entries of a directory; a missing directory is empty. */

@@ -41,6 +41,11 @@ function parse(text: string): CaptureRecord | undefined {
   }
 }
 
+/** Whether an error says the file is not there (any more). */
+function isMissing(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === "ENOENT";
+}
+
 /** Whether a record is inside the bounds. */
 export function withinBounds(record: CaptureRecord, bounds: SourceBounds): boolean {
   if (bounds.route !== undefined && record.route_name !== bounds.route) return false;
@@ -74,9 +79,29 @@ export class JsonlTraceSource implements TraceSource {
     return [[baseName(this.#path), this.#path], ...rotated.map((name): [string, string] => [name, prefix + name])];
   }
 
-  /** The id of a file's first record ("" when it has none yet). */
+  /**
+   * The lines of `path` newest first, from `end` back. A file renamed or
+   * deleted meanwhile (rotation, retention, archival) simply has no more
+   * lines: its records are found under the rotated name by the next page.
+   */
+  async *#lines(path: string, end: number): AsyncGenerator<{ text: string; end: number }> {
+    try {
+      yield* readLinesBackwards(this.#fs, path, end);
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+    }
+  }
+
+  /** The id of a file's first record ("" when it has none yet, or is gone). */
   async #firstId(path: string): Promise<string> {
-    const head = decoder.decode(await this.#fs.readRange(path, 0, HEAD_BYTES));
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.#fs.readRange(path, 0, HEAD_BYTES);
+    } catch (error) {
+      if (isMissing(error)) return "";
+      throw error;
+    }
+    const head = decoder.decode(bytes);
     const newline = head.indexOf("\n");
     const record = newline === -1 ? undefined : parse(head.slice(0, newline));
     return record?.id ?? "";
@@ -108,7 +133,7 @@ export class JsonlTraceSource implements TraceSource {
       const [name, path] = files[index]!;
       const size = (await this.#fs.size(path)) ?? 0;
       const head = await this.#firstId(path);
-      for await (const line of readLinesBackwards(this.#fs, path, Math.min(end ?? size, size))) {
+      for await (const line of this.#lines(path, Math.min(end ?? size, size))) {
         if (isStreamLine(line.text)) continue;
         const record = parse(line.text);
         if (record === undefined || !isTrace(record) || !withinBounds(record, bounds)) continue;
@@ -120,7 +145,12 @@ export class JsonlTraceSource implements TraceSource {
 
   async *oldest(bounds: SourceBounds): AsyncGenerator<CaptureRecord> {
     for (const [, path] of (await this.#files()).reverse()) {
-      for await (const { record } of readJsonl(this.#fs, path)) if (withinBounds(record, bounds)) yield record;
+      try {
+        for await (const { record } of readJsonl(this.#fs, path)) if (withinBounds(record, bounds)) yield record;
+      } catch (error) {
+        // Rotated away or archived while being read: what it held is under its new name or in S3.
+        if (!isMissing(error)) throw error;
+      }
     }
   }
 
@@ -128,7 +158,7 @@ export class JsonlTraceSource implements TraceSource {
     const quoted = JSON.stringify(id);
     for (const [, path] of await this.#files()) {
       const size = (await this.#fs.size(path)) ?? 0;
-      for await (const line of readLinesBackwards(this.#fs, path, size)) {
+      for await (const line of this.#lines(path, size)) {
         if (!line.text.includes(quoted)) continue;
         const record = parse(line.text);
         if (record?.id === id) return record;
@@ -142,7 +172,7 @@ export class JsonlTraceSource implements TraceSource {
     const found: CaptureRecord[] = [];
     for (const [, path] of await this.#files()) {
       const size = (await this.#fs.size(path)) ?? 0;
-      for await (const line of readLinesBackwards(this.#fs, path, size)) {
+      for await (const line of this.#lines(path, size)) {
         if (!line.text.includes(quoted)) continue;
         const record = parse(line.text);
         if (record !== undefined && "connection_id" in record && record.connection_id === connectionId) {

@@ -17,7 +17,7 @@ import { request } from "./harness/client.ts";
 import { marker, proxySpec, removeDir, sleep, tempDir } from "./harness/fixture.ts";
 import { parseJsonl, rotatedFiles } from "./harness/rotated.ts";
 import { runtimes } from "./harness/runtimes.ts";
-import { type S3TestServer, startS3TestServer } from "./harness/s3-server.ts";
+import { awsEnvironment, type S3TestServer, startS3TestServer } from "./harness/s3-server.ts";
 import { integrityOk, query, requireSqlite3 } from "./harness/sqlite.ts";
 import { startTapline, type Tapline } from "./harness/tapline.ts";
 import { startUpstream, type Upstream } from "./harness/upstream.ts";
@@ -90,17 +90,15 @@ function startArchiving(runtime: (typeof runtimes)[number], dir: string, prefix:
     s3.endpoint,
     "--s3-prefix",
     prefix,
+    // http-tap-proxy's flat layout, uncompressed: these tests compare objects with the local files by name.
+    // The default layout (partitions, instance ids, gzip) is tested in archive-layout.test.ts.
+    "--s3-key-template",
+    "{prefix}{file}",
+    "--s3-compress",
+    "none",
     "--proxy",
     proxySpec({ name: ROUTE, upstream: up.url, log_jsonl: join(dir, "arc.jsonl"), log_sqlite: join(dir, "arc.db") }),
-  ], {
-    env: {
-      AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: secret ?? s3.credentials.secretAccessKey,
-      AWS_SESSION_TOKEN: "",
-      AWS_REGION: s3.region,
-      AWS_DEFAULT_REGION: "",
-    },
-  });
+  ], { env: awsEnvironment(s3, secret) });
 }
 
 /** Records written so far for the route, counted once per sink (admin metrics). */

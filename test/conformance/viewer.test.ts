@@ -555,7 +555,10 @@ for (const runtime of runtimes) {
         await page.waitForFunction(() => document.getElementById("generation")?.textContent === "2", {
           timeout: 10_000,
         });
-        assert.match(await page.$eval("#plugins-message", (p) => p.textContent ?? ""), /Applied: generation 2/);
+        await page.waitForFunction(
+          () => /Applied: generation 2/.test(document.getElementById("plugins-message")?.textContent ?? ""),
+          { timeout: 5_000 },
+        );
 
         // A pack: uploaded through the page (checked and installed by the API), then removed.
         const input = await page.$("#pack-file");
@@ -575,7 +578,11 @@ for (const runtime of runtimes) {
           { timeout: 10_000 },
           installed,
         );
-        assert.equal(await page.$(`tr[data-pack='${installed}']`), null);
+        await page.waitForFunction(
+          (id) => !document.querySelector(`tr[data-pack='${id}']`),
+          { timeout: 5_000 },
+          installed,
+        );
       },
     );
 

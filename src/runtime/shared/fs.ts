@@ -2,6 +2,9 @@
 import { Buffer } from "node:buffer";
 import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
+import { createReadStream, createWriteStream } from "node:fs";
+import { pipeline } from "node:stream/promises";
+import * as zlib from "node:zlib";
 import type { AppendFile, SinkFileSystem } from "../../sinks/types.ts";
 import { AppendFailure } from "../../sinks/write-errors.ts";
 import { writeTempBeside } from "./temp-file.ts";
@@ -56,6 +59,11 @@ export const nodeFileSystem: SinkFileSystem = {
       await handle.close();
     }
   },
+  async compressFile(from: string, to: string, format: "gzip" | "zstd"): Promise<void> {
+    // Streamed: a 100 MB rotated file is never held in memory.
+    await pipeline(createReadStream(from), compressor(format), createWriteStream(to));
+  },
+  canCompress: (format: "gzip" | "zstd") => format === "gzip" || zstdCompressor() !== undefined,
   rename: (from: string, to: string) => rename(from, to),
   remove: (path: string) => rm(path, { force: true }),
   async list(dir: string): Promise<string[]> {
@@ -79,4 +87,17 @@ export const nodeFileSystem: SinkFileSystem = {
 /** Reads a UTF-8 text file. */
 export function readTextFile(path: string): Promise<string> {
   return readFile(path, "utf8");
+}
+
+/** node:zlib's zstd compressor where the runtime has one (Node 22.15+, 23.8+), else undefined. */
+function zstdCompressor(): (() => NodeJS.ReadWriteStream) | undefined {
+  const create = (zlib as unknown as { createZstdCompress?: () => NodeJS.ReadWriteStream }).createZstdCompress;
+  return typeof create === "function" ? () => create() : undefined;
+}
+
+function compressor(format: "gzip" | "zstd"): NodeJS.ReadWriteStream {
+  if (format === "gzip") return zlib.createGzip({ level: 6 });
+  const zstd = zstdCompressor();
+  if (zstd === undefined) throw new Error("zstd compression is not available in this runtime");
+  return zstd();
 }

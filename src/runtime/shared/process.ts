@@ -1,4 +1,5 @@
 /** Process-level operations through node:process, which all three runtimes provide. */
+import { hostname } from "node:os";
 import process from "node:process";
 import { readTextFile } from "./fs.ts";
 import { createPrivateFile } from "./private-file.ts";
@@ -9,6 +10,7 @@ export const processOperations = {
   args: (): string[] => process.argv.slice(2),
   env: () => process.env as Record<string, string | undefined>,
   cwd: (): string => process.cwd(),
+  hostname: (): string => hostname(),
   execStart: (): string[] => [process.execPath, ...process.argv.slice(1, 2)],
   onReloadSignal(handler: () => void): void {
     process.on("SIGHUP", () => handler());

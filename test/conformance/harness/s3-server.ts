@@ -152,8 +152,23 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
         res.end(xmlError(verdict.code, verdict.message, extra));
         return;
       }
+      // Conditional writes as S3 does them (s3rver predates them): If-None-Match: * on a PUT or on completing a
+      // multipart upload fails with 412 when the object exists.
+      const completing = method === "POST" && /[?&]uploadId=/.test(url);
+      if (req.headers["if-none-match"] === "*" && (method === "PUT" && !/[?&]partNumber=/.test(url) || completing)) {
+        const existing = await request(agent, upstreamPort, "HEAD", url.split("?")[0]!, {
+          host: `127.0.0.1:${upstreamPort}`,
+        });
+        if (existing.status === 200) {
+          requests.push({ method, url, status: 412, rejected: "PreconditionFailed", bodyBytes: body.byteLength });
+          res.writeHead(412, { "content-type": "application/xml" });
+          res.end(xmlError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold"));
+          return;
+        }
+      }
       // s3rver checks V4 credentials against its own fixed account; the signature is verified here.
       const headers: http.OutgoingHttpHeaders = { ...req.headers };
+      delete headers["if-none-match"];
       delete headers["authorization"];
       delete headers["transfer-encoding"];
       headers["host"] = `127.0.0.1:${upstreamPort}`;
@@ -232,5 +247,16 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
       await s3rver.close();
       await rm(directory, { recursive: true, force: true });
     },
+  };
+}
+
+/** The AWS_* environment a tapline process needs to archive to `s3` (`secret` to sign with a wrong one). */
+export function awsEnvironment(s3: S3TestServer, secret?: string): Record<string, string> {
+  return {
+    AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: secret ?? s3.credentials.secretAccessKey,
+    AWS_SESSION_TOKEN: "",
+    AWS_REGION: s3.region,
+    AWS_DEFAULT_REGION: "",
   };
 }

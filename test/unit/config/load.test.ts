@@ -42,6 +42,8 @@ test("defaults fill every field", async () => {
     sqliteFlush: 1000,
     adminViewer: true,
     metricsCompat: true,
+    s3KeyTemplate: "{prefix}route={route}/date={date}/hour={hour}/{instance}-{timestamp}-{seq}.{ext}",
+    s3Compress: "gzip",
     exportMaxSize: 100 * 1024 ** 2,
     rotateInterval: 60 * 60 * 1000,
     retention: 10,

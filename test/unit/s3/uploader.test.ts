@@ -13,6 +13,8 @@ import { nodeFileSystem } from "../../../src/runtime/shared/fs.ts";
 import { NodeSha256 } from "../../../src/runtime/shared/sha256.ts";
 import { S3Client, type S3ObjectStore } from "../../../src/s3/client.ts";
 import { S3Uploader, type S3UploaderOptions } from "../../../src/s3/uploader.ts";
+import { DEFAULT_KEY_TEMPLATE } from "../../../src/s3/object-key.ts";
+import { gunzipSync } from "node:zlib";
 import { type S3TestServer, startS3TestServer } from "../../conformance/harness/s3-server.ts";
 
 const MiB = 1024 * 1024;
@@ -259,4 +261,40 @@ test("a multipart upload failing mid-way is aborted, the file kept, and a retry 
   assert.equal(existsSync(path), false);
   assert.equal(sha((await s3.getObject("archive/flaky.db"))!), sha(body));
   await up.close(1_000);
+});
+
+test("default keys: Hive-style partitions, gzip-compressed JSONL, both local copies removed after the upload", async () => {
+  const dir = await freshDir();
+  const path = join(dir, "api-20261203T101502.123Z.jsonl");
+  const lines = Array.from({ length: 500 }, (_, i) => JSON.stringify({ type: "http", id: `r${i}` })).join("\n") + "\n";
+  await writeFile(path, lines);
+  const up = uploader({ prefix: "hive", keyTemplate: DEFAULT_KEY_TEMPLATE, instance: "host-1", compress: "gzip" });
+  up.enqueue(path);
+  await waitFor("the upload", () => up.metrics.uploads === 1);
+  const key = "hive/route=api/date=2026-12-03/hour=10/host-1-20261203T101502.123Z-0.jsonl.gz";
+  const stored = await s3.getObject(key);
+  assert.ok(stored, `${key} in ${JSON.stringify(await s3.listKeys())}`);
+  assert.equal(gunzipSync(stored).toString("utf8"), lines);
+  assert.ok(stored.byteLength < lines.length / 3, "compressed");
+  assert.equal(up.metrics.bytesUploaded, stored.byteLength);
+  assert.deepEqual(await readdir(dir), [], "the original and the compressed copy are gone");
+  assert.equal(await up.close(1_000), true);
+});
+
+test("a key already taken in the bucket is never overwritten: the next sequence number is used", async () => {
+  const dir = await freshDir();
+  const name = "web-20261203T101502.123Z.jsonl";
+  const taken = "seq/route=web/date=2026-12-03/hour=10/host-1-20261203T101502.123Z-0.jsonl";
+  await client().putObject({ key: taken, body: new TextEncoder().encode("someone else's\n") });
+  await writeFile(join(dir, name), "mine\n");
+  const up = uploader({ prefix: "seq", keyTemplate: DEFAULT_KEY_TEMPLATE, instance: "host-1", compress: "none" });
+  const before = s3.requests.length;
+  up.enqueue(join(dir, name));
+  await waitFor("the upload", () => up.metrics.uploads === 1);
+  assert.equal(new TextDecoder().decode(await s3.getObject(taken)), "someone else's\n", "left alone");
+  const next = taken.replace("-0.jsonl", "-1.jsonl");
+  assert.equal(new TextDecoder().decode(await s3.getObject(next)), "mine\n");
+  assert.deepEqual(s3.requests.slice(before).map((r) => r.status), [412, 200]);
+  assert.equal(up.metrics.uploadFailures, 0, "a taken key is not a failure");
+  assert.equal(await up.close(1_000), true);
 });

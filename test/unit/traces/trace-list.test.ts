@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { appendFile, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -131,4 +131,15 @@ test("JSONL: wrong-shaped records are passed over by the list, the detail and fi
   assert.equal(await traceDetail(store.sources(), "bad-1", { offset: 0, limit: 10 }), undefined);
   const good = await traceDetail(store.sources(), GOOD_HTTP.id, { offset: 0, limit: 10 });
   assert.equal(good?.record.id, GOOD_HTTP.id);
+});
+
+test("JSONL: a live file missing for a moment (renamed by a rotation) is read as empty, never an error", async () => {
+  const sub = join(dir, "rotating");
+  await mkdir(sub, { recursive: true });
+  const live = join(sub, "api.jsonl");
+  // Only a rotated file: the live one was just renamed and not created again yet.
+  await writeFile(join(sub, "api-20261203T100000.000Z.jsonl"), lines([record("/rotated")]));
+  const store = new TraceStore(nodeFileSystem, { jsonl: [live], sqlite: [] });
+  const page = await listTraces(store.sources(), { filter: all, bounds: {}, limit: 10 });
+  assert.deepEqual(page.traces.map((t) => t.url), ["/rotated"]);
 });

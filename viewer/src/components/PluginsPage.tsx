@@ -56,19 +56,21 @@ export function PluginsPage(props: { scope: Scope }) {
   };
   useEffect(() => void reload(), []);
 
-  /** Runs a change, then shows its outcome and the set as it is now. */
+  /** Runs a change, reads the set as it is now, then shows the outcome (so the two always agree). */
   const change = async (action: () => Promise<string>) => {
     setMessage("");
     setProblems([]);
+    let outcome: string;
+    let located: Problem[] = [];
     try {
-      setMessage(await action());
+      outcome = await action();
     } catch (caught) {
-      if (caught instanceof ApiError) {
-        setMessage(caught.message);
-        setProblems(caught.problems ?? []);
-      } else setMessage(String(caught));
+      outcome = caught instanceof ApiError ? caught.message : String(caught);
+      if (caught instanceof ApiError) located = caught.problems ?? [];
     }
     await reload();
+    setMessage(outcome);
+    setProblems(located);
   };
 
   const apply = (event: Event) => {
