@@ -13,6 +13,9 @@ import { keyTemplateProblem } from "../s3/object-key.ts";
 import { ConfigError, UnavailableError } from "../shared/errors.ts";
 import { shown } from "../shared/shown-value.ts";
 import { resolveInstanceId } from "./instance-id.ts";
+import type { CaptureRecord } from "../shared/record.ts";
+import { readJsonl, type SkippedLine } from "../traces/jsonl-reader.ts";
+import { parquetFile } from "../traces/parquet.ts";
 
 /** How often rotated files are looked for again, besides the uploads rotation asks for. */
 const SCAN_INTERVAL_MS = 60_000;
@@ -67,12 +70,27 @@ export async function createArchive(
     key_template: options.keyTemplate,
     instance: options.instance,
     compress: options.compress,
+    format: config.s3Format,
   });
   return createS3Uploader(options, {
+    ...(config.s3Format === "parquet" ? { convert: parquetConversion(runtime, logger) } : {}),
     fs: runtime.fs,
     sha256: runtime.sha256,
     logger,
     scanIntervalMs: SCAN_INTERVAL_MS,
     listPending: async () => (await Promise.all(livePaths().map((path) => listRotated(runtime.fs, path)))).flat(),
   });
+}
+
+/** `--s3-format parquet`: a rotated JSONL file as the Parquet file `tapline export --format parquet` writes. */
+function parquetConversion(runtime: Runtime, logger: Logger) {
+  return {
+    ext: ".parquet",
+    async run(from: string, to: string): Promise<void> {
+      const records: CaptureRecord[] = [];
+      const skip = (s: SkippedLine) => logger.warn("Skipped a line converting to Parquet", { ...s });
+      for await (const { record } of readJsonl(runtime.fs, from, { onSkip: skip })) records.push(record);
+      await runtime.fs.writeFileAtomic(to, parquetFile(records));
+    },
+  };
 }

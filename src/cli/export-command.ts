@@ -1,12 +1,15 @@
 /**
- * `tapline export --format har|jsonl [--filter EXPR] [-o OUT] FILES...`:
- * capture files (JSONL or SQLite) as HAR 1.2 or JSONL, offline. The output
- * is written beside OUT and renamed into place at the end, so a failed
- * export never leaves half a file; without `-o` it goes to stdout.
+ * `tapline export --format har|jsonl|parquet [--filter EXPR] [-o OUT] FILES...`:
+ * capture files (JSONL or SQLite) as HAR 1.2, JSONL or Parquet, offline. The
+ * output is written beside OUT and renamed into place at the end, so a
+ * failed export never leaves half a file; without `-o` HAR and JSONL go to
+ * stdout (Parquet, a binary file, needs `-o`).
  */
 import type { Runtime } from "../runtime/types.ts";
 import { UsageError } from "../shared/errors.ts";
-import type { HttpRecord, WebSocketFrameRecord } from "../shared/record.ts";
+import type { CaptureRecord, HttpRecord, WebSocketFrameRecord } from "../shared/record.ts";
+import { shown } from "../shared/shown-value.ts";
+import { parquetFile } from "../traces/parquet.ts";
 import { recordJson } from "../sinks/record-json.ts";
 import { readCaptureFiles } from "../traces/capture-files.ts";
 import { compileFilter } from "../traces/filter/filter.ts";
@@ -15,7 +18,7 @@ import { VERSION } from "../version.ts";
 import { parseCommandArgs } from "./command-args.ts";
 import { progressDrawer } from "./progress.ts";
 
-export const EXPORT_USAGE = "tapline export --format har|jsonl [--filter EXPR] [-o OUT] [--force] FILE...";
+export const EXPORT_USAGE = "tapline export --format har|jsonl|parquet [--filter EXPR] [-o OUT] [--force] FILE...";
 
 /** Text written to the output at once, at most. */
 const WRITE_BYTES = 256 * 1024;
@@ -29,8 +32,10 @@ export async function runExportCommand(argv: readonly string[], runtime: Runtime
     { "-o": "--output" },
   );
   const format = flags["format"];
-  if (format !== "har" && format !== "jsonl") {
-    throw new UsageError(`--format must be har or jsonl${format ? `, not "${format}"` : ""}. Usage: ${EXPORT_USAGE}`);
+  if (format !== "har" && format !== "jsonl" && format !== "parquet") {
+    throw new UsageError(
+      `--format must be har, jsonl or parquet${format ? `, not ${shown(format)}` : ""}. Usage: ${EXPORT_USAGE}`,
+    );
   }
   if (files.length === 0) throw new UsageError(`Missing the capture files to export. Usage: ${EXPORT_USAGE}`);
   const filter = compileFilter(typeof flags["filter"] === "string" ? flags["filter"] : "");
@@ -41,9 +46,13 @@ export async function runExportCommand(argv: readonly string[], runtime: Runtime
   if (output !== undefined && !flags["force"] && (await runtime.fs.size(output)) !== undefined) {
     throw new UsageError(`Output "${output}" already exists: pass --force to replace it`);
   }
+  if (format === "parquet" && output === undefined) {
+    throw new UsageError(`--format parquet writes a binary file: give it with -o FILE. Usage: ${EXPORT_USAGE}`);
+  }
   const fs = runtime.fs;
   const temporary = output === undefined ? undefined : `${output}.export-${Date.now()}.tmp`;
-  const file = temporary === undefined ? undefined : await fs.openAppend(temporary);
+  // Parquet is written whole at the end (atomically); the text formats stream into the temporary file.
+  const file = temporary === undefined || format === "parquet" ? undefined : await fs.openAppend(temporary);
   let buffered = "";
   const write = async (text: string, force = false) => {
     buffered += text;
@@ -67,7 +76,15 @@ export async function runExportCommand(argv: readonly string[], runtime: Runtime
           progress.draw({ ...current, fraction: size === 0 ? 1 : done / size, records: exported }),
       });
     };
-    if (format === "jsonl") {
+    if (format === "parquet") {
+      const records: CaptureRecord[] = [];
+      for await (const { record } of read()) {
+        if (!filter.matchesAll && !filter.matches(record)) continue;
+        records.push(record);
+        exported++;
+      }
+      await fs.writeFileAtomic(output!, parquetFile(records));
+    } else if (format === "jsonl") {
       for await (const { record } of read()) {
         if (!filter.matchesAll && !filter.matches(record)) continue;
         await write(recordJson(record) + "\n");

@@ -295,6 +295,15 @@ export const GLOBAL_OPTIONS: readonly GlobalOption[] = [
     description: "Compress rotated JSONL before upload: gzip, zstd or none",
   },
   {
+    key: "s3Format",
+    flag: "s3-format",
+    kind: "enum",
+    choices: ["jsonl", "parquet"],
+    defaultText: "jsonl",
+    metavar: "FORMAT",
+    description: "Rotated JSONL archived as JSONL (compressed by --s3-compress) or converted to Parquet",
+  },
+  {
     key: "instanceId",
     flag: "instance-id",
     kind: "string",
@@ -351,6 +360,7 @@ export function defaultGlobals(): Globals {
     metricsCompat: true,
     s3KeyTemplate: "{prefix}route={route}/date={date}/hour={hour}/{instance}-{timestamp}-{seq}.{ext}",
     s3Compress: "gzip",
+    s3Format: "jsonl",
     rotateInterval: 60 * 60 * 1000,
     retention: 10,
   };

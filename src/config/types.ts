@@ -83,6 +83,8 @@ export interface Config {
   s3KeyTemplate: string;
   /** Compression of rotated JSONL before upload. Default gzip. */
   s3Compress: "gzip" | "zstd" | "none";
+  /** Rotated JSONL archived as JSONL or converted to Parquet. Default jsonl. */
+  s3Format: "jsonl" | "parquet";
   /** This instance's name in S3 keys; default: host name and a suffix kept in the data dir. */
   instanceId?: string;
   /** Serve http-tap-proxy's `http_tap_proxy_*` series next to tapline's. Default true. */

@@ -29,6 +29,12 @@ export interface S3UploaderOptions {
   instance?: string;
   /** Compress rotated JSONL files before upload (default none). */
   compress?: "gzip" | "zstd" | "none";
+  /**
+   * Converts rotated JSONL files before upload (`--s3-format parquet`): writes
+   * `to` from the JSONL file `from`; the object gets `ext` instead of `.jsonl`.
+   * Supplied by the CLI, which owns the record readers.
+   */
+  convert?: { ext: string; run(from: string, to: string): Promise<void> };
   multipartThresholdBytes: number;
   partSizeBytes: number;
   retry: RetryOptions;
@@ -101,9 +107,15 @@ export class S3Uploader {
     this.metrics = options.metrics ?? new S3Metrics();
   }
 
-  /** The object key a local file is uploaded to (`seq` raised on a conflict; `suffix` `.gz` when compressed). */
-  keyFor(path: string, seq = 0, suffix = this.#suffixFor(path)): string {
-    const name = fileName(path);
+  /** The object key a local file is uploaded to (its first choice: `seq` 0). */
+  keyFor(path: string): string {
+    const { keyPath, suffix } = this.#prepared(path);
+    return this.#key(keyPath, 0, suffix);
+  }
+
+  /** The key for `keyPath` (a rotated file's name) with `seq`, and `suffix` (`.gz`) when compressed. */
+  #key(keyPath: string, seq: number, suffix: string): string {
+    const name = fileName(keyPath);
     const fields = keyFieldsOf(name, {
       prefix: this.#options.prefix,
       instance: this.#options.instance ?? "tapline",
@@ -118,8 +130,30 @@ export class S3Uploader {
   /** `.gz` or `.zst` for a JSONL file uploaded compressed, else empty. */
   #suffixFor(path: string): string {
     const format = this.#options.compress ?? "none";
-    if (format === "none" || !path.endsWith(".jsonl")) return "";
+    if (format === "none" || !path.endsWith(".jsonl") || this.#options.convert !== undefined) return "";
     return format === "gzip" ? ".gz" : ".zst";
+  }
+
+  /**
+   * What is uploaded for `path`: itself, a compressed copy beside it, or a
+   * converted file beside it (named like a rotated file, so its key has the
+   * new extension); `make` writes the copy.
+   */
+  #prepared(path: string): { source: string; keyPath: string; suffix: string; make?: () => Promise<void> } {
+    const convert = this.#options.convert;
+    if (convert !== undefined && path.endsWith(".jsonl")) {
+      const source = path.slice(0, -".jsonl".length) + convert.ext;
+      return { source, keyPath: source, suffix: "", make: () => convert.run(path, source) };
+    }
+    const suffix = this.#suffixFor(path);
+    if (suffix === "") return { source: path, keyPath: path, suffix };
+    const source = path + suffix;
+    return {
+      source,
+      keyPath: path,
+      suffix,
+      make: () => this.#compress(path, source, suffix === ".gz" ? "gzip" : "zstd"),
+    };
   }
 
   /** Whether keys can collide across instances, so uploads must not overwrite (`If-None-Match: *`). */
@@ -269,14 +303,13 @@ export class S3Uploader {
     }
 
     const started = Date.now();
-    const suffix = this.#suffixFor(path);
-    // Compressed beside the original, which stays until the upload is confirmed.
-    const source = suffix === "" ? path : path + suffix;
+    // A compressed or converted copy is written beside the original, which stays until the upload is confirmed.
+    const { source, keyPath, suffix, make } = this.#prepared(path);
     let bytes: number;
     let key: string;
     try {
-      if (suffix !== "") await this.#compress(path, source, suffix === ".gz" ? "gzip" : "zstd");
-      ({ bytes, key } = await this.#uploadUnderFreeKey(path, source, suffix, attempt));
+      await make?.();
+      ({ bytes, key } = await this.#uploadUnderFreeKey(keyPath, source, suffix, attempt));
     } catch (error) {
       if (source !== path) await this.#options.fs.remove(source).catch(() => {});
       this.#failed(attempt, error);
@@ -323,7 +356,7 @@ export class S3Uploader {
     attempt: Attempt,
   ): Promise<{ bytes: number; key: string }> {
     for (let seq = 0;; seq++) {
-      const key = this.keyFor(path, seq, suffix);
+      const key = this.#key(path, seq, suffix);
       attempt.where = this.#options.store.describe(key);
       try {
         const result = await uploadFile({
@@ -387,6 +420,8 @@ export interface S3UploaderDependencies {
   listPending?: PendingLister;
   scanIntervalMs?: number;
   metrics?: S3Metrics;
+  /** Converts rotated JSONL before upload (`--s3-format parquet`). */
+  convert?: S3UploaderOptions["convert"];
 }
 
 /**
@@ -410,6 +445,7 @@ export function createS3Uploader(options: S3Options, deps: S3UploaderDependencie
     ...(options.keyTemplate === undefined ? {} : { keyTemplate: options.keyTemplate }),
     ...(options.instance === undefined ? {} : { instance: options.instance }),
     ...(options.compress === undefined ? {} : { compress: options.compress }),
+    ...(deps.convert === undefined ? {} : { convert: deps.convert }),
     multipartThresholdBytes: options.multipartThresholdBytes,
     partSizeBytes: options.partSizeBytes,
     retry: options.retry,

@@ -8,14 +8,15 @@
  * the records in the bucket and left locally are exactly those both wrote.
  */
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { gunzipSync } from "node:zlib";
+import { DuckDBInstance } from "@duckdb/node-api";
 import { request } from "./harness/client.ts";
 import { proxySpec, removeDir, sleep, tempDir } from "./harness/fixture.ts";
 import { runtimes } from "./harness/runtimes.ts";
-import { awsEnvironment, type S3TestServer, startS3TestServer } from "./harness/s3-server.ts";
+import { awsEnvironment, s3Args, type S3TestServer, startS3TestServer } from "./harness/s3-server.ts";
 import { startTapline, type Tapline } from "./harness/tapline.ts";
 import { startUpstream, type Upstream } from "./harness/upstream.ts";
 
@@ -61,12 +62,7 @@ for (const runtime of runtimes) {
             "20ms",
             "--shutdown-timeout",
             "5s",
-            "--s3-bucket",
-            s3.bucket,
-            "--s3-endpoint",
-            s3.endpoint,
-            "--s3-prefix",
-            prefix,
+            ...s3Args(s3, prefix),
             "--proxy",
             // The same file name on both: only the instance id keeps their keys apart.
             proxySpec({ name: "api", upstream: up.url, log_jsonl: join(dir, "api.jsonl") }),
@@ -117,6 +113,51 @@ for (const runtime of runtimes) {
       }
       assert.equal(urls.length, sent, "every record once, in the bucket or still local");
       assert.equal(new Set(urls).size, sent);
+    });
+
+    test("--s3-format parquet: rotated JSONL arrives as Parquet that DuckDB reads, every record once", T, async () => {
+      const prefix = `parquet/${runtime}/`;
+      const dir = tempDir("tapline-parquet-");
+      dirs.push(dir);
+      const tap = await startTapline(runtime, [
+        "--data-dir",
+        join(dir, "data"),
+        "--instance-id",
+        "pq-1",
+        "--s3-format",
+        "parquet",
+        "--rotate-interval",
+        "200ms",
+        "--flush-interval",
+        "20ms",
+        ...s3Args(s3, prefix),
+        "--proxy",
+        proxySpec({ name: "api", upstream: up.url, log_jsonl: join(dir, "api.jsonl") }),
+      ], { env: awsEnvironment(s3) });
+      taps.push(tap);
+      let sent = 0;
+      const until = performance.now() + 1_500;
+      while (performance.now() < until) assert.equal((await request(tap.url("api", `/pq/${sent++}`))).status, 200);
+      await sleep(1_000);
+      assert.equal((await tap.stop()).code, 0, tap.stderrTail());
+      const keys = (await s3.listKeys()).filter((key) => key.startsWith(prefix));
+      assert.ok(keys.length >= 2, `${keys.length} objects`);
+      const local = join(dir, "from-bucket");
+      mkdirSync(local);
+      for (const [i, key] of keys.entries()) {
+        assert.match(key, /\/pq-1-\d{8}T\d{6}\.\d{3}Z(?:_\d+)?-0\.parquet$/);
+        writeFileSync(join(local, `${i}.parquet`), (await s3.getObject(key))!);
+      }
+      const duck = await (await DuckDBInstance.create(":memory:")).connect();
+      const rows = (await duck.runAndReadAll(
+        `SELECT count(*) AS n, count(DISTINCT url) AS urls FROM read_parquet('${local}/*.parquet') WHERE type = 'http'`,
+      )).getRowObjectsJson();
+      duck.closeSync();
+      const stillLocal = readdirSync(dir).filter((n) => n.startsWith("api") && n.endsWith(".jsonl"))
+        .flatMap((n) => readFileSync(join(dir, n), "utf8").split("\n").filter((l) => l !== "")).length;
+      assert.equal(Number(rows[0]!["n"]) + stillLocal, sent, JSON.stringify(rows));
+      assert.equal(Number(rows[0]!["urls"]), Number(rows[0]!["n"]));
+      assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith(".parquet")), [], "no converted copy left behind");
     });
   });
 }

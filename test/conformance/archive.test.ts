@@ -17,7 +17,7 @@ import { request } from "./harness/client.ts";
 import { marker, proxySpec, removeDir, sleep, tempDir } from "./harness/fixture.ts";
 import { parseJsonl, rotatedFiles } from "./harness/rotated.ts";
 import { runtimes } from "./harness/runtimes.ts";
-import { awsEnvironment, type S3TestServer, startS3TestServer } from "./harness/s3-server.ts";
+import { awsEnvironment, s3Args, type S3TestServer, startS3TestServer } from "./harness/s3-server.ts";
 import { integrityOk, query, requireSqlite3 } from "./harness/sqlite.ts";
 import { startTapline, type Tapline } from "./harness/tapline.ts";
 import { startUpstream, type Upstream } from "./harness/upstream.ts";
@@ -84,12 +84,7 @@ function startArchiving(runtime: (typeof runtimes)[number], dir: string, prefix:
     "10ms",
     "--shutdown-timeout",
     "3s",
-    "--s3-bucket",
-    s3.bucket,
-    "--s3-endpoint",
-    s3.endpoint,
-    "--s3-prefix",
-    prefix,
+    ...s3Args(s3, prefix),
     // http-tap-proxy's flat layout, uncompressed: these tests compare objects with the local files by name.
     // The default layout (partitions, instance ids, gzip) is tested in archive-layout.test.ts.
     "--s3-key-template",

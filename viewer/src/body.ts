@@ -4,6 +4,9 @@
  * everything here produces data for text nodes, never markup.
  */
 import type { CapturedBody, HeaderMap } from "../../src/shared/record.ts";
+import { base64Bytes } from "../../src/traces/base64-bytes.ts";
+
+export { base64Bytes };
 
 /** What to show for one body. */
 export interface BodyView {
@@ -19,18 +22,6 @@ export interface BodyView {
   truncated: boolean;
   /** Size on the wire, in bytes. */
   wireSize: number;
-}
-
-/** Bytes of a base64 string (invalid input gives no bytes rather than an exception). */
-export function base64Bytes(text: string): Uint8Array<ArrayBuffer> {
-  try {
-    const binary = atob(text);
-    const bytes = new Uint8Array(binary.length);
-    for (let index = 0; index < binary.length; index++) bytes[index] = binary.charCodeAt(index);
-    return bytes;
-  } catch {
-    return new Uint8Array(0);
-  }
 }
 
 /** The first header value of `name`, any case. */

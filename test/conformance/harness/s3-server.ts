@@ -260,3 +260,8 @@ export function awsEnvironment(s3: S3TestServer, secret?: string): Record<string
     AWS_DEFAULT_REGION: "",
   };
 }
+
+/** The flags that make a tapline process archive to `s3` under `prefix`. */
+export function s3Args(s3: S3TestServer, prefix: string): string[] {
+  return ["--s3-bucket", s3.bucket, "--s3-endpoint", s3.endpoint, "--s3-prefix", prefix];
+}

@@ -44,6 +44,7 @@ test("defaults fill every field", async () => {
     metricsCompat: true,
     s3KeyTemplate: "{prefix}route={route}/date={date}/hour={hour}/{instance}-{timestamp}-{seq}.{ext}",
     s3Compress: "gzip",
+    s3Format: "jsonl",
     exportMaxSize: 100 * 1024 ** 2,
     rotateInterval: 60 * 60 * 1000,
     retention: 10,
