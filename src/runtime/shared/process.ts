@@ -11,7 +11,13 @@ export const processOperations = {
   env: () => process.env as Record<string, string | undefined>,
   cwd: (): string => process.cwd(),
   hostname: (): string => hostname(),
-  execStart: (): string[] => [process.execPath, ...process.argv.slice(1, 2)],
+  execStart: (): string[] => {
+    const script = process.argv[1];
+    // In a `bun build --compile` binary the script is a path inside the binary (/$bunfs/..., B:/~BUN/...): the
+    // binary alone is the command.
+    const embedded = script === undefined || script.startsWith("/$bunfs/") || script.startsWith("B:/~BUN/");
+    return embedded ? [process.execPath] : [process.execPath, script];
+  },
   onReloadSignal(handler: () => void): void {
     process.on("SIGHUP", () => handler());
   },
