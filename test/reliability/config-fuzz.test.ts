@@ -8,6 +8,7 @@
  * field whenever it is about one. A failure prints the seed and the input.
  */
 import assert from "node:assert/strict";
+import { seededRandom } from "../fixtures/seeded-random.ts";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { writeFileSync } from "node:fs";
@@ -22,18 +23,6 @@ const SEED = Number(process.env["TAPLINE_FUZZ_SEED"] ?? 20261203);
 const ARGV_CASES = scale(1000, 1000);
 const YAML_CASES = scale(300, 300);
 const PROCESS_CASES = scale(12, 100);
-
-/** mulberry32: a small seeded generator, so a failing case can be replayed. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const JUNK = [
   "",
@@ -187,7 +176,7 @@ function assertHandled(outcome: unknown, error: unknown, what: () => string): vo
 
 describe("config fuzz (in-process)", { timeout: 300_000 }, () => {
   test(`${ARGV_CASES} mutated command lines: resolved or refused with a usage error naming what`, async () => {
-    const random = generator(SEED);
+    const random = seededRandom(SEED);
     for (let i = 0; i < ARGV_CASES; i++) {
       const argv = mutateArgv(random);
       let outcome: unknown;
@@ -202,7 +191,7 @@ describe("config fuzz (in-process)", { timeout: 300_000 }, () => {
   });
 
   test(`${YAML_CASES} mutated YAML configs: resolved or refused naming file, line and field`, async () => {
-    const random = generator(SEED + 1);
+    const random = seededRandom(SEED + 1);
     let withField = 0;
     let refused = 0;
     for (let i = 0; i < YAML_CASES; i++) {
@@ -250,7 +239,7 @@ for (const runtime of runtimes) {
     after(() => removeDir(dir));
 
     test(`${PROCESS_CASES} mutated command lines and configs: never exit 70, never a stack trace, never a hang`, async () => {
-      const random = generator(SEED + 2);
+      const random = seededRandom(SEED + 2);
       for (let i = 0; i < PROCESS_CASES; i++) {
         const useYaml = i % 2 === 1;
         const config = join(dir, `fuzz-${i}.yaml`);

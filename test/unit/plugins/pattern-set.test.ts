@@ -4,6 +4,7 @@
  * time; refused patterns name their index and what is wrong.
  */
 import assert from "node:assert/strict";
+import { seededRandom } from "../../fixtures/seeded-random.ts";
 import { test } from "node:test";
 import {
   compilePatternSet,
@@ -11,18 +12,6 @@ import {
   PatternError,
   type PatternSpec,
 } from "../../../src/plugins/patterns/pattern-set.ts";
-
-/** mulberry32: a small seeded PRNG, so every run generates the same corpus. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Characters both engines treat alike. No `\r`, U+2028 or U+2029: RE2 breaks lines only at `\n` (for `.`, and for `^`
@@ -33,7 +22,7 @@ const COMMON = [..."abcxyzABXZ0123456789 -._@=\n\té€😀ß\u212A\u017F\u1E9E"
 
 /** 200 strings of 0-60 tokens: single characters and the pattern's own words, so that matches are frequent. */
 function corpus(seed: number, words: readonly string[]): string[] {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const tokens = [...COMMON, ...words, ...words];
   const texts: string[] = [];
   for (let i = 0; i < 200; i++) {
