@@ -8,7 +8,7 @@
  * Usage: node scripts/build-binary.js [--out FILE]
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, statSync } from "node:fs";
+import { mkdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -18,8 +18,16 @@ const at = args.indexOf("--out");
 const out = at >= 0 && args[at + 1] ? args[at + 1] : join(ROOT, "dist", "bin", `tapline-${process.platform}-${process.arch}`);
 mkdirSync(dirname(out), { recursive: true });
 const bun = join(ROOT, "node_modules", ".bin", process.platform === "win32" ? "bun.exe" : "bun");
-execFileSync(bun, ["build", "--compile", "src/cli/main.ts", "--outfile", out], {
-  cwd: ROOT,
-  stdio: ["ignore", "ignore", "inherit"],
-});
+// Built beside the target and renamed into place: whoever runs the old binary
+// meanwhile (a test, a service) never sees a half-written file.
+const partial = `${out}.${process.pid}.partial`;
+try {
+  execFileSync(bun, ["build", "--compile", "src/cli/main.ts", "--outfile", partial], {
+    cwd: ROOT,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  renameSync(partial, out);
+} finally {
+  rmSync(partial, { force: true });
+}
 console.log(`Built ${relative(process.cwd(), out) || out} (${(statSync(out).size / 1024 / 1024).toFixed(1)} MB)`);

@@ -336,9 +336,9 @@ describe("schemas/record.schema.json", () => {
 });
 
 describe("conformance harness: TAPLINE_RUNTIMES", () => {
-  test("defaults to all three runtimes", () => {
-    assert.deepEqual(parseRuntimes(undefined), ["node", "deno", "bun"]);
-    assert.deepEqual(parseRuntimes(""), ["node", "deno", "bun"]);
+  test("defaults to all four targets, the single binary included", () => {
+    assert.deepEqual(parseRuntimes(undefined), ["node", "deno", "bun", "binary"]);
+    assert.deepEqual(parseRuntimes(""), ["node", "deno", "bun", "binary"]);
   });
   test("narrows to the listed runtimes", () => {
     assert.deepEqual(parseRuntimes("node,bun"), ["node", "bun"]);
