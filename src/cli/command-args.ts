@@ -6,8 +6,11 @@
  */
 import { UsageError } from "../shared/errors.ts";
 
-/** The kind of each flag a command takes. */
-export type FlagSpec = Record<string, "string" | "boolean">;
+/**
+ * The kind of each flag a command takes. An `optional` flag takes a value when
+ * one follows (`--traffic 20`, `--traffic=20`) and is `true` alone (`--traffic`).
+ */
+export type FlagSpec = Record<string, "string" | "boolean" | "optional">;
 
 /** Parsed flags (string values, `true` for booleans) and positionals. */
 export interface CommandArgs {
@@ -44,6 +47,10 @@ export function parseCommandArgs(
     if (kind === undefined) throw new UsageError(`Unknown option ${written}. Usage: ${usage}`);
     if (kind === "boolean") {
       if (eq !== -1) throw new UsageError(`${written} takes no value. Usage: ${usage}`);
+      flags[name] = true;
+      continue;
+    }
+    if (kind === "optional" && eq === -1 && (argv[i + 1] === undefined || argv[i + 1]!.startsWith("-"))) {
       flags[name] = true;
       continue;
     }

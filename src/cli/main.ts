@@ -40,7 +40,11 @@ const SUBCOMMANDS: Record<string, () => Promise<Subcommand>> = {
   inspect: () => import("./inspect-command.ts").then((m) => m.runInspectCommand),
   export: () => import("./export-command.ts").then((m) => m.runExportCommand),
   replay: () => import("./replay-command.ts").then((m) => m.runReplayCommand),
+  demo: () => import("./demo-command.ts").then((m) => m.runDemoCommand),
 };
+
+/** Subcommands that serve until stopped: they keep SIGTERM/SIGINT to stop cleanly. */
+const SERVING = new Set(["demo"]);
 
 /** Runs the command line of this process. */
 export async function main(): Promise<void> {
@@ -49,7 +53,7 @@ export async function main(): Promise<void> {
     const args = runtime.args();
     const subcommand = args[0] !== undefined && Object.hasOwn(SUBCOMMANDS, args[0]) ? SUBCOMMANDS[args[0]] : undefined;
     if (subcommand) {
-      releaseShutdownSignals();
+      if (!SERVING.has(args[0]!)) releaseShutdownSignals();
       runtime.exit(await (await subcommand())(args.slice(1), runtime));
     }
     const command = await resolveCommandLine(runtime.args(), runtime.env(), runtime.readTextFile);

@@ -5,7 +5,7 @@ import type { Config } from "../config/types.ts";
 import type { ListenAddress } from "../runtime/types.ts";
 import { ActivityTracker } from "../core/activity.ts";
 import { describeError } from "../shared/describe-error.ts";
-import { UnavailableError } from "../shared/errors.ts";
+import { ListenFailedError } from "../shared/errors.ts";
 import type { Logger } from "../shared/logger.ts";
 import { Metrics } from "../core/metrics.ts";
 import { Route } from "../core/route.ts";
@@ -31,8 +31,20 @@ import { loadTlsMaterial } from "./tls-material.ts";
 /** A started tapline: its listeners and how to stop it. */
 export interface RunningTapline {
   metrics: Metrics;
+  /** Every bound listener, with the real port when 0 was asked for. */
+  listening: BoundListener[];
   /** Stops listening, waits for in-flight exchanges (bounded), flushes every record. */
   shutdown(reason: string): Promise<void>;
+}
+
+/** One bound listener of a started tapline. */
+export interface BoundListener {
+  kind: "proxy" | "admin";
+  /** The proxy's name (proxy listeners only). */
+  route?: string;
+  scheme: "http" | "https";
+  /** `host:port` as bound. */
+  address: string;
 }
 
 async function bind(what: string, address: ListenAddress, start: () => Promise<Listener>): Promise<Listener> {
@@ -41,7 +53,7 @@ async function bind(what: string, address: ListenAddress, start: () => Promise<L
   } catch (error) {
     const code = (error as { code?: string }).code;
     const why = code === "EADDRINUSE" ? "address already in use" : describeError(error);
-    throw new UnavailableError(`Failed to listen on ${address.text} for ${what}: ${why}`, "listen_failed", {
+    throw new ListenFailedError(`Failed to listen on ${address.text} for ${what}: ${why}`, address.text, {
       cause: error,
     });
   }
@@ -168,6 +180,7 @@ export async function startTapline(config: Config, context: StartContext): Promi
 
   const tls = await loadTlsMaterial(config, runtime.readTextFile);
   const listeners: Listener[] = [];
+  const listening: BoundListener[] = [];
   const servers: ProxyServer[] = [];
   const closeStarted = async () => {
     for (const listener of listeners) await listener.stop();
@@ -201,6 +214,7 @@ export async function startTapline(config: Config, context: StartContext): Promi
           () => server.listen(address, scheme === "https" ? tls : undefined),
         );
         listeners.push(listener);
+        listening.push({ kind: "proxy", route: proxy.name, scheme, address: listener.address });
         logger.info("listening", {
           kind: "proxy",
           route: proxy.name,
@@ -254,6 +268,7 @@ export async function startTapline(config: Config, context: StartContext): Promi
       const address = config.listenAdmin;
       const listener = await bind("the admin API", address, () => runtime.serveFetch(app.fetch, address));
       listeners.push(listener);
+      listening.push({ kind: "admin", scheme: "http", address: listener.address });
       logger.info("listening", {
         kind: "admin",
         address: listener.address,
@@ -321,5 +336,5 @@ export async function startTapline(config: Config, context: StartContext): Promi
     runtime_version: runtime.version,
     proxies: config.proxies.length,
   });
-  return { metrics, shutdown };
+  return { metrics, listening, shutdown };
 }

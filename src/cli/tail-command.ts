@@ -126,10 +126,45 @@ export async function runTailCommand(argv: readonly string[], runtime: Runtime):
   const env = runtime.env();
   const color = !json && runtime.stdoutIsTerminal() && env["NO_COLOR"] === undefined;
 
+  if (!json) runtime.writeStdout(TAIL_HEADER + "\n");
+  await followTail({
+    admin,
+    token,
+    filter,
+    onRecord: (data) => runtime.writeStdout((json ? data : tailRow(JSON.parse(data) as CaptureRecord, color)) + "\n"),
+    onNotice: (text) => runtime.writeStderr(`tapline: ${text}\n`),
+  });
+  runtime.writeStderr("tapline: the tail ended (tapline stopped)\n");
+  return 0;
+}
+
+/** The table's header line. */
+export const TAIL_HEADER = COLUMNS.map(([name, width]) => name.padEnd(width)).join(" ").trimEnd();
+
+/** Where to follow a tail and what to do with it. */
+export interface FollowTail {
+  /** Admin API base URL, without a trailing slash. */
+  admin: string;
+  token: string | undefined;
+  filter: string;
+  /** Each record, as the JSON text the API sent. */
+  onRecord(data: string): void;
+  /** A record drop or a gap, in words. */
+  onNotice(text: string): void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Follows `GET /api/tail` until the stream ends (tapline stopped) or `signal` aborts.
+ * @throws UnavailableError when the admin API cannot be reached or refuses.
+ */
+export async function followTail(options: FollowTail): Promise<void> {
+  const { admin, token } = options;
   let response: Response;
   try {
-    response = await fetch(`${admin}/api/tail?q=${encodeURIComponent(filter)}`, {
+    response = await fetch(`${admin}/api/tail?q=${encodeURIComponent(options.filter)}`, {
       headers: { accept: "text/event-stream", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      ...(options.signal ? { signal: options.signal } : {}),
     });
   } catch (error) {
     throw new UnavailableError(`Cannot reach the admin API at ${admin}: ${describeError(error)}`);
@@ -142,30 +177,30 @@ export async function runTailCommand(argv: readonly string[], runtime: Runtime):
     } catch { /* not JSON */ }
     throw new UnavailableError(`The admin API answered ${response.status}: ${safe(message)}`);
   }
-  if (!json) runtime.writeStdout(COLUMNS.map(([name, width]) => name.padEnd(width)).join(" ").trimEnd() + "\n");
   const parser = createParser({
     onEvent(event: EventSourceMessage) {
       if (event.event === "dropped") {
         const count = (JSON.parse(event.data) as { count?: number }).count ?? 0;
-        runtime.writeStderr(`tapline: ${count} records dropped: this tail fell behind\n`);
+        options.onNotice(`${count} records dropped: this tail fell behind`);
         return;
       }
       if (event.event === "gap") {
-        runtime.writeStderr("tapline: some records may be missing (resumed too late)\n");
+        options.onNotice("some records may be missing (resumed too late)");
         return;
       }
       if (event.event !== undefined && event.event !== "message") return;
-      if (json) runtime.writeStdout(event.data + "\n");
-      else runtime.writeStdout(tailRow(JSON.parse(event.data) as CaptureRecord, color) + "\n");
+      options.onRecord(event.data);
     },
   });
   const decoder = new TextDecoder();
   const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    parser.feed(decoder.decode(value, { stream: true }));
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parser.feed(decoder.decode(value, { stream: true }));
+    }
+  } catch (error) {
+    if (!options.signal?.aborted) throw error;
   }
-  runtime.writeStderr("tapline: the tail ended (tapline stopped)\n");
-  return 0;
 }

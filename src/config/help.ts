@@ -35,6 +35,9 @@ and captures each exchange as a JSONL record. Drop-in for http-tap-proxy.
 Usage:
   tapline --proxy "name=NAME,listen_http=ADDR,upstream=URL[,KEY=VALUE...]" [--proxy ...] [flags]
   tapline --config tapline.yaml [flags]
+  tapline demo [--traffic [RATE]] [--duration D] [--json] [--listen ADDR] [--upstream-listen ADDR]
+               [--listen-admin ADDR] [--data-dir DIR]
+                                               A demo app, tapline in front of it and live traffic
   tapline reindex [--force] DB FILE.jsonl...   Rebuild a SQLite capture database from JSONL
   tapline plugins list|validate F|apply F|remove ID [--admin URL] [--token-file F] [--json]
                                                Read or change the running plugin set (admin API)

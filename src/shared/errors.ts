@@ -54,3 +54,13 @@ export class UnavailableError extends TaplineError {
     this.name = "UnavailableError";
   }
 }
+
+/** A listener that could not be opened; `address` is the one asked for, so a caller can name its flag. */
+export class ListenFailedError extends UnavailableError {
+  readonly address: string;
+  constructor(message: string, address: string, options?: { cause?: unknown }) {
+    super(message, "listen_failed", options);
+    this.name = "ListenFailedError";
+    this.address = address;
+  }
+}

@@ -13,6 +13,7 @@ import { repoRoot } from "./core/fixture.ts";
 /** Layers from the top; a layer may import the layers after it, never one before it or beside it. */
 const LAYERS: readonly (readonly string[])[] = [
   ["cli"],
+  ["demo"],
   ["config"],
   ["admin", "runtime", "tls"],
   ["traces"],
@@ -94,9 +95,22 @@ test("imports point down the layers, never up or sideways", () => {
   assert.deepEqual(upwardImports(edges), [], "imports that point up or sideways");
 });
 
-test("runtime modules are imported only under src/runtime/", () => {
-  const wrong = files.filter((file) => areaOf(file) !== "runtime")
+/**
+ * src/demo/ (the `tapline demo` upstream) uses node:http and ws, which all three runtimes provide; it is demo code
+ * that only the demo command loads, so no production path depends on it.
+ */
+const NODE_MODULES_ALLOWED = new Set(["runtime", "demo"]);
+
+test("runtime modules are imported only under src/runtime/ (and the demo app)", () => {
+  const wrong = files.filter((file) => !NODE_MODULES_ALLOWED.has(areaOf(file)!))
     .flatMap((file) => importsOf(file).filter((spec) => spec.startsWith("node:")).map((spec) => `${file}: ${spec}`));
+  assert.deepEqual(wrong, []);
+});
+
+test("only the demo command imports the demo app", () => {
+  const demoCommand = join(src, "cli", "demo-command.ts");
+  const wrong = [...edges].filter(([file]) => areaOf(file) !== "demo" && file !== demoCommand)
+    .flatMap(([file, targets]) => targets.filter((target) => areaOf(target) === "demo").map(() => relative(src, file)));
   assert.deepEqual(wrong, []);
 });
 
