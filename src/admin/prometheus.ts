@@ -259,6 +259,13 @@ export function renderPrometheus(
       out += `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${name} ${value}\n`;
     }
   }
+  if (metrics.workers) {
+    const { count, restarts } = metrics.workers;
+    out += "# HELP tapline_workers Forwarding processes (--workers) running now.\n# TYPE tapline_workers gauge\n";
+    out += `tapline_workers ${count()}\n`;
+    out += "# HELP tapline_worker_restarts_total Forwarding processes that died and were started again.\n";
+    out += `# TYPE tapline_worker_restarts_total counter\ntapline_worker_restarts_total ${restarts()}\n`;
+  }
   if (plugins) out += pluginSetLines(plugins);
   out += "# HELP tapline_upstream_latency_seconds Time from request start to the upstream's response head.\n";
   out += "# TYPE tapline_upstream_latency_seconds histogram\n";

@@ -12,6 +12,7 @@ import type { Runtime } from "../runtime/types.ts";
 import { VERSION } from "../version.ts";
 import { startTapline } from "./run.ts";
 import { renderSystemdUnit } from "./systemd.ts";
+import { workerSetup } from "./worker-primary.ts";
 
 function fail(runtime: Runtime, error: unknown): never {
   if (error instanceof TaplineError) {
@@ -50,13 +51,14 @@ const SERVING = new Set(["demo"]);
 export async function main(): Promise<void> {
   const runtime = await detectRuntime();
   try {
-    const args = runtime.args();
+    // A --workers process runs the primary's command line (a compiled binary's own argv may differ).
+    const args = (runtime.cluster.parent ? workerSetup(runtime.env())?.argv : undefined) ?? runtime.args();
     const subcommand = args[0] !== undefined && Object.hasOwn(SUBCOMMANDS, args[0]) ? SUBCOMMANDS[args[0]] : undefined;
     if (subcommand) {
       if (!SERVING.has(args[0]!)) releaseShutdownSignals();
       runtime.exit(await (await subcommand())(args.slice(1), runtime));
     }
-    const command = await resolveCommandLine(runtime.args(), runtime.env(), runtime.readTextFile);
+    const command = await resolveCommandLine(args, runtime.env(), runtime.readTextFile);
     if (command.kind !== "run") releaseShutdownSignals();
     switch (command.kind) {
       case "help":
@@ -80,11 +82,13 @@ export async function main(): Promise<void> {
       case "run": {
         const { config } = command;
         const logger = createLogger(config.logLevel, config.logFormat, (line) => runtime.writeStderr(line + "\n"));
-        const running = await startTapline(config, { runtime, logger, configFile: command.configFile });
+        const running = await startTapline(config, { runtime, logger, configFile: command.configFile, argv: args });
         let signals = 0;
         // A signal that came while starting is delivered now: a clean stop, as at any later time.
         onShutdownSignal((signal) => {
-          if (++signals > 1) {
+          // A --workers process also gets the terminal's Ctrl-C and then the primary's SIGTERM: it is stopping already.
+          if (++signals > 1 && runtime.cluster.parent) return;
+          if (signals > 1) {
             logger.warn("second signal, exiting without waiting for in-flight exchanges", { signal });
             return runtime.exit(1);
           }

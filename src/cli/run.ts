@@ -25,6 +25,11 @@ import { openSinks } from "./sinks.ts";
 import { TailHub } from "../traces/tail.ts";
 import type { CaptureRecord } from "../shared/record.ts";
 import { TraceStore } from "../traces/trace-store.ts";
+import { withoutCredentials } from "../shared/url-credentials.ts";
+import type { PluginMetrics } from "../plugins/metrics.ts";
+import { primarySinks, startReporting, workerReport } from "./worker-link.ts";
+import { portableDeclaration, type PrimaryMessage, type WorkerMessage } from "./worker-messages.ts";
+import { startWorkers, workerCount, type Workers, workerSetup } from "./worker-primary.ts";
 import { VERSION } from "../version.ts";
 import { loadTlsMaterial } from "./tls-material.ts";
 
@@ -68,11 +73,25 @@ export interface StartContext {
   logger: Logger;
   /** The YAML config file, when there is one: relative plugin paths sent to the admin API resolve next to it. */
   configFile?: string;
+  /** The command line it was started with: `--workers` run it again in each worker. */
+  argv?: readonly string[];
 }
 
 /** Starts every proxy of `config` (and the admin port) on `context.runtime`. */
 export async function startTapline(config: Config, context: StartContext): Promise<RunningTapline> {
   const { runtime, logger } = context;
+  // With --workers, workers forward and capture; the primary writes every record, serves the admin port, archives
+  // and reloads plugins from files (and passes every new set on).
+  const parent = runtime.cluster.parent;
+  const worker = parent ? workerSetup(runtime.env()) : undefined;
+  if (worker) {
+    const { listenAdmin: _admin, s3Bucket: _s3, ...forwarding } = config;
+    config = { ...forwarding, watch: false };
+  }
+  const primary = worker === undefined && workerCount(config, runtime) > 1;
+  let workers: Workers | undefined;
+  // A worker's listening and ready lines would repeat the primary's.
+  const announce = worker ? logger.debug.bind(logger) : logger.info.bind(logger);
   const metrics = new Metrics();
   const activity = new ActivityTracker();
   const budget = new MemoryBudget(config.captureMemoryBudget);
@@ -136,6 +155,8 @@ export async function startTapline(config: Config, context: StartContext): Promi
     },
     drainTimeoutMs: config.pluginDrainTimeout ?? DEFAULT_PLUGIN_DRAIN_MS,
     logger,
+    onReplace: (generation) =>
+      workers?.pool.broadcast({ type: "plugins", declarations: generation.declarations.map(portableDeclaration) }),
   });
   const pluginFiles = {
     generations,
@@ -160,7 +181,9 @@ export async function startTapline(config: Config, context: StartContext): Promi
   let uploader: S3Uploader | undefined;
   let sinks: Awaited<ReturnType<typeof openSinks>>;
   try {
-    sinks = await openSinks(config, { runtime, logger, uploader: () => uploader });
+    sinks = parent
+      ? primarySinks(config, parent)
+      : await openSinks(config, { runtime, logger, uploader: () => uploader });
   } catch (error) {
     disposePlugins();
     throw error;
@@ -178,7 +201,8 @@ export async function startTapline(config: Config, context: StartContext): Promi
     logger.info("archiving", { bucket: config.s3Bucket, prefix: config.s3Prefix, endpoint: config.s3Endpoint });
   }
 
-  const tls = await loadTlsMaterial(config, runtime.readTextFile);
+  // Workers share the primary's certificate (with --auto-cert each would make its own).
+  const tls = worker ? worker.tls : await loadTlsMaterial(config, runtime.readTextFile);
   const listeners: Listener[] = [];
   const listening: BoundListener[] = [];
   const servers: ProxyServer[] = [];
@@ -191,7 +215,7 @@ export async function startTapline(config: Config, context: StartContext): Promi
     disposePlugins();
   };
   try {
-    for (const proxy of config.proxies) {
+    for (const proxy of primary ? [] : config.proxies) {
       const route = new Route(proxy, {
         maxBodySize: config.maxBodySize,
         budget,
@@ -202,12 +226,16 @@ export async function startTapline(config: Config, context: StartContext): Promi
       }, generations.current.chains.get(proxy.name));
       routes.push(route);
       routesByName.set(proxy.name, route);
-      const server = runtime.createProxyServer(route, { insecureSkipVerify: config.insecureSkipVerify });
+      const server = runtime.createProxyServer(route, {
+        insecureSkipVerify: config.insecureSkipVerify,
+        sharedListeners: worker !== undefined,
+      });
       servers.push(server);
       const endpoints: Array<["http" | "https", ListenAddress]> = [];
       if (proxy.listenHttp) endpoints.push(["http", proxy.listenHttp]);
       if (proxy.listenHttps) endpoints.push(["https", proxy.listenHttps]);
-      for (const [scheme, address] of endpoints) {
+      for (const [scheme, configured] of endpoints) {
+        const address = worker ? worker.listen(proxy.name, scheme, configured) : configured;
         const listener = await bind(
           `proxy "${proxy.name}"`,
           address,
@@ -215,7 +243,7 @@ export async function startTapline(config: Config, context: StartContext): Promi
         );
         listeners.push(listener);
         listening.push({ kind: "proxy", route: proxy.name, scheme, address: listener.address });
-        logger.info("listening", {
+        announce("listening", {
           kind: "proxy",
           route: proxy.name,
           scheme,
@@ -223,6 +251,31 @@ export async function startTapline(config: Config, context: StartContext): Promi
           upstream: route.upstreamText,
           log_jsonl: proxy.logJsonl,
           log_sqlite: proxy.logSqlite,
+        });
+      }
+    }
+    if (primary) {
+      workers = await startWorkers(config, {
+        runtime,
+        logger,
+        metrics,
+        argv: context.argv ?? runtime.args(),
+        sinks: sinks.byProxy,
+        tls,
+        ...(config.listenAdmin ? { onRecords: (records: readonly CaptureRecord[]) => tail.publish(records) } : {}),
+      });
+      for (const { route, scheme, address } of workers.listening) {
+        const proxy = config.proxies.find((p) => p.name === route)!;
+        listening.push({ kind: "proxy", route, scheme, address });
+        logger.info("listening", {
+          kind: "proxy",
+          route,
+          scheme,
+          address,
+          upstream: withoutCredentials(proxy.upstream),
+          log_jsonl: proxy.logJsonl,
+          log_sqlite: proxy.logSqlite,
+          workers: workers.pool.pids.length,
         });
       }
     }
@@ -237,7 +290,11 @@ export async function startTapline(config: Config, context: StartContext): Promi
         healthPath: config.healthPath,
         metricsPath: config.metricsPath,
         plugins: () => ({
-          instances: generations.current.instances.map((plugin) => plugin.metrics),
+          instances: generations.current.instances.map((plugin) =>
+            workers
+              ? workers.writer.pluginCounters(plugin.id, plugin.metrics) as unknown as PluginMetrics
+              : plugin.metrics
+          ),
           generation: generations.current.number,
           live: generations.live,
           reloads: generations.reloads,
@@ -289,6 +346,9 @@ export async function startTapline(config: Config, context: StartContext): Promi
       tail.closeAll();
       for (const close of traceStreams) close();
       for (const listener of listeners) await listener.stop();
+      // Workers drain their own exchanges, then send their last records.
+      await workers?.pool.stop();
+      await workers?.writer.drain();
       for (const server of servers) server.drain();
       // WebSockets have no natural end: both sides get a 1001 close, which shutdown then waits for.
       for (const route of routes) route.closeWebSockets();
@@ -323,18 +383,47 @@ export async function startTapline(config: Config, context: StartContext): Promi
         for (const count of Object.values(route.captureDropped)) dropped += count;
       }
       disposePlugins();
-      logger.info("stopped", { records_written: written, records_dropped: dropped });
+      await stopReporting?.();
+      if (parent) {
+        // Messages arrive in order: once the primary reads this, it has every record of this worker.
+        await parent.send({ type: "done" } satisfies WorkerMessage).catch(() => {});
+        // Exiting before the channel has written them would lose them (Deno calls back before it writes):
+        // closing the channel waits for what is queued.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 5_000);
+          parent.onDisconnect(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+          parent.disconnect();
+        });
+      }
+      announce("stopped", { records_written: written, records_dropped: dropped });
     })();
 
-  // SIGHUP reloads the plugins from their files, as a restart would load them.
-  runtime.onReloadSignal(() => void reloadFromFiles(pluginFiles, "SIGHUP"));
+  // SIGHUP reloads the plugins from their files, as a restart would load them (in a worker: the primary does).
+  if (!worker) runtime.onReloadSignal(() => void reloadFromFiles(pluginFiles, "SIGHUP"));
   const stopWatching = config.watch ? watchPluginFiles(pluginFiles) : undefined;
+  const stopReporting = parent ? startReporting(parent, () => workerReport(metrics, generations)) : undefined;
+  parent?.onMessage((raw) => {
+    const message = raw as PrimaryMessage;
+    if (message?.type === "stop") void shutdown("the primary is stopping").then(() => runtime.exit(0));
+    if (message?.type === "plugins") {
+      generations.replace(message.declarations).catch((error) =>
+        logger.error("Failed to apply the primary's plugin set in a worker", { worker: parent.index, error })
+      );
+    }
+  });
+  // A worker never outlives its primary (one killed with SIGKILL cannot stop it): it stops as on SIGTERM.
+  parent?.onDisconnect(() => void shutdown("the primary is gone").then(() => runtime.exit(0)));
+  await parent?.send({ type: "ready" } satisfies WorkerMessage);
 
-  logger.info("ready", {
+  announce("ready", {
     version: VERSION,
     runtime: runtime.name,
     runtime_version: runtime.version,
     proxies: config.proxies.length,
+    ...(workers ? { workers: workers.pool.pids.length } : {}),
   });
   return { metrics, listening, shutdown };
 }

@@ -25,6 +25,7 @@ export type OptionKind =
   | "url"
   | "path"
   | "listen"
+  | "workers"
   | "enum";
 
 export interface GlobalOption {
@@ -46,6 +47,8 @@ export interface GlobalOption {
 export const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 export const LOG_FORMATS: readonly LogFormat[] = ["json", "text"];
 export const SQLITE_ENGINES = ["sqljs", "native"] as const;
+/** Most `--workers`: more processes than this would only contend for the same cores. */
+export const MAX_WORKERS = 64;
 /** Where tapline keeps its own files when `--data-dir` is not given (relative to the working directory). */
 export const DEFAULT_DATA_DIR = "./data";
 
@@ -173,6 +176,14 @@ export const GLOBAL_OPTIONS: readonly GlobalOption[] = [
     defaultText: "10000",
     metavar: "N",
     description: "Most records waiting for the writer; more are dropped and counted",
+  },
+  {
+    key: "workers",
+    flag: "workers",
+    kind: "workers",
+    defaultText: "1",
+    metavar: "N|auto",
+    description: "Forwarding processes sharing each listener (auto: one per CPU); one process writes the captures",
   },
   {
     key: "flushInterval",
@@ -346,6 +357,7 @@ export function defaultGlobals(): Globals {
     maxBodySize: 100 * 1024 ** 2,
     captureMemoryBudget: 256 * 1024 ** 2,
     captureQueueSize: 10_000,
+    workers: 1,
     flushInterval: 100,
     shutdownTimeout: 30_000,
     autoCert: false,
@@ -398,6 +410,14 @@ export function parseOptionValue(option: GlobalOption, value: string | number | 
         throw new Error(`Invalid number ${shown(String(value))}: expected a whole number of at least 1`);
       }
       return checkCount(Number(value), "number", 1);
+    }
+    case "workers": {
+      const text = String(value).trim();
+      if (text === "auto") return 0;
+      if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > MAX_WORKERS) {
+        throw new Error(`Invalid number of workers ${shown(String(value))}: expected 1 to ${MAX_WORKERS}, or auto`);
+      }
+      return Number(text);
     }
     case "count-or-unlimited": {
       const text = String(value).trim();

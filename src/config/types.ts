@@ -56,6 +56,11 @@ export interface Config {
   captureMemoryBudget: number;
   /** Maximum records waiting for the writer; more are dropped and counted. Default 10000. */
   captureQueueSize: number;
+  /**
+   * Forwarding processes sharing each listener (`--workers`); 1 (the default) forwards in this process, 0 means
+   * one per CPU (`auto`).
+   */
+  workers: number;
   /** How often the JSONL writer flushes a batch. Default 100 ms. */
   flushInterval: number;
   /** How long shutdown waits for in-flight exchanges before closing them. Default 30 s. */

@@ -83,6 +83,8 @@ export class Metrics {
   captureMemoryUsed: () => number = () => 0;
   /** S3 archival counters, when S3 is configured. */
   s3: S3Counters | undefined;
+  /** With `--workers`: how many forwarding processes run, and how many were restarted. */
+  workers: { count: () => number; restarts: () => number } | undefined;
 
   /** The counters of a route, created on first use. */
   route(name: string): RouteMetrics {
@@ -93,4 +95,83 @@ export class Metrics {
     }
     return metrics;
   }
+}
+
+/** A route's forwarding counters as plain data: what a `--workers` process reports to the one that serves metrics. */
+export interface RouteSnapshot {
+  route: string;
+  requestsTotal: number;
+  requestsActive: number;
+  bytesReceived: number;
+  bytesSent: number;
+  upstreamErrors: number;
+  clientDisconnects: number;
+  captureBudgetTruncations: number;
+  captureDropped: Record<DropReason, number>;
+  websocketsTotal: number;
+  websocketsActive: number;
+  websocketFrames: { client_to_server: number; server_to_client: number };
+  sseStreamsTotal: number;
+  sseStreamsActive: number;
+  sseEvents: number;
+  latency: { counts: number[]; count: number; sum: number };
+}
+
+/** The snapshot of `metrics`. */
+export function routeSnapshot(metrics: RouteMetrics): RouteSnapshot {
+  return {
+    route: metrics.route,
+    requestsTotal: metrics.requestsTotal,
+    requestsActive: metrics.requestsActive,
+    bytesReceived: metrics.bytesReceived,
+    bytesSent: metrics.bytesSent,
+    upstreamErrors: metrics.upstreamErrors,
+    clientDisconnects: metrics.clientDisconnects,
+    captureBudgetTruncations: metrics.captureBudgetTruncations,
+    captureDropped: { ...metrics.captureDropped },
+    websocketsTotal: metrics.websocketsTotal,
+    websocketsActive: metrics.websocketsActive,
+    websocketFrames: { ...metrics.websocketFrames },
+    sseStreamsTotal: metrics.sseStreamsTotal,
+    sseStreamsActive: metrics.sseStreamsActive,
+    sseEvents: metrics.sseEvents,
+    latency: {
+      counts: [...metrics.upstreamLatency.counts],
+      count: metrics.upstreamLatency.count,
+      sum: metrics.upstreamLatency.sum,
+    },
+  };
+}
+
+/**
+ * Adds `snapshot` into `into` (records written are not in a snapshot: the
+ * writing process counts those itself). `gauges: false` leaves the gauges
+ * (active requests, WebSockets, streams) out, for a process that has ended.
+ */
+export function addRouteSnapshot(into: RouteMetrics, snapshot: RouteSnapshot, gauges = true): void {
+  into.requestsTotal += snapshot.requestsTotal;
+  if (gauges) {
+    into.requestsActive += snapshot.requestsActive;
+    into.websocketsActive += snapshot.websocketsActive;
+    into.sseStreamsActive += snapshot.sseStreamsActive;
+  }
+  into.bytesReceived += snapshot.bytesReceived;
+  into.bytesSent += snapshot.bytesSent;
+  into.upstreamErrors += snapshot.upstreamErrors;
+  into.clientDisconnects += snapshot.clientDisconnects;
+  into.captureBudgetTruncations += snapshot.captureBudgetTruncations;
+  for (const reason of Object.keys(into.captureDropped) as DropReason[]) {
+    into.captureDropped[reason] += snapshot.captureDropped[reason] ?? 0;
+  }
+  into.websocketsTotal += snapshot.websocketsTotal;
+  into.websocketFrames.client_to_server += snapshot.websocketFrames.client_to_server;
+  into.websocketFrames.server_to_client += snapshot.websocketFrames.server_to_client;
+  into.sseStreamsTotal += snapshot.sseStreamsTotal;
+  into.sseEvents += snapshot.sseEvents;
+  const latency = into.upstreamLatency;
+  snapshot.latency.counts.forEach((count, i) => {
+    if (i < latency.counts.length) latency.counts[i]! += count;
+  });
+  latency.count += snapshot.latency.count;
+  latency.sum += snapshot.latency.sum;
 }

@@ -59,6 +59,8 @@ export interface GenerationsOptions {
    */
   drainTimeoutMs: number;
   logger: Logger;
+  /** Called after each swap with the new running set (the primary passes it on to its `--workers`). */
+  onReplace?: (generation: PluginGeneration) => void;
 }
 
 /** Counts of reload attempts. */
@@ -144,6 +146,7 @@ export class PluginGenerations {
         plugins: next.instances.map((plugin) => plugin.id),
       });
       void this.#free(previous);
+      this.#options.onReplace?.(next);
       return next;
     });
   }

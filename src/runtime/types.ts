@@ -38,6 +38,42 @@ export interface Listener {
 export interface UpstreamOptions {
   /** Accept any certificate from an https upstream. */
   insecureSkipVerify: boolean;
+  /**
+   * This process is one of several `--workers` sharing each listener: open
+   * listeners so that the siblings can bind the same address (Bun: reusePort).
+   */
+  sharedListeners?: boolean;
+}
+
+/** A worker process's channel to the primary that forked it. */
+export interface ParentChannel {
+  /** This worker's number, from 1. */
+  readonly index: number;
+  /** Sends one JSON message; resolves once it is handed to the channel. */
+  send(message: unknown): Promise<void>;
+  onMessage(handler: (message: unknown) => void): void;
+  /** Calls `handler` when the channel closes: the primary has gone. */
+  onDisconnect(handler: () => void): void;
+  disconnect(): void;
+}
+
+/** A worker process, seen from the primary. */
+export interface WorkerProcess {
+  readonly pid: number | undefined;
+  send(message: unknown): void;
+  onMessage(handler: (message: unknown) => void): void;
+  onExit(handler: (code: number | null, signal: string | null) => void): void;
+  kill(signal?: "SIGTERM" | "SIGKILL"): void;
+}
+
+/** Worker processes running this same program (`--workers N`). */
+export interface ProcessCluster {
+  /** Set in a worker: its channel to the primary. Undefined in the primary (or a single process). */
+  readonly parent: ParentChannel | undefined;
+  /** Starts worker number `index` with `env` added to this process's environment. */
+  fork(index: number, env: Record<string, string>): WorkerProcess;
+  /** CPUs this process may use (`--workers auto`). */
+  cpuCount(): number;
 }
 
 /** The forwarding side of one route: an upstream client and its listeners. */
@@ -108,4 +144,6 @@ export interface Runtime {
   /** Whether stdout is a terminal (colors and tables for people). */
   stdoutIsTerminal(): boolean;
   exit(code: number): never;
+  /** Worker processes for `--workers`. */
+  readonly cluster: ProcessCluster;
 }

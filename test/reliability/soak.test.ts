@@ -19,6 +19,8 @@ import { scale } from "./scale.ts";
 
 const TOTAL = scale(20_000, 100_000);
 const CONNECTIONS = scale(128, 256);
+/** `TAPLINE_SOAK_WORKERS=2` runs the soak against `--workers 2` (the figures name it). */
+const WORKERS = Number(process.env["TAPLINE_SOAK_WORKERS"] ?? "1");
 
 function sample(text: string, series: string): number {
   const line = text.split("\n").find((l) => l.startsWith(series + " "));
@@ -39,9 +41,10 @@ for (const runtime of runtimes) {
         "127.0.0.1:0",
         "--data-dir",
         join(dir, "data"),
+        ...(WORKERS > 1 ? ["--workers", String(WORKERS)] : []),
         "--proxy",
         proxySpec({ name: "api", upstream: up.url, log_jsonl: join(dir, "api.jsonl") }),
-      ]);
+      ], { readyTimeoutMs: 40_000 });
     });
 
     after(async () => {
@@ -83,6 +86,7 @@ for (const runtime of runtimes) {
         date: new Date().toISOString().slice(0, 10),
         requests: TOTAL,
         connections: CONNECTIONS,
+        workers: WORKERS,
         seconds: Number(seconds.toFixed(1)),
         requests_per_second: Math.round(TOTAL / seconds),
         p50_ms: Number(quantile(result.latencies, 0.5).toFixed(2)),
@@ -96,7 +100,7 @@ for (const runtime of runtimes) {
       };
       mkdirSync(join(repoRoot, "test", "artifacts"), { recursive: true });
       writeFileSync(
-        join(repoRoot, "test", "artifacts", `soak-${runtime}.json`),
+        join(repoRoot, "test", "artifacts", `soak-${runtime}${WORKERS > 1 ? `-workers${WORKERS}` : ""}.json`),
         JSON.stringify(figures, null, 2) + "\n",
       );
       console.log(JSON.stringify(figures));

@@ -45,6 +45,7 @@ interface BunServeOptions {
   hostname?: string;
   port: number;
   tls?: TlsMaterial;
+  reusePort?: boolean;
   idleTimeout?: number;
   maxRequestBodySize?: number;
   fetch(request: Request, server: BunServer): Response | undefined | Promise<Response | undefined>;
@@ -253,6 +254,8 @@ class BunProxyServer implements ProxyServer {
       hostname: address.host || "0.0.0.0",
       port: address.port,
       ...(tls ? { tls } : {}),
+      // Sibling --workers bind the same address; the kernel spreads connections among them.
+      ...(this.#options.sharedListeners ? { reusePort: true } : {}),
       // No idle cut-off: long polls and quiet streams are the client's business.
       idleTimeout: 0,
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,

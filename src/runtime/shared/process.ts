@@ -1,6 +1,7 @@
 /** Process-level operations through node:process, which all three runtimes provide. */
 import { hostname } from "node:os";
 import process from "node:process";
+import { processCluster } from "./cluster.ts";
 import { readTextFile } from "./fs.ts";
 import { createPrivateFile } from "./private-file.ts";
 
@@ -26,4 +27,5 @@ export const processOperations = {
   stderrIsTerminal: (): boolean => process.stderr.isTTY === true,
   stdoutIsTerminal: (): boolean => process.stdout.isTTY === true,
   exit: (code: number): never => process.exit(code),
+  cluster: processCluster,
 };

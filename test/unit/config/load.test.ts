@@ -31,6 +31,7 @@ test("defaults fill every field", async () => {
     maxBodySize: 100 * 1024 * 1024,
     captureMemoryBudget: 256 * 1024 * 1024,
     captureQueueSize: 10_000,
+    workers: 1,
     flushInterval: 100,
     shutdownTimeout: 30_000,
     autoCert: false,
