@@ -207,6 +207,8 @@ export async function startTapline(config: Config, context: StartContext): Promi
   const listening: BoundListener[] = [];
   const servers: ProxyServer[] = [];
   const closeStarted = async () => {
+    // Workers already started (the admin port failed to bind after them) stop with the rest.
+    await workers?.pool.stop();
     for (const listener of listeners) await listener.stop();
     for (const listener of listeners) listener.closeAll();
     await Promise.all(servers.map((server) => server.close()));
