@@ -72,6 +72,7 @@ function exchange(): FinishedExchange {
     status: 200,
     statusText: "OK",
     responseHeaders,
+    responseTrailers: undefined,
     error: undefined,
     disconnected: false,
     sseEvents: -1,

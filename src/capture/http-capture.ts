@@ -25,6 +25,7 @@ export class HttpCapture implements Capture, FinishedExchange {
   status = 0;
   statusText = "";
   responseHeaders: RawHeaders | undefined;
+  responseTrailers: RawHeaders | undefined;
   error: string | undefined;
   disconnected = false;
   /** Events of an event-stream response; -1 when the response is not one. */

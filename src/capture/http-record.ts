@@ -36,6 +36,8 @@ export interface FinishedExchange {
   readonly status: number;
   readonly statusText: string;
   readonly responseHeaders: RawHeaders | undefined;
+  /** Trailer fields after a chunked response body, when the upstream sent any. */
+  readonly responseTrailers: RawHeaders | undefined;
   readonly error: string | undefined;
   readonly disconnected: boolean;
   /** Events of an event-stream response; -1 when the response is not one. */
@@ -98,6 +100,7 @@ export async function buildHttpRecord(capture: FinishedExchange, context: Record
       status: capture.status,
       status_text: capture.statusText,
       headers: toHeaderMap(capture.responseHeaders ?? []),
+      ...(capture.responseTrailers?.length ? { trailers: toHeaderMap(capture.responseTrailers) } : {}),
       ...(await bodyFields(capture.response, capture.responseHeaders, context)),
     };
   }

@@ -258,6 +258,15 @@ export class Exchange {
   }
 
   /**
+   * The upstream ended a chunked body with these trailer fields: they are
+   * recorded, and returned to send to the client after the body.
+   */
+  responseTrailers(trailers: RawHeaders): RawHeaders {
+    if (this.capture && trailers.length > 0) this.capture.responseTrailers = trailers;
+    return trailers;
+  }
+
+  /**
    * The upstream accepted a WebSocket upgrade with this 101 head, and the
    * client has been answered: the exchange is recorded now (its record's id
    * is the frames' `connection_id`) and a relay takes over the connection.

@@ -37,6 +37,8 @@ export interface HttpResponsePart extends CapturedBody {
   status: number;
   status_text: string;
   headers: HeaderMap;
+  /** Trailer fields the upstream sent after a chunked body, same shape as `headers`; absent when none. */
+  trailers?: HeaderMap;
 }
 
 export interface HttpRecord {

@@ -120,6 +120,7 @@ const responseKeys: Record<Exclude<keyof HttpResponsePart, keyof CapturedBody>, 
   status: true,
   status_text: true,
   headers: true,
+  trailers: true,
 };
 
 const sorted = (o: object | undefined) => Object.keys(o ?? {}).sort();

@@ -87,9 +87,19 @@ class UpstreamToClient implements Dispatcher.DispatchHandler {
     return out === undefined || this.#res.write(out);
   }
 
-  onComplete(): void {
+  onComplete(trailers: Buffer[] | string[] | null): void {
     if (this.#done) return;
     this.#done = true;
+    if (trailers && trailers.length > 0) {
+      const fields = this.#exchange.responseTrailers(trailers.map((part) => part.toString("latin1")));
+      // A body held for plugins goes out whole, with a length, which carries no trailers (node:http drops them
+      // from any response that is not chunked, e.g. to an HTTP/1.0 client).
+      if (this.#held === undefined) {
+        const pairs: Array<[string, string]> = [];
+        for (let i = 0; i + 1 < fields.length; i += 2) pairs.push([fields[i]!, fields[i + 1]!]);
+        this.#res.addTrailers(pairs);
+      }
+    }
     const held = this.#held;
     if (held !== undefined) {
       this.#held = undefined;

@@ -1,0 +1,88 @@
+/**
+ * HTTP/1.1 response trailers: an upstream that ends a chunked body with a
+ * trailer field (`x-checksum`) reaches the client with that trailer, and the
+ * record carries it as `response.trailers`. Bun's fetch gives no access to a
+ * response's trailers, so on Bun (and the Bun binary) the test pins down that
+ * limit: the body arrives whole, without the trailer, and the record has none.
+ */
+import assert from "node:assert/strict";
+import { createServer, get, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { marker, tearDown, tempDir } from "./harness/fixture.ts";
+import { recordFor } from "./harness/records.ts";
+import { engineOf, runtimes } from "./harness/runtimes.ts";
+import { startTapline, type Tapline } from "./harness/tapline.ts";
+
+/** Answers a chunked body in three parts, then the trailer `x-checksum: abc`. */
+function trailerUpstream(): Promise<{ server: Server; url: string }> {
+  return new Promise((resolve) => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/plain", "trailer": "x-checksum" });
+      res.write("one ");
+      res.write("two ");
+      res.addTrailers({ "x-checksum": "abc" });
+      res.end("three");
+    });
+    server.listen(0, "127.0.0.1", () => {
+      resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+    });
+  });
+}
+
+/** GET through node:http, which exposes the trailers it read. */
+function fetchWithTrailers(url: string): Promise<{ body: string; trailers: Record<string, string | undefined> }> {
+  return new Promise((resolve, reject) => {
+    get(url, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => resolve({ body, trailers: { ...res.trailers } }));
+      res.on("error", reject);
+    }).on("error", reject);
+  });
+}
+
+for (const runtime of runtimes) {
+  describe(`${runtime}: HTTP/1.1 response trailers`, { timeout: 60_000 }, () => {
+    let upstream: { server: Server; url: string };
+    let tap: Tapline;
+    let dir: string;
+    before(async () => {
+      upstream = await trailerUpstream();
+      dir = tempDir();
+      tap = await startTapline(runtime, [
+        "--flush-interval",
+        "20ms",
+        "--proxy",
+        `name=api,listen_http=127.0.0.1:0,upstream=${upstream.url},log_jsonl=${dir}/`,
+      ]);
+    });
+    after(() =>
+      tearDown(tap, [{ close: () => new Promise<void>((resolve) => upstream.server.close(() => resolve())) }], dir)
+    );
+
+    if (engineOf(runtime) !== "bun") {
+      test("the client gets the trailer after the body, and the record carries it", async () => {
+        const tag = marker("trailer");
+        const { body, trailers } = await fetchWithTrailers(tap.url("api", `/t?${tag}`));
+        assert.equal(body, "one two three");
+        assert.deepEqual(trailers, { "x-checksum": "abc" });
+        const record = await recordFor(join(dir, "api.jsonl"), tag);
+        // Names in the canonical form every record uses for headers (as http-tap-proxy writes them).
+        assert.deepEqual(record.response?.trailers, { "X-Checksum": ["abc"] });
+        assert.equal(record.response?.body, "one two three");
+      });
+    } else {
+      test("Bun's fetch hides the upstream's trailers: the body arrives whole, without them (README)", async () => {
+        const tag = marker("trailer");
+        const { body, trailers } = await fetchWithTrailers(tap.url("api", `/t?${tag}`));
+        assert.equal(body, "one two three");
+        assert.deepEqual(trailers, {});
+        const record = await recordFor(join(dir, "api.jsonl"), tag);
+        assert.equal(record.response?.trailers, undefined);
+      });
+    }
+  });
+}
