@@ -131,6 +131,8 @@ for (const runtime of runtimes) {
 
         // The operator deletes the full file: space returns, and tapline writes to a new file at the path.
         rmSync(file());
+        // The sink checks its path at most once a second (JsonlSink liveCheckIntervalMs).
+        await sleep(1100);
         for (let i = 0; i < 5; i++) {
           assert.equal((await request(tap!.url("api", `/after/${i}`), { method: "POST", body: "small" })).status, 200);
         }

@@ -421,7 +421,7 @@ test("when the partial line cannot be cut, it is ended on its own line and no go
 test("a live file deleted or replaced under the sink is opened again at its path", async () => {
   const sub = join(dir, "unlinked");
   const path = join(sub, "api.jsonl");
-  const sink = new JsonlSink(path, nodeFileSystem);
+  const sink = new JsonlSink(path, nodeFileSystem, { liveCheckIntervalMs: 0 });
   await sink.writeBatch([record("/1")]);
   await rm(path);
   await sink.writeBatch([record("/2")]);
@@ -432,4 +432,17 @@ test("a live file deleted or replaced under the sink is opened again at its path
   await sink.close();
   assert.deepEqual((await lines(path)).map((r) => r.request.url), ["/3"], "the replacement file");
   assert.deepEqual((await lines(join(sub, "moved.jsonl"))).map((r) => r.request.url), ["/2"]);
+});
+
+test("the live path is checked at most once per interval: a delete is noticed by the first batch after it", async () => {
+  const sub = join(dir, "unlinked-interval");
+  const path = join(sub, "api.jsonl");
+  const sink = new JsonlSink(path, nodeFileSystem, { liveCheckIntervalMs: 150 });
+  await sink.writeBatch([record("/1")]);
+  await rm(path);
+  await sink.writeBatch([record("/2")]); // within the interval: still the deleted file
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await sink.writeBatch([record("/3")]);
+  await sink.close();
+  assert.deepEqual((await lines(path)).map((r) => r.request.url), ["/3"]);
 });
