@@ -28,8 +28,9 @@ export class WorkerWriter {
   /** One chain of writes per sink: batches reach a file in the order they arrived. */
   readonly #chains = new Map<RecordSink, Promise<void>>();
   #pending = 0;
-  /** Write errors counted here (workers report their own drops). */
+  /** Drops counted here, per route (workers report their own, which are added on top). */
   readonly #writeErrors = new Map<string, number>();
+  readonly #queueFull = new Map<string, number>();
   readonly #latest = new Map<number, WorkerReport>();
   /** Counters of workers that ended, so totals never go back. */
   readonly #retired = new Map<string, RouteMetrics>();
@@ -45,9 +46,9 @@ export class WorkerWriter {
   /** Queues `records` of `route` for each of the route's sinks. */
   write(route: string, records: CaptureRecord[]): void {
     const sinks = this.#options.sinks.get(route) ?? [];
-    const metrics = this.#options.metrics.route(route);
     if (this.#pending + records.length > this.#options.maxPending) {
-      metrics.captureDropped.queue_full += records.length;
+      this.#queueFull.set(route, (this.#queueFull.get(route) ?? 0) + records.length);
+      this.#publish(route);
       return;
     }
     this.#options.onRecords?.(records);
@@ -125,7 +126,7 @@ export class WorkerWriter {
     const current = metrics.route(route);
     const fresh = new RouteMetrics(route);
     fresh.recordsWritten = current.recordsWritten;
-    fresh.captureDropped.queue_full = current.captureDropped.queue_full;
+    fresh.captureDropped.queue_full = this.#queueFull.get(route) ?? 0;
     fresh.captureDropped.write_error = this.#writeErrors.get(route) ?? 0;
     const retired = this.#retired.get(route);
     if (retired) addRouteSnapshot(fresh, routeSnapshot(retired));

@@ -58,8 +58,16 @@ test("past maxPending a batch is dropped and counted as queue_full; a failing si
 test("served counters are the sum over live workers plus those that ended, gauges only from live ones", () => {
   const metrics = new Metrics();
   const writer = new WorkerWriter({ sinks: new Map(), metrics, maxPending: 10, logger });
-  writer.report(1, report(10, 2, 5));
+  const withDrops = report(10, 2, 5);
+  withDrops.routes[0]!.captureDropped.queue_full = 4;
+  writer.report(1, withDrops);
+  writer.report(1, withDrops);
   writer.report(2, report(7, 1, 4));
+  assert.equal(
+    metrics.route("api").captureDropped.queue_full,
+    4,
+    "a worker's drops counted once, however often reported",
+  );
   assert.equal(metrics.route("api").requestsTotal, 17);
   assert.equal(metrics.route("api").requestsActive, 3);
   assert.equal(metrics.route("api").upstreamLatency.count, 2);
