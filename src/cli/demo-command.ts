@@ -14,11 +14,12 @@ import type { DemoUpstream } from "../demo/upstream.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { onShutdownSignal } from "../runtime/shutdown-signals.ts";
 import { describeError } from "../shared/describe-error.ts";
-import { ListenFailedError, UnavailableError, UsageError } from "../shared/errors.ts";
+import { ListenFailedError, UsageError } from "../shared/errors.ts";
 import { createLogger } from "../shared/logger.ts";
 import type { CaptureRecord } from "../shared/record.ts";
 import { parseCommandArgs } from "./command-args.ts";
-import { startTapline } from "./run.ts";
+import { clientToken } from "./client-token.ts";
+import { listenFailed, startTapline } from "./run.ts";
 import { followTail, TAIL_HEADER, tailRow } from "./tail-command.ts";
 
 export const DEMO_USAGE = "tapline demo [--traffic [RATE]] [--duration D] [--listen ADDR] [--upstream-listen ADDR] " +
@@ -107,7 +108,7 @@ export async function runDemoCommand(argv: readonly string[], runtime: Runtime):
   try {
     upstream = await startDemoUpstream(upstreamAddress.host, upstreamAddress.port);
   } catch (error) {
-    throw listenError(error, "the demo upstream", options.upstreamListen, "--upstream-listen");
+    throw withFlag(listenFailed("the demo upstream", options.upstreamListen, error), "--upstream-listen");
   }
 
   const configFile = `${dataDir}/tapline-demo.yaml`;
@@ -131,8 +132,7 @@ export async function runDemoCommand(argv: readonly string[], runtime: Runtime):
   } catch (error) {
     await upstream.close();
     if (error instanceof ListenFailedError) {
-      const flag = error.address === options.listenAdmin ? "--listen-admin" : "--listen";
-      throw new UnavailableError(`${error.message}; choose another address with ${flag}`, "listen_failed");
+      throw withFlag(error, error.address === options.listenAdmin ? "--listen-admin" : "--listen");
     }
     throw error;
   }
@@ -140,7 +140,7 @@ export async function runDemoCommand(argv: readonly string[], runtime: Runtime):
   const proxy = `http://${running.listening.find((l) => l.kind === "proxy")!.address}`;
   const admin = `http://${running.listening.find((l) => l.kind === "admin")!.address}`;
   const tokenFile = `${dataDir}/admin_token`;
-  const token = (await runtime.readTextFile(tokenFile)).split(/\r?\n/)[0]!.replace(/^(?:read|admin):/, "").trim();
+  const token = (await clientToken(tokenFile, runtime)) ?? "";
   const info = {
     proxy,
     upstream: upstream.url,
@@ -185,12 +185,11 @@ export async function runDemoCommand(argv: readonly string[], runtime: Runtime):
   return 0;
 }
 
-function listenError(error: unknown, what: string, address: string, flag: string): Error {
-  const why = (error as { code?: string }).code === "EADDRINUSE" ? "address already in use" : describeError(error);
-  return new UnavailableError(
-    `Failed to listen on ${address} for ${what}: ${why}; choose another address with ${flag}`,
-    "listen_failed",
-  );
+/** `error` with the demo flag that sets its address named. */
+function withFlag(error: ListenFailedError, flag: string): ListenFailedError {
+  return new ListenFailedError(`${error.message}; choose another address with ${flag}`, error.address, {
+    cause: error.cause,
+  });
 }
 
 function banner(

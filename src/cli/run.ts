@@ -1,7 +1,7 @@
 import { CustomCapture } from "../capture/custom-capture.ts";
 import { MemoryBudget } from "../capture/memory-budget.ts";
 import { CapturePipeline } from "../capture/pipeline.ts";
-import type { Config } from "../config/types.ts";
+import type { Config, ProxyConfig } from "../config/types.ts";
 import type { ListenAddress } from "../runtime/types.ts";
 import { ActivityTracker } from "../core/activity.ts";
 import { describeError } from "../shared/describe-error.ts";
@@ -52,15 +52,18 @@ export interface BoundListener {
   address: string;
 }
 
+/** The error for a listener on `address` (as written) that could not open. */
+export function listenFailed(what: string, address: string, error: unknown): ListenFailedError {
+  const code = (error as { code?: string }).code;
+  const why = code === "EADDRINUSE" ? "address already in use" : describeError(error);
+  return new ListenFailedError(`Failed to listen on ${address} for ${what}: ${why}`, address, { cause: error });
+}
+
 async function bind(what: string, address: ListenAddress, start: () => Promise<Listener>): Promise<Listener> {
   try {
     return await start();
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    const why = code === "EADDRINUSE" ? "address already in use" : describeError(error);
-    throw new ListenFailedError(`Failed to listen on ${address.text} for ${what}: ${why}`, address.text, {
-      cause: error,
-    });
+    throw listenFailed(what, address.text, error);
   }
 }
 
@@ -206,6 +209,19 @@ export async function startTapline(config: Config, context: StartContext): Promi
   const listeners: Listener[] = [];
   const listening: BoundListener[] = [];
   const servers: ProxyServer[] = [];
+  const proxyListening = (proxy: ProxyConfig, scheme: "http" | "https", address: string, workerCount?: number) => {
+    listening.push({ kind: "proxy", route: proxy.name, scheme, address });
+    announce("listening", {
+      kind: "proxy",
+      route: proxy.name,
+      scheme,
+      address,
+      upstream: withoutCredentials(proxy.upstream),
+      log_jsonl: proxy.logJsonl,
+      log_sqlite: proxy.logSqlite,
+      ...(workerCount === undefined ? {} : { workers: workerCount }),
+    });
+  };
   const closeStarted = async () => {
     // Workers already started (the admin port failed to bind after them) stop with the rest.
     await workers?.pool.stop();
@@ -244,16 +260,7 @@ export async function startTapline(config: Config, context: StartContext): Promi
           () => server.listen(address, scheme === "https" ? tls : undefined),
         );
         listeners.push(listener);
-        listening.push({ kind: "proxy", route: proxy.name, scheme, address: listener.address });
-        announce("listening", {
-          kind: "proxy",
-          route: proxy.name,
-          scheme,
-          address: listener.address,
-          upstream: route.upstreamText,
-          log_jsonl: proxy.logJsonl,
-          log_sqlite: proxy.logSqlite,
-        });
+        proxyListening(proxy, scheme, listener.address);
       }
     }
     if (primary) {
@@ -267,18 +274,7 @@ export async function startTapline(config: Config, context: StartContext): Promi
         ...(config.listenAdmin ? { onRecords: (records: readonly CaptureRecord[]) => tail.publish(records) } : {}),
       });
       for (const { route, scheme, address } of workers.listening) {
-        const proxy = config.proxies.find((p) => p.name === route)!;
-        listening.push({ kind: "proxy", route, scheme, address });
-        logger.info("listening", {
-          kind: "proxy",
-          route,
-          scheme,
-          address,
-          upstream: withoutCredentials(proxy.upstream),
-          log_jsonl: proxy.logJsonl,
-          log_sqlite: proxy.logSqlite,
-          workers: workers.pool.pids.length,
-        });
+        proxyListening(config.proxies.find((p) => p.name === route)!, scheme, address, workers.pool.pids.length);
       }
     }
     if (config.listenAdmin) {
