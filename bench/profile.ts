@@ -1,9 +1,10 @@
 /**
- * Where tapline's time goes on Node: runs it under `node --cpu-prof`
- * (pinned like the benchmark) while wrk loads it, then prints the top
- * self-time functions and areas.
+ * Where tapline's time goes: runs it under `node --cpu-prof` (or
+ * `bun --cpu-prof`; `bun-minimal` profiles bench/minimal-bun-proxy.ts, the
+ * floor tapline on Bun is compared with), pinned like the benchmark, while
+ * wrk loads it, then prints the top self-time functions and areas.
  *
- * Usage: node dist/bench/profile.js [--path /1k] [--method GET|POST]
+ * Usage: node dist/bench/profile.js [--runtime node|bun|bun-minimal] [--path /1k] [--method GET|POST]
  *   [--seconds 5] [--connections 32] [--top 25] [--out FILE]
  *   [--capture on|off] [--tapline-args="--max-body-size 64KB"]
  */
@@ -35,10 +36,15 @@ async function main(): Promise<void> {
       port: { type: "string", default: "18290" },
       out: { type: "string", default: join(root, "bench/results/profile.md") },
       capture: { type: "string", default: "on" },
+      runtime: { type: "string", default: "node" },
       "tapline-args": { type: "string", default: "" },
     },
   });
   const method = values.method === "POST" ? "POST" : "GET";
+  const runtime = values.runtime;
+  if (runtime !== "node" && runtime !== "bun" && runtime !== "bun-minimal") {
+    throw new Error(`Invalid --runtime "${runtime}": expected node, bun or bun-minimal`);
+  }
   const port = Number(values.port);
   const dir = mkdtempSync(join(tmpdir(), "tapline-profile-"));
   chmodSync(dir, 0o755);
@@ -56,10 +62,16 @@ async function main(): Promise<void> {
     const capture = values.capture !== "off";
     const spec = `name=bench,listen_http=127.0.0.1:${port},upstream=${upstreamUrl}` +
       (capture ? `,log_jsonl=${dir}/logs/` : "");
-    const [cmd, args] = taplineCommand("node", root, spec, ["--cpu-prof", "--cpu-prof-dir", profDir]);
-    const extra = values["tapline-args"].split(/\s+/).filter(Boolean);
-    proxy = startService("tapline (node, profiled)", cmd, [...args, ...extra], { core: "1", cwd: root });
-    await proxy.waitFor(`"msg":"ready"`, 30_000);
+    const profiling = ["--cpu-prof", "--cpu-prof-dir", profDir];
+    const bun = join(root, "node_modules/.bin/bun");
+    const [cmd, args] = runtime === "node"
+      ? taplineCommand("node", root, spec, profiling)
+      : runtime === "bun"
+      ? [bun, [...profiling, join(root, "src/cli/main.ts"), "--proxy", spec]]
+      : [bun, [...profiling, join(root, "bench/minimal-bun-proxy.ts"), String(port), upstreamUrl]];
+    const extra = runtime === "bun-minimal" ? [] : values["tapline-args"].split(/\s+/).filter(Boolean);
+    proxy = startService(`${runtime} (profiled)`, cmd, [...args, ...extra], { core: "1", cwd: root });
+    await proxy.waitFor(runtime === "bun-minimal" ? "ready" : `"msg":"ready"`, 30_000);
     const r = await runWrk({
       url: `http://127.0.0.1:${port}${values.path}`,
       connections: Number(values.connections),
@@ -74,7 +86,10 @@ async function main(): Promise<void> {
     if (!file) throw new Error(`No .cpuprofile in ${profDir}: did tapline exit cleanly on SIGTERM?`);
     const summary = summarise(JSON.parse(readFileSync(join(profDir, file), "utf8")));
     const flags = extra.length > 0 ? `, flags \`${extra.join(" ")}\`` : "";
-    const md = `# tapline (node) CPU profile: ${method} ${values.path}, c${values.connections}, ` +
+    const md =
+      `# ${
+        runtime === "bun-minimal" ? "minimal Bun proxy" : `tapline (${runtime})`
+      } CPU profile: ${method} ${values.path}, c${values.connections}, ` +
       `${values.seconds} s, capture ${capture ? "on" : "off"}${flags}\n\n` +
       `${Math.round(r.requests / (r.duration_us / 1e6))} req/s under the profiler (profiling slows it down).\n\n` +
       renderSummary(summary, Number(values.top));

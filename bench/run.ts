@@ -40,7 +40,7 @@ import {
 import { waitQuiet } from "./quiet.ts";
 import { stoppedCounters } from "./stopped.ts";
 import { renderReport, SCENARIO_NAMES, type ScenarioName, type ScenarioResult, type TargetResult } from "./report.ts";
-import { type RunningTarget, startTarget, TARGET_NAMES, type TargetName } from "./targets.ts";
+import { DEFAULT_TARGETS, type RunningTarget, startTarget, TARGET_NAMES, type TargetName } from "./targets.ts";
 import { errorCount, runWrk, type WrkOptions } from "./wrk.ts";
 
 interface Options {
@@ -67,7 +67,7 @@ function parseOptions(root: string): Options {
   const { values } = parseArgs({
     options: {
       ...loadOptionSpecs({ port: "18280", out: join(root, "bench/results/latest.md"), quietWait: "10" }),
-      targets: { type: "string", default: TARGET_NAMES.join(",") },
+      targets: { type: "string", default: DEFAULT_TARGETS.join(",") },
       scenarios: { type: "string", default: SCENARIO_NAMES.join(",") },
       threads: { type: "string", default: "1" },
       upstream: { type: "string", default: "nginx" },

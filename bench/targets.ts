@@ -1,12 +1,15 @@
 /**
  * The things the benchmark measures: the upstream itself (`direct`), nginx
- * as a reverse proxy, and tapline on each runtime with JSONL capture on.
+ * as a reverse proxy, tapline on each runtime with JSONL capture on, and the
+ * floor for Bun (`bun-minimal`: Bun.serve + fetch, bench/minimal-bun-proxy.ts).
  */
 import { join } from "node:path";
 import { proxyConfig } from "./nginx.ts";
 import { type Service, startService, waitListening } from "./procs.ts";
 
-export const TARGET_NAMES = ["direct", "nginx", "node", "deno", "bun"] as const;
+export const TARGET_NAMES = ["direct", "nginx", "node", "deno", "bun", "bun-minimal"] as const;
+/** What runs when `--targets` is not given (`bun-minimal` is asked for by name). */
+export const DEFAULT_TARGETS: readonly TargetName[] = ["direct", "nginx", "node", "deno", "bun"];
 export type TargetName = (typeof TARGET_NAMES)[number];
 
 /** Where a target runs and how to reach it. */
@@ -42,6 +45,20 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
   if (name === "nginx") {
     const inst = proxyConfig(join(ctx.dir, "nginx"), ctx.port, ctx.upstreamPort);
     const service = startService("nginx proxy", "nginx", inst.args, { core: ctx.core });
+    await waitListening(service, ctx.port, 10_000);
+    return { port: ctx.port, service };
+  }
+  if (name === "bun-minimal") {
+    const bun = join(ctx.root, "node_modules/.bin/bun");
+    const script = join(ctx.root, "bench/minimal-bun-proxy.ts");
+    const service = startService("minimal Bun proxy", bun, [
+      script,
+      String(ctx.port),
+      `http://127.0.0.1:${ctx.upstreamPort}`,
+    ], {
+      core: ctx.core,
+      cwd: ctx.root,
+    });
     await waitListening(service, ctx.port, 10_000);
     return { port: ctx.port, service };
   }

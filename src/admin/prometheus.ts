@@ -266,6 +266,11 @@ export function renderPrometheus(
     out += "# HELP tapline_worker_restarts_total Forwarding processes that died and were started again.\n";
     out += `# TYPE tapline_worker_restarts_total counter\ntapline_worker_restarts_total ${restarts()}\n`;
   }
+  if (metrics.captureThread) {
+    out += "# HELP tapline_capture_thread_restarts_total Capture threads (--capture-thread) that died and were " +
+      "started again.\n# TYPE tapline_capture_thread_restarts_total counter\n";
+    out += `tapline_capture_thread_restarts_total ${metrics.captureThread.restarts()}\n`;
+  }
   if (plugins) out += pluginSetLines(plugins);
   out += "# HELP tapline_upstream_latency_seconds Time from request start to the upstream's response head.\n";
   out += "# TYPE tapline_upstream_latency_seconds histogram\n";

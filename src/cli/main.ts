@@ -4,6 +4,8 @@
  */
 // First: SIGTERM and SIGINT are caught from here on, before any listener can open.
 import { onShutdownSignal, releaseShutdownSignals } from "../runtime/shutdown-signals.ts";
+// Then: a capture thread's messages are kept from here on (see thread-inbox.ts).
+import "../runtime/thread-inbox.ts";
 import { resolveCommandLine } from "../config/load.ts";
 import { TaplineError } from "../shared/errors.ts";
 import { createLogger } from "../shared/logger.ts";
@@ -13,6 +15,7 @@ import { VERSION } from "../version.ts";
 import { startTapline } from "./run.ts";
 import { renderSystemdUnit } from "./systemd.ts";
 import { workerSetup } from "./worker-primary.ts";
+import { serveCaptureThread } from "./capture-thread.ts";
 
 function fail(runtime: Runtime, error: unknown): never {
   if (error instanceof TaplineError) {
@@ -50,6 +53,8 @@ const SERVING = new Set(["demo"]);
 /** Runs the command line of this process. */
 export async function main(): Promise<void> {
   const runtime = await detectRuntime();
+  // This module runs again as the capture thread (--capture-thread): that thread only writes captures.
+  if (runtime.threads.parent) return serveCaptureThread(runtime, runtime.threads.parent);
   try {
     // A --workers process runs the primary's command line (a compiled binary's own argv may differ).
     const args = (runtime.cluster.parent ? workerSetup(runtime.env())?.argv : undefined) ?? runtime.args();
@@ -82,7 +87,13 @@ export async function main(): Promise<void> {
       case "run": {
         const { config } = command;
         const logger = createLogger(config.logLevel, config.logFormat, (line) => runtime.writeStderr(line + "\n"));
-        const running = await startTapline(config, { runtime, logger, configFile: command.configFile, argv: args });
+        const running = await startTapline(config, {
+          runtime,
+          logger,
+          configFile: command.configFile,
+          argv: args,
+          entry: import.meta.url,
+        });
         let signals = 0;
         // A signal that came while starting is delivered now: a clean stop, as at any later time.
         onShutdownSignal((signal) => {

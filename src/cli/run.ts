@@ -21,7 +21,8 @@ import type { Listener, ProxyServer, Runtime } from "../runtime/types.ts";
 import type { S3Uploader } from "../s3/uploader.ts";
 import { loadAdminAccess } from "./admin-access.ts";
 import { createArchive } from "./archive.ts";
-import { openSinks } from "./sinks.ts";
+import { openSinks, sinkSettings } from "./sinks.ts";
+import { CaptureThread } from "./thread-sinks.ts";
 import { TailHub } from "../traces/tail.ts";
 import type { CaptureRecord } from "../shared/record.ts";
 import { TraceStore } from "../traces/trace-store.ts";
@@ -78,6 +79,8 @@ export interface StartContext {
   configFile?: string;
   /** The command line it was started with: `--workers` run it again in each worker. */
   argv?: readonly string[];
+  /** The program's main module (a file URL): `--capture-thread` runs it as the capture thread. */
+  entry?: string;
 }
 
 /** Starts every proxy of `config` (and the admin port) on `context.runtime`. */
@@ -186,7 +189,13 @@ export async function startTapline(config: Config, context: StartContext): Promi
   try {
     sinks = parent
       ? primarySinks(config, parent)
+      : config.captureThread && context.entry !== undefined
+      ? await CaptureThread.start(
+        { runtime, logger, uploader: () => uploader, entry: context.entry },
+        sinkSettings(config),
+      )
       : await openSinks(config, { runtime, logger, uploader: () => uploader });
+    if (sinks.captureThreadRestarts) metrics.captureThread = { restarts: sinks.captureThreadRestarts };
   } catch (error) {
     disposePlugins();
     throw error;

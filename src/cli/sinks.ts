@@ -26,6 +26,27 @@ export interface OpenSinks {
   paths: string[];
   /** What the trace API reads: each proxy's SQLite database when it has one, else its JSONL file. */
   readable: { jsonl: string[]; sqlite: LiveDatabase[] };
+  /** With `--capture-thread`: how many times the capture thread died and was started again. */
+  captureThreadRestarts?: () => number;
+}
+
+/** The settings {@link openSinks} reads: plain data, so the capture thread can be given them. */
+export type SinkSettings =
+  & Pick<Config, "rotateSize" | "rotateInterval" | "retention" | "s3Bucket" | "sqliteEngine" | "sqliteFlush">
+  & { proxies: readonly Pick<ProxyConfig, "name" | "logJsonl" | "logSqlite">[] };
+
+/** The sink settings of `config`, without the rest of it. */
+export function sinkSettings(config: Config): SinkSettings {
+  const { rotateSize, rotateInterval, retention, s3Bucket, sqliteEngine, sqliteFlush } = config;
+  return {
+    rotateSize,
+    rotateInterval,
+    retention,
+    s3Bucket,
+    sqliteEngine,
+    sqliteFlush,
+    proxies: config.proxies.map(({ name, logJsonl, logSqlite }) => ({ name, logJsonl, logSqlite })),
+  };
 }
 
 /** What {@link openSinks} needs besides the config. */
@@ -33,11 +54,14 @@ export interface SinkDependencies {
   runtime: Runtime;
   logger: Logger;
   /** The uploader rotated files are handed to; a function because it is created after the sinks. */
-  uploader: () => S3Uploader | undefined;
+  uploader: () => Pick<S3Uploader, "enqueue"> | undefined;
 }
 
 /** Opens every sink; a file that cannot be opened fails start-up with its path and proxy. */
-export async function openSinks(config: Config, { runtime, logger, uploader }: SinkDependencies): Promise<OpenSinks> {
+export async function openSinks(
+  config: SinkSettings,
+  { runtime, logger, uploader }: SinkDependencies,
+): Promise<OpenSinks> {
   const rotation = { maxBytes: config.rotateSize, intervalMs: config.rotateInterval };
   const archiving = config.s3Bucket !== undefined;
   const common = {
@@ -51,7 +75,11 @@ export async function openSinks(config: Config, { runtime, logger, uploader }: S
   const byPath = new Map<string, RecordSink>();
   const open: OpenSinks = { byProxy: new Map(), all: [], paths: [], readable: { jsonl: [], sqlite: [] } };
 
-  const sinkFor = async (proxy: ProxyConfig, path: string, kind: "JSONL" | "SQLite"): Promise<RecordSink> => {
+  const sinkFor = async (
+    proxy: SinkSettings["proxies"][number],
+    path: string,
+    kind: "JSONL" | "SQLite",
+  ): Promise<RecordSink> => {
     const existing = byPath.get(path);
     if (existing) return existing;
     const onError = (error: unknown) => logger.error("Capture file rotation failed", { file: path, error });

@@ -186,6 +186,14 @@ export const GLOBAL_OPTIONS: readonly GlobalOption[] = [
     description: "Forwarding processes sharing each listener (auto: one per CPU); one process writes the captures",
   },
   {
+    key: "captureThread",
+    flag: "capture-thread",
+    kind: "bool",
+    defaultText: "false",
+    metavar: "",
+    description: "Write captures (encoding, SQLite, files) in a thread of their own, off the forwarding thread",
+  },
+  {
     key: "flushInterval",
     flag: "flush-interval",
     kind: "duration",
@@ -358,6 +366,7 @@ export function defaultGlobals(): Globals {
     captureMemoryBudget: 256 * 1024 ** 2,
     captureQueueSize: 10_000,
     workers: 1,
+    captureThread: false,
     flushInterval: 100,
     shutdownTimeout: 30_000,
     autoCert: false,

@@ -61,6 +61,11 @@ export interface Config {
    * one per CPU (`auto`).
    */
   workers: number;
+  /**
+   * Write captures (JSON encoding, SQLite inserts and commits, file writes) in a thread of their own, so they
+   * leave the forwarding thread. Default false.
+   */
+  captureThread: boolean;
   /** How often the JSONL writer flushes a batch. Default 100 ms. */
   flushInterval: number;
   /** How long shutdown waits for in-flight exchanges before closing them. Default 30 s. */

@@ -85,6 +85,8 @@ export class Metrics {
   s3: S3Counters | undefined;
   /** With `--workers`: how many forwarding processes run, and how many were restarted. */
   workers: { count: () => number; restarts: () => number } | undefined;
+  /** With `--capture-thread`: how many times the capture thread died and was started again. */
+  captureThread: { restarts: () => number } | undefined;
 
   /** The counters of a route, created on first use. */
   route(name: string): RouteMetrics {

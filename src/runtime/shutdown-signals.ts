@@ -12,6 +12,8 @@
  * with the signal, with nothing open and nothing captured.
  */
 
+import { isMainThread } from "node:worker_threads";
+
 /** The signals that stop tapline. */
 export type ShutdownSignal = "SIGTERM" | "SIGINT";
 const SIGNALS: readonly ShutdownSignal[] = ["SIGTERM", "SIGINT"];
@@ -41,7 +43,8 @@ function deliver(signal: ShutdownSignal): void {
   else pending.push(signal);
 }
 
-for (const signal of SIGNALS) {
+// Signals belong to the main thread: a capture thread (runtime/shared/threads.ts) loads this module too.
+for (const signal of isMainThread ? SIGNALS : []) {
   const listener = () => deliver(signal);
   if (deno) {
     deno.addSignalListener(signal, listener);

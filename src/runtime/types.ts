@@ -76,6 +76,28 @@ export interface ProcessCluster {
   cpuCount(): number;
 }
 
+/** One end of the channel between a thread and the thread that started it (structured clone). */
+export interface ThreadChannel {
+  post(message: unknown): void;
+  onMessage(handler: (message: unknown) => void): void;
+}
+
+/** A thread seen from the thread that started it. */
+export interface StartedThread extends ThreadChannel {
+  /** Called once when the thread has ended, an uncaught error included, with its exit code. */
+  onExit(handler: (code: number) => void): void;
+  /** Ends the thread at once. */
+  terminate(): Promise<void>;
+}
+
+/** Threads running this same program (the capture thread). */
+export interface ProgramThreads {
+  /** Set in such a thread: its channel to the thread that started it and the data it was started with. */
+  readonly parent: (ThreadChannel & { readonly data: unknown }) | undefined;
+  /** Starts the module at `entry` (a file URL: the program's main module) as a thread that receives `data`. */
+  start(entry: string, data: unknown): StartedThread;
+}
+
 /** The forwarding side of one route: an upstream client and its listeners. */
 export interface ProxyServer {
   /** Binds a listener that forwards every request on `address` through the route. */
@@ -146,4 +168,6 @@ export interface Runtime {
   exit(code: number): never;
   /** Worker processes for `--workers`. */
   readonly cluster: ProcessCluster;
+  /** Threads of this program (`--capture-thread`). */
+  readonly threads: ProgramThreads;
 }

@@ -105,9 +105,14 @@ export class JsonlSink implements RecordSink {
 
   /** Encodes at once and appends after any earlier batch still being written, so lines keep their order. */
   writeBatch(records: readonly CaptureRecord[]): Promise<void> {
-    if (records.length === 0) return Promise.resolve();
     const lines = new Array<string>(records.length);
     for (let i = 0; i < records.length; i++) lines[i] = recordJson(records[i]!);
+    return this.writeLines(lines);
+  }
+
+  /** Appends records already encoded by {@link recordJson} (one per line, without the newline). */
+  writeLines(lines: readonly string[]): Promise<void> {
+    if (lines.length === 0) return Promise.resolve();
     const append = this.#tail.catch(() => {}).then(() => this.#appendLines(lines));
     this.#tail = append;
     return append;

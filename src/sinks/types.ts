@@ -10,6 +10,11 @@ export interface RecordSink {
   readonly name: string;
   /** Writes a batch; one filesystem write per batch where the format allows. */
   writeBatch(records: readonly CaptureRecord[]): Promise<void>;
+  /**
+   * Writes records already encoded as JSONL lines (without newlines), for a sink that writes that text as it is
+   * (the JSONL sink): the capture thread receives lines and need not parse them for it.
+   */
+  writeLines?(lines: readonly string[]): Promise<void>;
   /** Flushes and releases resources. */
   close(): Promise<void>;
 }

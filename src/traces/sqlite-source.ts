@@ -21,7 +21,8 @@ import {
 /** The live database: the sink's read access. */
 export interface LiveDatabase {
   readonly path: string;
-  query(sql: string, params: readonly SqlCell[]): SqlRow[];
+  /** Rows of one query; a database written in the capture thread answers through it, asynchronously. */
+  query(sql: string, params: readonly SqlCell[]): SqlRow[] | Promise<SqlRow[]>;
 }
 
 /** Rows fetched per query while listing. */
@@ -89,7 +90,7 @@ export class SqliteTraceSource implements TraceSource {
       }
       if (this.#table === "custom_records") where.push("connection_id IS NULL");
       boundsClause(bounds, where, params);
-      const rows = this.#db.query(
+      const rows = await this.#db.query(
         `SELECT ${this.#columns} FROM ${this.#table}${where.length ? ` WHERE ${where.join(" AND ")}` : ""}` +
           ` ORDER BY timestamp DESC, id DESC LIMIT ${PAGE_ROWS}`,
         params,
@@ -115,7 +116,7 @@ export class SqliteTraceSource implements TraceSource {
       after: undefined as [string, number] | undefined,
       done: false,
     }));
-    const fill = (cursor: typeof cursors[number]) => {
+    const fill = async (cursor: typeof cursors[number]) => {
       if (cursor.rows.length > 0 || cursor.done) return;
       const where: string[] = [];
       const params: SqlCell[] = [];
@@ -124,7 +125,7 @@ export class SqliteTraceSource implements TraceSource {
         params.push(cursor.after[0], cursor.after[0], cursor.after[1]);
       }
       boundsClause(bounds, where, params);
-      cursor.rows = this.#db.query(
+      cursor.rows = await this.#db.query(
         `SELECT rowid AS _rowid, * FROM ${cursor.table}${where.length ? ` WHERE ${where.join(" AND ")}` : ""}` +
           ` ORDER BY timestamp, rowid LIMIT ${PAGE_ROWS}`,
         params,
@@ -136,7 +137,7 @@ export class SqliteTraceSource implements TraceSource {
     for (;;) {
       let next: typeof cursors[number] | undefined;
       for (const cursor of cursors) {
-        fill(cursor);
+        await fill(cursor);
         const row = cursor.rows[0];
         if (row === undefined) continue;
         if (next === undefined || String(row["timestamp"]) < String(next.rows[0]!["timestamp"])) next = cursor;
@@ -146,13 +147,13 @@ export class SqliteTraceSource implements TraceSource {
     }
   }
 
-  find(id: string): Promise<CaptureRecord | undefined> {
-    if (this.#table !== "http_entries") return Promise.resolve(undefined);
+  async find(id: string): Promise<CaptureRecord | undefined> {
+    if (this.#table !== "http_entries") return undefined;
     for (const table of ["http_entries", "custom_records", "websocket_frames", "sse_events"] as const) {
-      const row = this.#db.query(`SELECT * FROM ${table} WHERE id = ?`, [id])[0];
-      if (row) return Promise.resolve(recordOfRow(table, row));
+      const row = (await this.#db.query(`SELECT * FROM ${table} WHERE id = ?`, [id]))[0];
+      if (row) return recordOfRow(table, row);
     }
-    return Promise.resolve(undefined);
+    return undefined;
   }
 
   async *related(connectionId: string): AsyncGenerator<CaptureRecord> {
@@ -160,7 +161,7 @@ export class SqliteTraceSource implements TraceSource {
     const records: CaptureRecord[] = [];
     for (const table of ["websocket_frames", "sse_events", "custom_records"] as const) {
       for (
-        const row of this.#db.query(`SELECT * FROM ${table} WHERE connection_id = ? ORDER BY timestamp, rowid`, [
+        const row of await this.#db.query(`SELECT * FROM ${table} WHERE connection_id = ? ORDER BY timestamp, rowid`, [
           connectionId,
         ])
       ) {

@@ -11,26 +11,16 @@ import { Agent } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { request } from "./harness/client.ts";
-import { marker, sleep, tearDown, tempDir } from "./harness/fixture.ts";
+import { eventually, marker, sleep, tearDown, tempDir } from "./harness/fixture.ts";
 import { adminArgs, adminToken, metric, metricsText, writePlugins } from "./harness/plugin-config.ts";
 import { readRecords } from "./harness/records.ts";
 import { tableCounts } from "./harness/sqlite.ts";
 import { runtimes } from "./harness/runtimes.ts";
+import { sigtermUnderLoad } from "./harness/sigterm-load.ts";
 import { startTapline, type Tapline } from "./harness/tapline.ts";
 import { startUpstream, type Upstream } from "./harness/upstream.ts";
 
 const T = { timeout: 90_000 };
-
-/** Polls `read` until `done` holds (the primary hears from each worker once a second). */
-async function eventually<V>(read: () => Promise<V>, done: (value: V) => boolean, ms = 8_000): Promise<V> {
-  const deadline = Date.now() + ms;
-  let value = await read();
-  while (!done(value) && Date.now() < deadline) {
-    await sleep(200);
-    value = await read();
-  }
-  return value;
-}
 
 /** Worker process ids from the primary's `worker ready` lines (the latest per worker number). */
 function workerPids(tap: Tapline): Map<number, number> {
@@ -170,24 +160,7 @@ for (const runtime of runtimes) {
 
     test("SIGTERM under load: one record for every answered request, exit 0", T, async () => {
       const tag = marker("term");
-      let answered = 0;
-      let stop = false;
-      const client = async (c: number) => {
-        for (let i = 0; !stop; i++) {
-          try {
-            const res = await request(tap.url("api", `/term?tag=${tag}&c=${c}&i=${i}`), { timeoutMs: 10_000 });
-            if (res.status === 200) answered++;
-          } catch {
-            return; // the listener closed
-          }
-        }
-      };
-      const clients = Array.from({ length: 8 }, (_, c) => client(c));
-      await sleep(800);
-      tap.child.kill("SIGTERM");
-      const exit = await tap.exited;
-      stop = true;
-      await Promise.all(clients);
+      const { answered, exit } = await sigtermUnderLoad(tap, tag);
       assert.deepEqual(exit, { code: 0, signal: null }, tap.stderrTail());
       const records = readRecords(join(dir, "api.jsonl"), true).filter((r) => r.request.url.includes(tag));
       assert.ok(answered > 20, `${answered} answered`);

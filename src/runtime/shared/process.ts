@@ -2,6 +2,7 @@
 import { hostname } from "node:os";
 import process from "node:process";
 import { processCluster } from "./cluster.ts";
+import { programThreads } from "./threads.ts";
 import { readTextFile } from "./fs.ts";
 import { createPrivateFile } from "./private-file.ts";
 
@@ -28,4 +29,5 @@ export const processOperations = {
   stdoutIsTerminal: (): boolean => process.stdout.isTTY === true,
   exit: (code: number): never => process.exit(code),
   cluster: processCluster,
+  threads: programThreads,
 };

@@ -39,6 +39,22 @@ export function marker(label: string): string {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Reads `read` every `everyMs` until `done` holds or `ms` have passed; returns the last value read. */
+export async function eventually<V>(
+  read: () => Promise<V> | V,
+  done: (value: V) => boolean,
+  ms = 8_000,
+  everyMs = 100,
+): Promise<V> {
+  const deadline = Date.now() + ms;
+  let value = await read();
+  while (!done(value) && Date.now() < deadline) {
+    await sleep(everyMs);
+    value = await read();
+  }
+  return value;
+}
+
 /** RFC 4122 UUID (any version), as records carry in `id`. */
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** RFC 3339 date-time. */

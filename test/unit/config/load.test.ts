@@ -32,6 +32,7 @@ test("defaults fill every field", async () => {
     captureMemoryBudget: 256 * 1024 * 1024,
     captureQueueSize: 10_000,
     workers: 1,
+    captureThread: false,
     flushInterval: 100,
     shutdownTimeout: 30_000,
     autoCert: false,
