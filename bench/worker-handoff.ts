@@ -62,6 +62,7 @@ function exchange(): FinishedExchange {
       url: "/1k.json",
       requestHeaders,
       clientAddress: "127.0.0.1:40000",
+      httpVersion: "1.1",
     },
     startedAt: Date.now(),
     request: new BodyCapture(1 << 20, budget),

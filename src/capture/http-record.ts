@@ -18,6 +18,8 @@ export interface HttpCaptureStart {
   requestHeaders: RawHeaders;
   /** `ip:port` of the client. */
   clientAddress: string;
+  /** The client's HTTP version: `1.0`, `1.1`. */
+  httpVersion: string;
 }
 
 /** A finished exchange's capture, as its record is built from it (HttpCapture). */
@@ -87,6 +89,7 @@ export async function buildHttpRecord(capture: FinishedExchange, context: Record
     ttfb_response_ms: round(capture.responseHeadMs >= 0 ? capture.responseHeadMs : capture.endMs),
     client_ip: start.clientAddress,
     upstream: start.upstream,
+    http_version: start.httpVersion,
     request: {
       method: start.method,
       url: start.url,

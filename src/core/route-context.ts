@@ -21,6 +21,8 @@ export interface InboundRequest {
   clientPort: number;
   /** True when the client connected over TLS. */
   secure: boolean;
+  /** The client's HTTP version (`1.0`, `1.1`); absent where the runtime does not say (Bun.serve: `1.1`). */
+  httpVersion?: string;
 }
 
 /** What a route needs from the rest of the process. */

@@ -132,6 +132,7 @@ export class Route implements RouteContext {
           url,
           requestHeaders: decision?.headers ?? request.headers,
           clientAddress: formatAddress(request.clientIp, request.clientPort),
+          httpVersion: request.httpVersion ?? "1.1",
         },
         this.deps,
         hooks?.context.connectionId,

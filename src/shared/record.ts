@@ -57,6 +57,8 @@ export interface HttpRecord {
   ttfb_response_ms: number;
   client_ip: string;
   upstream: string;
+  /** The HTTP version the client spoke (`1.0`, `1.1`); absent in records written before it was recorded. */
+  http_version?: string;
   request: HttpRequestPart;
   response?: HttpResponsePart;
   error?: string;

@@ -52,8 +52,9 @@ const decodedTruncated = (part: HttpRequestPart | HttpResponsePart): SqlValue =>
   part.body_decoded === undefined ? null : flag(part.body_decoded_truncated);
 
 /**
- * `http_entries`. `req_proto` and `resp_proto` stay NULL because tapline's
- * records do not carry the protocol version.
+ * `http_entries`. `req_proto` is the client's version as http-tap-proxy
+ * writes it (`HTTP/1.1`); `resp_proto` stays NULL because records do not
+ * carry the upstream's.
  */
 export const HTTP_COLUMNS: readonly Column<HttpRowSource>[] = [
   ["id", "TEXT PRIMARY KEY", (s) => s.record.id],
@@ -64,7 +65,7 @@ export const HTTP_COLUMNS: readonly Column<HttpRowSource>[] = [
   ["error", "TEXT", (s) => orNull(s.record.error)],
   ["req_method", "TEXT", (s) => s.request.method],
   ["req_url", "TEXT", (s) => s.request.url],
-  ["req_proto", "TEXT", () => null],
+  ["req_proto", "TEXT", (s) => protoOf(s.record.http_version)],
   ["req_host", "TEXT", requestHeader("host")],
   ["req_headers", "TEXT", (s) => JSON.stringify(s.request.headers)],
   ["req_body", "BLOB", (s) => capturedBytes(s.request.body, s.request.body_base64)],
@@ -114,7 +115,16 @@ export const HTTP_COLUMNS: readonly Column<HttpRowSource>[] = [
   ["resp_body_decoded_truncated", "INTEGER", fromResponse(decodedTruncated)],
   // Layout 3: the plugin set that handled the record.
   ["plugin_generation", "INTEGER", (s) => orNull(s.record.plugin_generation)],
+  // Layout 4: the client's HTTP version as the record has it (`1.1`), and response trailers as JSON text.
+  ["http_version", "TEXT", (s) => orNull(s.record.http_version)],
+  ["resp_trailers", "TEXT", fromResponse((res) => json(res.trailers))],
 ];
+
+/** Go's `Request.Proto` for a version: `HTTP/1.1`, `HTTP/2.0`; NULL when unknown. */
+function protoOf(version: string | undefined): SqlValue {
+  if (version === undefined) return null;
+  return version === "2" ? "HTTP/2.0" : `HTTP/${version}`;
+}
 
 /** `websocket_frames`. */
 export const FRAME_COLUMNS: readonly Column<WebSocketFrameRecord>[] = [

@@ -7,7 +7,7 @@ import { type ColumnTable, CUSTOM_RECORDS, HTTP_ENTRIES, SSE_EVENTS, WEBSOCKET_F
 import type { SqlDatabase } from "./sql-database.ts";
 
 /** Bumped when the layout changes; stored in `PRAGMA user_version`. */
-export const SQLITE_SCHEMA_VERSION = 3;
+export const SQLITE_SCHEMA_VERSION = 4;
 
 /** An index: its name and the one column it covers. */
 type Index = readonly [name: string, column: string];

@@ -120,7 +120,8 @@ export function harEntry(record: HttpRecord, frames: readonly WebSocketFrameReco
     request: {
       method: request.method,
       url: absoluteUrl(record),
-      httpVersion: "HTTP/1.1",
+      // Browsers write "HTTP/1.1" and "h2"; records written before http_version was recorded were HTTP/1.1.
+      httpVersion: record.http_version === "2" ? "h2" : `HTTP/${record.http_version ?? "1.1"}`,
       cookies: [],
       headers: pairs(request.headers),
       queryString: queryString(request.url),

@@ -85,6 +85,7 @@ function httpRecord(row: Row): HttpRecord {
     ttfb_response_ms: num(row["ttfb_response_ms"]) ?? 0,
     client_ip: str(row["client_ip"]) ?? "",
     upstream: str(row["upstream"]) ?? "",
+    http_version: str(row["http_version"]),
     request: {
       method: str(row["req_method"]) ?? "",
       url: str(row["req_url"]) ?? "",
@@ -105,6 +106,8 @@ function httpRecord(row: Row): HttpRecord {
       headers: (parseJson(row["resp_headers"]) ?? {}) as Record<string, string[]>,
       ...bodyFields(row, "resp_"),
     };
+    const trailers = parseJson(row["resp_trailers"]) as Record<string, string[]> | undefined;
+    if (trailers !== undefined) record.response.trailers = trailers;
   }
   return record;
 }

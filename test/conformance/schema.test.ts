@@ -39,6 +39,7 @@ const recordKeys: Record<keyof HttpRecord, true> = {
   ttfb_response_ms: true,
   client_ip: true,
   upstream: true,
+  http_version: true,
   request: true,
   response: true,
   error: true,
@@ -84,6 +85,7 @@ const sseKeys: Record<keyof SseEventRecord, true> = {
 };
 /** Optional fields per record type (`?` in record.ts); everything else is required. */
 const httpOptional = [
+  "http_version",
   "correlation_id",
   "response",
   "error",
@@ -139,6 +141,7 @@ function fullRecord(): HttpRecord {
     ttfb_response_ms: 10,
     client_ip: "127.0.0.1:51234",
     upstream: "http://127.0.0.1:3000",
+    http_version: "1.1",
     request: {
       method: "POST",
       url: "/api/x?y=1",

@@ -10,7 +10,8 @@ import { createServer, get, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { marker, tearDown, tempDir } from "./harness/fixture.ts";
+import { eventually, marker, tearDown, tempDir } from "./harness/fixture.ts";
+import { query } from "./harness/sqlite.ts";
 import { recordFor } from "./harness/records.ts";
 import { engineOf, runtimes } from "./harness/runtimes.ts";
 import { startTapline, type Tapline } from "./harness/tapline.ts";
@@ -56,7 +57,7 @@ for (const runtime of runtimes) {
         "--flush-interval",
         "20ms",
         "--proxy",
-        `name=api,listen_http=127.0.0.1:0,upstream=${upstream.url},log_jsonl=${dir}/`,
+        `name=api,listen_http=127.0.0.1:0,upstream=${upstream.url},log_jsonl=${dir}/,log_sqlite=${dir}/`,
       ]);
     });
     after(() =>
@@ -73,6 +74,12 @@ for (const runtime of runtimes) {
         // Names in the canonical form every record uses for headers (as http-tap-proxy writes them).
         assert.deepEqual(record.response?.trailers, { "X-Checksum": ["abc"] });
         assert.equal(record.response?.body, "one two three");
+        const rows = await eventually(
+          () => query(join(dir, "api.db"), `SELECT resp_trailers FROM http_entries WHERE req_url LIKE '%${tag}%'`),
+          (found) => found.length > 0,
+          4_000,
+        );
+        assert.deepEqual(rows, [{ resp_trailers: '{"X-Checksum":["abc"]}' }]);
       });
     } else {
       test("Bun's fetch hides the upstream's trailers: the body arrives whole, without them (README)", async () => {

@@ -187,6 +187,7 @@ export class NodeProxyServer implements ProxyServer {
       clientIp: socket.remoteAddress ?? "0.0.0.0",
       clientPort: socket.remotePort ?? 0,
       secure,
+      httpVersion: req.httpVersion,
     });
   }
 

@@ -31,6 +31,7 @@ async function record(options: Options, decompressor: Decompressor = decompress)
       url: "/x",
       requestHeaders: options.requestHeaders ?? [],
       clientAddress: "127.0.0.1:4000",
+      httpVersion: "1.1",
     },
     { maxBodySize, budget: new MemoryBudget(1 << 30) },
   );

@@ -38,6 +38,7 @@ function finished(budget: MemoryBudget, body: string, url = "/"): HttpCapture {
       url,
       requestHeaders: [],
       clientAddress: "127.0.0.1:1",
+      httpVersion: "1.1",
     },
     { maxBodySize: 1024, budget },
   );
@@ -232,6 +233,7 @@ test("a batch of large captures is written in slices of bounded size", async () 
         url: `/${i}`,
         requestHeaders: [],
         clientAddress: "127.0.0.1:1",
+        httpVersion: "1.1",
       },
       { maxBodySize: big, budget },
     );
@@ -270,6 +272,7 @@ test("the runtime's garbage-collection hint runs once per 64 MiB of captured byt
         url: `/${i}`,
         requestHeaders: [],
         clientAddress: "127.0.0.1:1",
+        httpVersion: "1.1",
       },
       { maxBodySize: big, budget },
     );

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, test } from "node:test";
 import type { Database } from "sql.js";
 import { nodeFileSystem } from "../../../src/runtime/shared/fs.ts";
+import { SQLITE_SCHEMA_VERSION } from "../../../src/sinks/sqlite-schema.ts";
 import type { CustomRecord } from "../../../src/shared/record.ts";
 import { loadSqlJs } from "../../../src/sinks/sql-js.ts";
 import { CUSTOM_COLUMNS, HTTP_COLUMNS } from "../../../src/sinks/sqlite-columns.ts";
@@ -235,6 +236,24 @@ test("decoded bodies are text, or BLOBs when the record carries them as base64",
   });
 });
 
+test("http_version (also as req_proto) and response trailers have columns", async () => {
+  const path = join(dir, "version.db");
+  const sink = new SqliteSink(path, nodeFileSystem, { flushIntervalMs: 0 });
+  const current = { ...httpRecord("/v11"), http_version: "1.1" };
+  current.response!.trailers = { "X-Checksum": ["abc"] };
+  const old = { ...httpRecord("/v10"), http_version: "1.0" };
+  const before = httpRecord("/unknown");
+  delete before.http_version;
+  await sink.writeBatch([current, old, before]);
+  await sink.close();
+  await withFile(path, (db) => {
+    const rows = db.exec("SELECT req_url, http_version, req_proto FROM http_entries ORDER BY req_url")[0]!.values;
+    assert.deepEqual(rows, [["/unknown", null, null], ["/v10", "1.0", "HTTP/1.0"], ["/v11", "1.1", "HTTP/1.1"]]);
+    const trailers = db.exec("SELECT req_url, resp_trailers FROM http_entries ORDER BY req_url")[0]!.values;
+    assert.deepEqual(trailers, [["/unknown", null], ["/v10", null], ["/v11", '{"X-Checksum":["abc"]}']]);
+  });
+});
+
 test("records of other types go to custom_records without loss", async () => {
   const path = join(dir, "custom.db");
   const sink = new SqliteSink(path, nodeFileSystem, { flushIntervalMs: 0 });
@@ -319,7 +338,7 @@ test("a custom_records table without connection_id (layout 1) gains it and takes
     Number(sqlite3(path, "select count(*) from pragma_table_info('custom_records')")),
     CUSTOM_COLUMNS.length,
   );
-  assert.equal(sqlite3(path, "PRAGMA user_version"), "3");
+  assert.equal(sqlite3(path, "PRAGMA user_version"), String(SQLITE_SCHEMA_VERSION));
 });
 
 test("flushes replace the file atomically and leave no temporary files; statements survive the export", async () => {

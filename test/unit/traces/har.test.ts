@@ -78,3 +78,11 @@ test("a Host header that is not an authority falls back to the upstream's host",
   record.request.headers = { Host: ["bad host/with space"] };
   assert.equal(harEntry(record).request.url, "http://127.0.0.1:9000/x");
 });
+
+test("the HAR request's httpVersion is the client's; records without one were HTTP/1.1", () => {
+  const old = { ...httpRecord("/old"), http_version: "1.0" };
+  const unknown = httpRecord("/unknown");
+  delete unknown.http_version;
+  assert.equal(harEntry(old).request.httpVersion, "HTTP/1.0");
+  assert.equal(harEntry(unknown).request.httpVersion, "HTTP/1.1");
+});
