@@ -58,15 +58,24 @@ export async function reloadFromFiles(files: PluginFiles, reason: string): Promi
   }
 }
 
-/** What `--watch` compares: the text of every file the running set was built from. */
-async function fingerprint(files: PluginFiles): Promise<string> {
+/** What `--watch` compares: the text of every file the running set was built from, by path. */
+async function fingerprint(files: PluginFiles): Promise<Map<string, string>> {
   const paths = [
     files.configFile,
     files.savedFile,
     ...files.generations.current.declarations.map((declaration) => declaration.file),
   ].filter((path): path is string => path !== undefined);
   const texts = await Promise.all(paths.map((path) => readOrEmpty(files.runtime, path)));
-  return paths.map((path, i) => `${path}\0${texts[i] ?? ""}`).join("\0\0");
+  return new Map(paths.map((path, i) => [path, texts[i] ?? ""]));
+}
+
+function sameFiles(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string> | undefined): boolean {
+  return b !== undefined && a.size === b.size && [...a].every(([path, text]) => b.get(path) === text);
+}
+
+/** Whether a file read both times changed between `before` and `after`. */
+function editedBetween(before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): boolean {
+  return [...before].some(([path, text]) => after.has(path) && after.get(path) !== text);
 }
 
 /**
@@ -74,8 +83,8 @@ async function fingerprint(files: PluginFiles): Promise<string> {
  * interval (an editor's save is often several writes). Returns a stop function.
  */
 export function watchPluginFiles(files: PluginFiles): () => void {
-  let applied: string | undefined;
-  let seen: string | undefined;
+  let applied: Map<string, string> | undefined;
+  let seen: Map<string, string> | undefined;
   let busy = false;
   const timer = setInterval(async () => {
     if (busy) return;
@@ -83,10 +92,13 @@ export function watchPluginFiles(files: PluginFiles): () => void {
     try {
       const now = await fingerprint(files);
       if (applied === undefined) applied = now;
-      else if (now !== applied && now === seen) {
+      else if (!sameFiles(now, applied) && sameFiles(now, seen)) {
         await reloadFromFiles(files, "a watched file changed");
-        // A rejected edit is not retried until the files change again.
-        applied = await fingerprint(files);
+        // What was loaded counts as applied (a rejected edit is not retried until the files change again), read
+        // again because the new set may name other files; an edit saved while the reload ran is not, so the next
+        // looks see it and reload once more.
+        const after = await fingerprint(files);
+        applied = editedBetween(now, after) ? now : after;
       }
       seen = now;
     } finally {

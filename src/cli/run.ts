@@ -187,6 +187,9 @@ export async function startTapline(config: Config, context: StartContext): Promi
   let uploader: S3Uploader | undefined;
   let sinks: Awaited<ReturnType<typeof openSinks>>;
   try {
+    if (config.captureThread && !parent && context.entry === undefined) {
+      logger.warn("capture_thread is not available in this command; captures are written in the forwarding thread");
+    }
     sinks = parent
       ? primarySinks(config, parent)
       : config.captureThread && context.entry !== undefined
