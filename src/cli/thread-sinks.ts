@@ -108,14 +108,14 @@ export class CaptureThread {
 
   #sinksOf(opened: Opened): OpenSinks {
     this.#openSinks = opened.sinks.length;
-    const all = opened.sinks.map((name, index) => new ThreadSink(name, index, this));
+    const all = opened.sinks.map((name, index) => new ThreadSink(name, opened.paths[index]!, index, this));
     return {
       all,
       byProxy: new Map(opened.byProxy.map(([proxy, indexes]) => [proxy, indexes.map((index) => all[index]!)])),
       paths: opened.paths,
       readable: {
         jsonl: opened.readable.jsonl,
-        sqlite: opened.readable.sqlite.map((index) => new ThreadDatabase(opened.paths[index]!, index, this)),
+        sqlite: opened.readable.sqlite.map((index) => all[index]!),
       },
       captureThreadRestarts: () => this.restarts,
     };
@@ -262,14 +262,16 @@ function failureError(failure: ThreadFailure, records: number): Error {
   return failure.written === undefined ? cause : new PartialWriteError(failure.written, records, cause);
 }
 
-/** A sink written in the capture thread. */
-class ThreadSink implements RecordSink {
+/** A sink written in the capture thread; a SQLite one is also queried through it (the trace API). */
+class ThreadSink implements RecordSink, LiveDatabase {
   readonly name: string;
+  readonly path: string;
   readonly #index: number;
   readonly #thread: CaptureThread;
 
-  constructor(name: string, index: number, thread: CaptureThread) {
+  constructor(name: string, path: string, index: number, thread: CaptureThread) {
     this.name = name;
+    this.path = path;
     this.#index = index;
     this.#thread = thread;
   }
@@ -280,19 +282,6 @@ class ThreadSink implements RecordSink {
 
   close(): Promise<void> {
     return this.#thread.close(this.#index);
-  }
-}
-
-/** A live SQLite database of the capture thread, queried through it (the trace API). */
-class ThreadDatabase implements LiveDatabase {
-  readonly path: string;
-  readonly #index: number;
-  readonly #thread: CaptureThread;
-
-  constructor(path: string, index: number, thread: CaptureThread) {
-    this.path = path;
-    this.#index = index;
-    this.#thread = thread;
   }
 
   query(sql: string, params: readonly SqlCell[]): Promise<SqlRow[]> {
