@@ -60,6 +60,8 @@ interface Options {
   capture: boolean;
   /** `--capture sqlite`: SQLite next to JSONL. */
   sqlite: boolean;
+  /** `--http2 off`: tapline's proxy with `http2=off` (HTTP/1.1 only). */
+  http2: boolean;
   taplineArgs: string[];
 }
 
@@ -72,6 +74,7 @@ function parseOptions(root: string): Options {
       threads: { type: "string", default: "1" },
       upstream: { type: "string", default: "nginx" },
       capture: { type: "string", default: "on" },
+      http2: { type: "string", default: "on" },
       "tapline-args": { type: "string", default: "" },
     },
   });
@@ -81,6 +84,9 @@ function parseOptions(root: string): Options {
   }
   if (values.capture !== "on" && values.capture !== "off" && values.capture !== "sqlite") {
     throw new Error(`Invalid --capture "${values.capture}": expected on, off or sqlite`);
+  }
+  if (values.http2 !== "on" && values.http2 !== "off") {
+    throw new Error(`Invalid --http2 "${values.http2}": expected on or off`);
   }
   return {
     targets: listOption(values.targets, TARGET_NAMES, "target"),
@@ -97,6 +103,7 @@ function parseOptions(root: string): Options {
     quietWait: Number(values["quiet-wait"]),
     capture: values.capture !== "off",
     sqlite: values.capture === "sqlite",
+    http2: values.http2 === "on",
     taplineArgs: values["tapline-args"].split(/\s+/).filter(Boolean),
   };
 }
@@ -224,6 +231,7 @@ async function runTarget(
       core: opts.proxyCore,
       capture: opts.capture,
       sqlite: opts.sqlite,
+      http2: opts.http2,
       taplineArgs: opts.taplineArgs,
     });
     const pids = target.service ? processTree(target.service.pid) : [];
@@ -289,6 +297,7 @@ async function main(): Promise<void> {
       settings: `wrk -t${opts.threads} -c${opts.connections} -d${opts.duration}s after a ${opts.warmup} s warm-up; ` +
         `proxy on CPU ${opts.proxyCore ?? "any"}, wrk + ${opts.upstream} upstream on CPU ${opts.loadCore ?? "any"}; ` +
         `tapline with log_jsonl capture ${opts.capture ? "on" : "OFF"}${opts.sqlite ? " and log_sqlite" : ""}` +
+        (opts.http2 ? "" : ", http2=off") +
         (opts.taplineArgs.length > 0 ? ` and flags \`${opts.taplineArgs.join(" ")}\`` : "") +
         `; total run ${Math.round((Date.now() - started) / 1000)} s`,
     },

@@ -27,6 +27,8 @@ export interface TargetContext {
   capture: boolean;
   /** Also capture to SQLite (`log_sqlite`) next to JSONL. */
   sqlite?: boolean;
+  /** `false`: the proxy answers HTTP/1.1 only (`http2=off`). */
+  http2?: boolean;
   /** Extra tapline flags, e.g. `["--max-body-size", "64KB"]`. */
   taplineArgs: string[];
 }
@@ -64,7 +66,8 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
   }
   const logDir = join(ctx.dir, "logs");
   const spec = `name=bench,listen_http=127.0.0.1:${ctx.port},upstream=http://127.0.0.1:${ctx.upstreamPort}` +
-    (ctx.capture ? `,log_jsonl=${logDir}/` : "") + (ctx.capture && ctx.sqlite ? `,log_sqlite=${logDir}/` : "");
+    (ctx.capture ? `,log_jsonl=${logDir}/` : "") + (ctx.capture && ctx.sqlite ? `,log_sqlite=${logDir}/` : "") +
+    (ctx.http2 === false ? ",http2=off" : "");
   const [cmd, args] = taplineCommand(name, ctx.root, spec);
   const service = startService(`tapline (${name})`, cmd, [...args, ...ctx.taplineArgs], {
     core: ctx.core,

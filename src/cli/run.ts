@@ -221,7 +221,13 @@ export async function startTapline(config: Config, context: StartContext): Promi
   const listeners: Listener[] = [];
   const listening: BoundListener[] = [];
   const servers: ProxyServer[] = [];
-  const proxyListening = (proxy: ProxyConfig, scheme: "http" | "https", address: string, workerCount?: number) => {
+  const proxyListening = (
+    proxy: ProxyConfig,
+    scheme: "http" | "https",
+    address: string,
+    workerCount?: number,
+    http2?: boolean,
+  ) => {
     listening.push({ kind: "proxy", route: proxy.name, scheme, address });
     announce("listening", {
       kind: "proxy",
@@ -232,6 +238,7 @@ export async function startTapline(config: Config, context: StartContext): Promi
       log_jsonl: proxy.logJsonl,
       log_sqlite: proxy.logSqlite,
       ...(workerCount === undefined ? {} : { workers: workerCount }),
+      ...(http2 === undefined ? {} : { http2 }),
     });
   };
   const closeStarted = async () => {
@@ -259,6 +266,8 @@ export async function startTapline(config: Config, context: StartContext): Promi
       const server = runtime.createProxyServer(route, {
         insecureSkipVerify: config.insecureSkipVerify,
         sharedListeners: worker !== undefined,
+        http2: proxy.http2 !== false,
+        upstreamProto: proxy.upstreamProto ?? "auto",
       });
       servers.push(server);
       const endpoints: Array<["http" | "https", ListenAddress]> = [];
@@ -272,7 +281,13 @@ export async function startTapline(config: Config, context: StartContext): Promi
           () => server.listen(address, scheme === "https" ? tls : undefined),
         );
         listeners.push(listener);
-        proxyListening(proxy, scheme, listener.address);
+        if (proxy.http2 === true && !listener.http2) {
+          logger.warn(`http2=on cannot be honoured on ${runtime.name}: the listener answers HTTP/1.1 only`, {
+            route: proxy.name,
+            scheme,
+          });
+        }
+        proxyListening(proxy, scheme, listener.address, undefined, listener.http2);
       }
     }
     if (primary) {

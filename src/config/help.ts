@@ -14,6 +14,8 @@ const PROXY_KEY_HELP: readonly [string, string][] = [
   ["log_sqlite", 'SQLite capture file (same records); ending in "/" means <dir>/<name>.db'],
   ["include_path", "Capture only paths matching this regex (repeatable)"],
   ["exclude_path", "Never capture paths matching this regex (repeatable)"],
+  ["http2", "on (default) or off: also accept HTTP/2 (h2c, ALPN h2) on the listeners"],
+  ["upstream_proto", "auto (default: ALPN for https), h1 or h2 (prior knowledge on http): protocol to the upstream"],
 ];
 
 /** Render the full `--help` text. */

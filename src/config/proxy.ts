@@ -19,6 +19,8 @@ export const PROXY_KEYS = [
   "log_sqlite",
   "include_path",
   "exclude_path",
+  "http2",
+  "upstream_proto",
 ] as const;
 
 export type ProxyKey = (typeof PROXY_KEYS)[number];
@@ -33,6 +35,10 @@ export interface RawProxy {
   log_sqlite?: string;
   include_path: string[];
   exclude_path: string[];
+  /** `on` or `off` (a YAML boolean too). */
+  http2?: string | boolean;
+  /** `auto`, `h1` or `h2`. */
+  upstream_proto?: string;
 }
 
 /** A problem with one field of a proxy, or with the proxy as a whole. */
@@ -97,6 +103,18 @@ export function buildProxy(raw: RawProxy, fail: ProxyProblem): ProxyConfig {
     }
     proxy.logSqlite = /[/\\]$/.test(raw.log_sqlite) ? `${raw.log_sqlite}${name}.db` : raw.log_sqlite;
   }
+  if (raw.http2 !== undefined) proxy.http2 = onOff(raw.http2, "http2", fail);
+  if (raw.upstream_proto !== undefined) {
+    const proto = String(raw.upstream_proto).trim().toLowerCase();
+    if (proto !== "auto" && proto !== "h1" && proto !== "h2") {
+      fail({
+        key: "upstream_proto",
+        what: `Invalid upstream_proto ${shown(raw.upstream_proto)}`,
+        why: "must be auto, h1 or h2",
+      });
+    }
+    proxy.upstreamProto = proto;
+  }
   proxy.includePath = regexList(raw.include_path, "include_path", fail);
   proxy.excludePath = regexList(raw.exclude_path, "exclude_path", fail);
   return proxy;
@@ -120,6 +138,15 @@ function listenField(text: string, key: ProxyKey, fail: ProxyProblem): ListenAdd
   } catch (error) {
     return fail({ key, what: `Invalid ${key} ${shown(text)}`, why: whyOf(error) });
   }
+}
+
+/** A switch written `on`/`off` (or `true`/`false`, or a YAML boolean). */
+function onOff(value: string | boolean, key: ProxyKey, fail: ProxyProblem): boolean {
+  if (typeof value === "boolean") return value;
+  const text = value.trim().toLowerCase();
+  if (text === "on" || text === "true") return true;
+  if (text === "off" || text === "false") return false;
+  return fail({ key, what: `Invalid ${key} ${shown(value)}`, why: "must be on or off" });
 }
 
 function regexList(sources: string[], key: ProxyKey, fail: ProxyProblem): string[] {

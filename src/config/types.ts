@@ -23,7 +23,20 @@ export interface ProxyConfig {
   includePath: string[];
   /** Regex sources; never capture paths matching one. */
   excludePath: string[];
+  /**
+   * `http2=off` answers HTTP/1.1 only; absent or `on`: listeners also accept HTTP/2 (h2c with
+   * prior knowledge on listen_http, ALPN `h2` on listen_https) where the runtime can.
+   */
+  http2?: boolean;
+  /**
+   * The protocol to the upstream: `auto` (absent; ALPN for https upstreams, HTTP/1.1 for http ones),
+   * `h1` (HTTP/1.1 always) or `h2` (HTTP/2 always, prior knowledge on http).
+   */
+  upstreamProto?: UpstreamProto;
 }
+
+/** How a proxy speaks to its upstream. */
+export type UpstreamProto = "auto" | "h1" | "h2";
 
 /** The whole process configuration. Sizes are bytes, durations milliseconds. */
 export interface Config {

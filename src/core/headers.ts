@@ -64,6 +64,8 @@ export interface ForwardedFor {
  */
 export function upstreamRequestHeaders(headers: RawHeaders, forwarded: ForwardedFor): RawHeaders {
   const out = stripHopByHop(headers);
+  // `te: trailers` says the client reads trailers (gRPC requires it); it passes on as Go's ReverseProxy passes it.
+  if (acceptsTrailers(headers)) out.push("te", "trailers");
   let xffIndex = -1;
   let hasProto = false;
   let hasHost = false;
@@ -87,6 +89,18 @@ export function upstreamRequestHeaders(headers: RawHeaders, forwarded: Forwarded
   if (!hasProto) out.push("X-Forwarded-Proto", forwarded.proto);
   if (!hasHost && host !== undefined) out.push("X-Forwarded-Host", host);
   return out;
+}
+
+/** Whether a `TE` header lists `trailers`. */
+function acceptsTrailers(headers: RawHeaders): boolean {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i]!.length === 2 && headers[i]!.toLowerCase() === "te") {
+      if (headers[i + 1]!.split(",").some((token) => token.split(";")[0]!.trim().toLowerCase() === "trailers")) {
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 /** Response headers for the client: hop-by-hop removed. */

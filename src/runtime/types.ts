@@ -28,6 +28,8 @@ export interface TlsMaterial {
 export interface Listener {
   /** The bound address as `host:port` (with the real port when 0 was asked for). */
   readonly address: string;
+  /** Whether it answers HTTP/2 too (h2c or ALPN `h2`), not only HTTP/1.1. */
+  readonly http2: boolean;
   /** Stops accepting connections and closes idle keep-alive ones; in-flight exchanges go on. */
   stop(): Promise<void>;
   /** Closes every remaining connection at once. */
@@ -43,6 +45,10 @@ export interface UpstreamOptions {
    * listeners so that the siblings can bind the same address (Bun: reusePort).
    */
   sharedListeners?: boolean;
+  /** Listeners accept HTTP/2 next to HTTP/1.1 where the runtime can (the proxy's `http2`, default on). */
+  http2?: boolean;
+  /** `h2`: HTTP/2 to the upstream always (h2c on http); `auto`: ALPN for https; `h1`: HTTP/1.1 only. */
+  upstreamProto?: "auto" | "h1" | "h2";
 }
 
 /** A worker process's channel to the primary that forked it. */

@@ -277,6 +277,8 @@ function bunListener(server: BunServer): Listener {
   const host = server.hostname.includes(":") ? `[${server.hostname}]` : server.hostname;
   return {
     address: `${host}:${server.port}`,
+    // Bun.serve speaks HTTP/1.1 only: neither h2c nor ALPN h2 (README "HTTP/2 and gRPC").
+    http2: false,
     stop: () => {
       void server.stop(false);
       return Promise.resolve();

@@ -18,14 +18,74 @@ import type { ResponseHead } from "../../core/hooks.ts";
 import type { RawHeaders } from "../../shared/raw-headers.ts";
 import type { Route } from "../../core/route.ts";
 import type { ListenAddress, Listener, ProxyServer, TlsMaterial, UpstreamOptions } from "../types.ts";
-import type { Duplex } from "node:stream";
+import type { Duplex, Readable } from "node:stream";
+import type http2 from "node:http2";
 import { type NodeUpgrade, NodeWebSocketUpgrades } from "./websocket.ts";
 import { isWebSocketUpgrade } from "./websocket-upstream.ts";
+import { acceptHttp2, type ClientAddress, HTTP2_TLS_OPTIONS, type Http2Sessions } from "./http2-listener.ts";
+import { http1RequestHeaders } from "../../core/http2-headers.ts";
 
-/** Streams an upstream response into a node:http response, with the exchange's tee. */
+/** The parts of a node:http response this adapter writes; an HTTP/2 one is wrapped to match. */
+interface ClientResponse {
+  writeHead(status: number, statusText: string | undefined, headers: RawHeaders): unknown;
+  write(chunk: Uint8Array): boolean;
+  end(chunk?: Uint8Array): unknown;
+  addTrailers(pairs: Array<[string, string]>): void;
+  on(event: "drain", listener: () => void): unknown;
+  once(event: "close", listener: () => void): unknown;
+  destroy(error?: Error): unknown;
+}
+
+/**
+ * An HTTP/2 response as a ClientResponse: no status text (RFC 9113 §8.3.2),
+ * trailers as an object, and trailers even after a body sent whole.
+ */
+class Http2Reply implements ClientResponse {
+  readonly #res: http2.Http2ServerResponse;
+
+  constructor(res: http2.Http2ServerResponse) {
+    this.#res = res;
+    res.sendDate = false;
+  }
+
+  writeHead(status: number, _statusText: string | undefined, headers: RawHeaders): unknown {
+    // Node's types leave out the flat [name, value, ...] list its compat API takes.
+    return this.#res.writeHead(status, headers as unknown as http2.OutgoingHttpHeaders);
+  }
+
+  write(chunk: Uint8Array): boolean {
+    return this.#res.write(chunk);
+  }
+
+  end(chunk?: Uint8Array): unknown {
+    return chunk === undefined ? this.#res.end() : this.#res.end(chunk);
+  }
+
+  addTrailers(pairs: Array<[string, string]>): void {
+    const trailers: Record<string, string[]> = {};
+    for (const [name, value] of pairs) (trailers[name.toLowerCase()] ??= []).push(value);
+    this.#res.addTrailers(trailers);
+  }
+
+  on(event: "drain", listener: () => void): unknown {
+    return this.#res.on(event, listener);
+  }
+
+  once(event: "close", listener: () => void): unknown {
+    return this.#res.once(event, listener);
+  }
+
+  destroy(error?: Error): unknown {
+    return this.#res.destroy(error);
+  }
+}
+
+/** Streams an upstream response into a client response, with the exchange's tee. */
 class UpstreamToClient implements Dispatcher.DispatchHandler {
   readonly #exchange: Exchange;
-  readonly #res: http.ServerResponse;
+  readonly #res: ClientResponse;
+  /** HTTP/2 carries trailers after a body of known length too; HTTP/1.1 only after a chunked one. */
+  readonly #trailersWhenWhole: boolean;
   #abort: ((reason?: Error) => void) | undefined;
   #headSent = false;
   #done = false;
@@ -33,9 +93,10 @@ class UpstreamToClient implements Dispatcher.DispatchHandler {
   #held: Buffer[] | undefined;
   #heldSize = 0;
 
-  constructor(exchange: Exchange, res: http.ServerResponse) {
+  constructor(exchange: Exchange, res: ClientResponse) {
     this.#exchange = exchange;
     this.#res = res;
+    this.#trailersWhenWhole = res instanceof Http2Reply;
     res.once("close", () => {
       if (this.#done) return;
       // The client went away before the response was complete.
@@ -87,14 +148,15 @@ class UpstreamToClient implements Dispatcher.DispatchHandler {
     return out === undefined || this.#res.write(out);
   }
 
-  onComplete(trailers: Buffer[] | string[] | null): void {
+  onComplete(trailers: Buffer[] | string[] | Http2Fields | null): void {
     if (this.#done) return;
     this.#done = true;
-    if (trailers && trailers.length > 0) {
-      const fields = this.#exchange.responseTrailers(trailers.map((part) => part.toString("latin1")));
+    const raw = trailerList(trailers);
+    if (raw.length > 0) {
+      const fields = this.#exchange.responseTrailers(raw);
       // A body held for plugins goes out whole, with a length, which carries no trailers (node:http drops them
       // from any response that is not chunked, e.g. to an HTTP/1.0 client).
-      if (this.#held === undefined) {
+      if (this.#held === undefined || this.#trailersWhenWhole) {
         const pairs: Array<[string, string]> = [];
         for (let i = 0; i + 1 < fields.length; i += 2) pairs.push([fields[i]!, fields[i + 1]!]);
         this.#res.addTrailers(pairs);
@@ -132,8 +194,23 @@ class UpstreamToClient implements Dispatcher.DispatchHandler {
   }
 }
 
+/** Trailer fields as an HTTP/2 stream gives them: lowercase names, repeated ones as arrays. */
+type Http2Fields = Record<string, string | string[] | undefined>;
+
+/** Trailers as a flat raw list, from undici's HTTP/1.1 raw list or its HTTP/2 object. */
+function trailerList(trailers: Buffer[] | string[] | Http2Fields | null): RawHeaders {
+  if (trailers === null) return [];
+  if (Array.isArray(trailers)) return trailers.map((part) => part.toString("latin1"));
+  const out: RawHeaders = [];
+  for (const [name, value] of Object.entries(trailers)) {
+    if (value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) out.push(name, one);
+  }
+  return out;
+}
+
 /** Sends the exchange's direct response (a plugin answered, or failed closed). */
-function sendDirect(exchange: Exchange, req: http.IncomingMessage, res: http.ServerResponse): void {
+function sendDirect(exchange: Exchange, req: Readable, res: ClientResponse): void {
   const { head, body } = exchange.sendDirect();
   res.writeHead(head.status, head.statusText || undefined, head.headers);
   res.end(body);
@@ -143,7 +220,7 @@ function sendDirect(exchange: Exchange, req: http.IncomingMessage, res: http.Ser
 }
 
 /** Tees the request body through the exchange while undici reads it. */
-async function* teeRequestBody(req: http.IncomingMessage, exchange: Exchange): AsyncGenerator<Buffer> {
+async function* teeRequestBody(req: Readable, exchange: Exchange): AsyncGenerator<Buffer> {
   for await (const chunk of req as AsyncIterable<Buffer>) {
     exchange.requestChunk(chunk);
     yield chunk;
@@ -163,17 +240,25 @@ export class NodeProxyServer implements ProxyServer {
   readonly #pool: Pool;
   readonly #servers: http.Server[] = [];
   readonly #upgrades: NodeWebSocketUpgrades;
+  readonly #http2: boolean;
+  readonly #http2Sessions: Http2Sessions[] = [];
   #draining = false;
 
   constructor(route: Route, options: UpstreamOptions) {
     this.#route = route;
+    this.#http2 = options.http2 ?? false;
     this.#upgrades = new NodeWebSocketUpgrades(options);
+    const proto = options.upstreamProto ?? "auto";
+    const secureUpstream = route.upstream.origin.startsWith("https:");
     this.#pool = new Pool(route.upstream.origin, {
       // A tap must not cut slow upstreams or long streams; the client decides.
       headersTimeout: 0,
       bodyTimeout: 0,
       keepAliveTimeout: 30_000,
       connect: { rejectUnauthorized: !options.insecureSkipVerify },
+      // HTTP/2 multiplexes each connection; the pool opens another only when a session's streams are all busy.
+      ...(proto === "h2" || (proto === "auto" && secureUpstream) ? { allowH2: true } : {}),
+      ...(proto === "h2" && !secureUpstream ? { useH2c: true } : {}),
     });
   }
 
@@ -213,19 +298,42 @@ export class NodeProxyServer implements ProxyServer {
     const exchange = this.#begin(req, secure);
     res.sendDate = false;
     if (this.#draining) res.shouldKeepAlive = false;
+    this.#serve(exchange, req, hasRequestBody(req), res);
+  }
+
+  /** One HTTP/2 stream, forwarded as the HTTP/1.1 request it translates to. */
+  #handleHttp2(
+    req: http2.Http2ServerRequest,
+    res: http2.Http2ServerResponse,
+    client: ClientAddress,
+    secure: boolean,
+  ): void {
+    const exchange = this.#route.begin({
+      method: req.method,
+      target: req.url,
+      headers: http1RequestHeaders(req.rawHeaders),
+      clientIp: client.ip,
+      clientPort: client.port,
+      secure,
+      httpVersion: "2",
+    });
+    this.#serve(exchange, req, !req.stream.endAfterHeaders, new Http2Reply(res));
+  }
+
+  #serve(exchange: Exchange, req: Readable, hasBody: boolean, res: ClientResponse): void {
     if (exchange.direct) return sendDirect(exchange, req, res);
     if (exchange.holdsRequestBody) {
       void this.#forwardHooked(exchange, req, res);
       return;
     }
     let body: AsyncGenerator<Buffer> | null = null;
-    if (hasRequestBody(req)) body = teeRequestBody(req, exchange);
+    if (hasBody) body = teeRequestBody(req, exchange);
     else exchange.requestEnd();
     this.#dispatch(exchange, res, body);
   }
 
   /** Forwards a request whose body the onRequestBody hooks read first. */
-  async #forwardHooked(exchange: Exchange, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  async #forwardHooked(exchange: Exchange, req: Readable, res: ClientResponse): Promise<void> {
     let body: Uint8Array | AsyncIterable<Uint8Array> | undefined;
     try {
       body = await exchange.hookRequestBody(req);
@@ -237,7 +345,7 @@ export class NodeProxyServer implements ProxyServer {
     this.#dispatch(exchange, res, body);
   }
 
-  #dispatch(exchange: Exchange, res: http.ServerResponse, body: Uint8Array | AsyncIterable<Uint8Array> | null): void {
+  #dispatch(exchange: Exchange, res: ClientResponse, body: Uint8Array | AsyncIterable<Uint8Array> | null): void {
     const handler = new UpstreamToClient(exchange, res);
     this.#pool.dispatch(
       {
@@ -263,8 +371,16 @@ export class NodeProxyServer implements ProxyServer {
     const secure = tls !== undefined;
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => this.#handle(req, res, secure);
     const server = tls
-      ? https.createServer({ ...options, cert: tls.cert, key: tls.key }, onRequest)
+      ? https.createServer(
+        { ...options, cert: tls.cert, key: tls.key, ...(this.#http2 ? HTTP2_TLS_OPTIONS : {}) },
+        onRequest,
+      )
       : http.createServer(options, onRequest);
+    let sessions: Http2Sessions | undefined;
+    if (this.#http2) {
+      sessions = acceptHttp2(server, secure, (req, res, client) => this.#handleHttp2(req, res, client, secure));
+      this.#http2Sessions.push(sessions);
+    }
     server.on(
       "upgrade",
       (request: http.IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade({ request, socket, head }, secure),
@@ -272,11 +388,12 @@ export class NodeProxyServer implements ProxyServer {
     // node:http hands CONNECT to this event (without a listener it drops the connection): answer as every runtime does.
     server.on("connect", (_request: http.IncomingMessage, socket: Duplex) => refuseConnect(socket));
     this.#servers.push(server);
-    return listenOn(server, address);
+    return listenOn(server, address, sessions);
   }
 
   drain(): void {
     this.#draining = true;
+    for (const sessions of this.#http2Sessions) sessions.drain();
   }
 
   async close(): Promise<void> {
@@ -297,8 +414,8 @@ function refuseConnect(socket: Duplex): void {
   socket.end(`${head.join("\r\n")}\r\n\r\n${body}`);
 }
 
-/** Binds a node:http(s) server and wraps it as a Listener. */
-export function listenOn(server: http.Server, address: ListenAddress): Promise<Listener> {
+/** Binds a node:http(s) server and wraps it as a Listener, with its HTTP/2 sessions when it has them. */
+export function listenOn(server: http.Server, address: ListenAddress, http2?: Http2Sessions): Promise<Listener> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen({ host: address.host || undefined, port: address.port }, () => {
@@ -307,6 +424,7 @@ export function listenOn(server: http.Server, address: ListenAddress): Promise<L
       const host = bound.family === "IPv6" || bound.address.includes(":") ? `[${bound.address}]` : bound.address;
       resolve({
         address: `${host}:${bound.port}`,
+        http2: http2 !== undefined,
         stop: () => {
           // Not waiting for close(): it resolves only when every keep-alive
           // connection has gone, and shutdown waits for exchanges instead.
@@ -314,7 +432,10 @@ export function listenOn(server: http.Server, address: ListenAddress): Promise<L
           server.closeIdleConnections();
           return Promise.resolve();
         },
-        closeAll: () => server.closeAllConnections(),
+        closeAll: () => {
+          server.closeAllConnections();
+          http2?.closeAll();
+        },
       });
     });
   });

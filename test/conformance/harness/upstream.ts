@@ -135,6 +135,12 @@ export class Upstream extends RecordingServer<UpstreamRequest> {
       const body = `status ${m[1]}\n`;
       res.writeHead(Number(m[1]), { "content-type": "text/plain", "content-length": String(Buffer.byteLength(body)) });
       res.end(req.method === "HEAD" ? undefined : body);
+    } else if (path === "/trailers") {
+      // A chunked body ending with a trailer field.
+      res.writeHead(200, { "content-type": "text/plain", "trailer": "x-checksum" });
+      res.write("one ");
+      res.addTrailers({ "x-checksum": "abc" });
+      res.end("two");
     } else if (path === "/hop") {
       res.setHeader("connection", "x-resp-hop");
       res.setHeader("x-resp-hop", "must-not-reach-client");

@@ -83,3 +83,13 @@ test("duplicate keys, missing fields and bad values are errors", () => {
     assert.throws(() => parseProxySpec(spec, "--proxy #1"), { name: "UsageError", message: expected }, spec);
   }
 });
+
+test("http2 is on, off, or absent (the listeners' default: on)", () => {
+  assert.equal(parseProxySpec(`${BASE},listen_http=:1`, "--proxy #1").http2, undefined);
+  assert.equal(parseProxySpec(`${BASE},listen_http=:1,http2=off`, "--proxy #1").http2, false);
+  assert.equal(parseProxySpec(`${BASE},listen_http=:1,http2=ON`, "--proxy #1").http2, true);
+  assert.throws(() => parseProxySpec(`${BASE},listen_http=:1,http2=yes`, "--proxy #1"), {
+    name: "UsageError",
+    message: 'Invalid http2 "yes" in --proxy #1: must be on or off',
+  });
+});

@@ -195,3 +195,14 @@ test("found by fuzzing: an alias without its anchor, and a key with no name, are
   assertYamlError("admin:\n  *allowed\nproxies: []\n", 2, 3, undefined, /^invalid YAML: Unresolved alias/);
   assertYamlError("proxies: []\n: x\n", 2, 1, '[""]', /^unknown key ""/);
 });
+
+test("a proxy's http2 is a YAML boolean or on/off, and anything else names its line", () => {
+  const yaml = (value: string) =>
+    `proxies:\n  - name: api\n    upstream: http://localhost:3000\n    listen_http: ":8080"\n    http2: ${value}\n`;
+  assert.equal(parseYamlConfig(yaml("false"), "t.yaml").proxies[0]?.proxy.http2, false);
+  assert.equal(parseYamlConfig(yaml('"on"'), "t.yaml").proxies[0]?.proxy.http2, true);
+  assert.throws(() => parseYamlConfig(yaml("maybe"), "t.yaml"), {
+    name: "ConfigError",
+    message: 't.yaml:5:12: proxies[0].http2: must be one of true, false, on, off, not "maybe"',
+  });
+});

@@ -183,3 +183,10 @@ test("upstreamRequestHeaders strips hop-by-hop headers, including Connection-lis
   }
   assert.equal(headerValue(out, "host"), "a");
 });
+
+test("upstreamRequestHeaders passes te: trailers on (gRPC needs it) and drops any other TE", () => {
+  const forwarded = { clientIp: "10.0.0.1", proto: "http" as const };
+  assert.equal(headerValue(upstreamRequestHeaders(["TE", "trailers, deflate;q=0.5"], forwarded), "te"), "trailers");
+  assert.equal(headerValue(upstreamRequestHeaders(["te", "gzip"], forwarded), "te"), undefined);
+  assert.equal(headerValue(upstreamRequestHeaders(["accept", "*/*"], forwarded), "te"), undefined);
+});
