@@ -270,6 +270,12 @@ export async function startTapline(config: Config, context: StartContext): Promi
         upstreamProto: proxy.upstreamProto ?? "auto",
       });
       servers.push(server);
+      if (proxy.upstreamProto === "h2" && !runtime.upstreamHttp2) {
+        logger.warn(
+          `upstream_proto=h2 cannot be honoured on ${runtime.name}: requests reach the upstream as HTTP/1.1`,
+          { route: proxy.name },
+        );
+      }
       const endpoints: Array<["http" | "https", ListenAddress]> = [];
       if (proxy.listenHttp) endpoints.push(["http", proxy.listenHttp]);
       if (proxy.listenHttps) endpoints.push(["https", proxy.listenHttps]);

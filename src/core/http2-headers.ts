@@ -39,3 +39,57 @@ export function http1RequestHeaders(headers: RawHeaders): RawHeaders {
   if (!hasHost && authority !== undefined) out.unshift("host", authority);
   return out;
 }
+
+/** Connection-specific fields HTTP/2 forbids (RFC 9113 §8.2.2); `te` is allowed only as `trailers`. */
+const CONNECTION_SPECIFIC = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]);
+
+/**
+ * The HTTP/2 form of an HTTP/1.1 request head for an upstream (RFC 9113 §8.3.1):
+ * the request line and `Host` become pseudo-headers, names are lowercased,
+ * connection-specific fields are left out and `te` is kept only as `trailers`.
+ * Repeated fields stay repeated (as arrays), as node:http2 takes them.
+ *
+ * @example
+ * http2RequestHeaders("GET", "/a?b", "https", ["Host", "api.test", "Connection", "keep-alive", "X-A", "1"]);
+ * // { ":method": "GET", ":path": "/a?b", ":scheme": "https", ":authority": "api.test", "x-a": "1" }
+ */
+export function http2RequestHeaders(
+  method: string,
+  target: string,
+  scheme: "http" | "https",
+  headers: RawHeaders,
+): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = { ":method": method, ":path": target, ":scheme": scheme };
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    const name = headers[i]!.toLowerCase();
+    const value = headers[i + 1]!;
+    if (name === "host") {
+      out[":authority"] ??= value;
+      continue;
+    }
+    if (CONNECTION_SPECIFIC.has(name) || name.charCodeAt(0) === 58 /* ":" */) continue;
+    if (name === "te" && value.trim().toLowerCase() !== "trailers") continue;
+    const previous = out[name];
+    if (previous === undefined) out[name] = value;
+    else if (Array.isArray(previous)) previous.push(value);
+    else out[name] = [previous, value];
+  }
+  return out;
+}
+
+/**
+ * A response or trailer field object from node:http2 as a flat raw list:
+ * pseudo-headers dropped, repeated fields (arrays) spread.
+ *
+ * @example
+ * fieldList({ ":status": 200, "set-cookie": ["a=1", "b=2"] }); // ["set-cookie", "a=1", "set-cookie", "b=2"]
+ */
+export function fieldList(fields: Readonly<Record<string, string | string[] | number | undefined>>): RawHeaders {
+  const out: RawHeaders = [];
+  for (const [name, value] of Object.entries(fields)) {
+    if (value === undefined || name.charCodeAt(0) === 58 /* ":" */) continue;
+    if (Array.isArray(value)) { for (const one of value) out.push(name, one); }
+    else out.push(name, String(value));
+  }
+  return out;
+}

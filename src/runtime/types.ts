@@ -123,6 +123,8 @@ export interface Runtime {
   /** Version of the runtime itself, e.g. `20.20.2`. */
   readonly version: string;
   createProxyServer(route: Route, options: UpstreamOptions): ProxyServer;
+  /** Whether its proxy servers can speak HTTP/2 to an upstream (`upstream_proto=h2`, ALPN under `auto`). */
+  readonly upstreamHttp2: boolean;
   /** Serves a fetch handler (the admin API). */
   serveFetch(handler: FetchHandler, address: ListenAddress): Promise<Listener>;
   readonly fs: SinkFileSystem;

@@ -8,9 +8,9 @@
  * honoured.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { curl } from "./harness/curl.ts";
 import { closeSession, h2Request, openSession } from "./harness/http2-client.ts";
 import { eventually, marker, proxySpec, tearDown, tempDir } from "./harness/fixture.ts";
 import { readRecords, recordFor } from "./harness/records.ts";
@@ -18,16 +18,6 @@ import { engineOf, runtimes } from "./harness/runtimes.ts";
 import { query } from "./harness/sqlite.ts";
 import { startTapline, type Tapline } from "./harness/tapline.ts";
 import { sha256, startUpstream, type Upstream } from "./harness/upstream.ts";
-
-/** Runs curl; resolves with its exit code and what it printed. */
-function curl(args: string[]): Promise<{ code: number; stdout: string }> {
-  return new Promise((resolve) => {
-    execFile("curl", ["-sS", "--max-time", "10", ...args], (error, stdout) => {
-      const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
-      resolve({ code, stdout });
-    });
-  });
-}
 
 interface Echo {
   url: string;

@@ -301,6 +301,8 @@ export const bunRuntime: Runtime = {
   name: "bun",
   version: Bun.version,
   createProxyServer: (route: Route, options: UpstreamOptions) => new BunProxyServer(route, options),
+  // Its upstream side is fetch (and node:http), both HTTP/1.1 only (README "HTTP/2 and gRPC").
+  upstreamHttp2: false,
   serveFetch,
   fs: nodeFileSystem,
   packFiles: nodePackFiles,

@@ -21,6 +21,7 @@ import { NodeSha256 } from "../shared/sha256.ts";
 /** Everything of a Runtime except its name and version. */
 export const nodeHttpAdapter: Omit<Runtime, "name" | "version"> = {
   createProxyServer: (route: Route, options: UpstreamOptions) => new NodeProxyServer(route, options),
+  upstreamHttp2: true,
   // @hono/node-server loads only when there is an admin port.
   serveFetch: async (handler: FetchHandler, address) =>
     (await import("./fetch-server.ts")).serveFetchWithNodeHttp(handler, address),

@@ -24,6 +24,7 @@ import { type NodeUpgrade, NodeWebSocketUpgrades } from "./websocket.ts";
 import { isWebSocketUpgrade } from "./websocket-upstream.ts";
 import { acceptHttp2, type ClientAddress, HTTP2_TLS_OPTIONS, type Http2Sessions } from "./http2-listener.ts";
 import { http1RequestHeaders } from "../../core/http2-headers.ts";
+import { Http2Upstream } from "./http2-upstream.ts";
 
 /** The parts of a node:http response this adapter writes; an HTTP/2 one is wrapped to match. */
 interface ClientResponse {
@@ -111,10 +112,13 @@ class UpstreamToClient implements Dispatcher.DispatchHandler {
     if (this.#done) abort(new Error("Client disconnected"));
   }
 
-  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+  onHeaders(status: number, rawHeaders: Buffer[] | string[], resume: () => void, statusText: string): boolean {
     if (this.#done) return false;
     const headers: RawHeaders = new Array<string>(rawHeaders.length);
-    for (let i = 0; i < rawHeaders.length; i++) headers[i] = rawHeaders[i]!.toString("latin1");
+    for (let i = 0; i < rawHeaders.length; i++) {
+      const part = rawHeaders[i]!;
+      headers[i] = typeof part === "string" ? part : part.toString("latin1");
+    }
     const head = this.#exchange.responseHead(status, statusText, headers);
     this.#res.on("drain", resume);
     if (this.#exchange.holdsResponseBody) this.#held = [];
@@ -148,10 +152,10 @@ class UpstreamToClient implements Dispatcher.DispatchHandler {
     return out === undefined || this.#res.write(out);
   }
 
-  onComplete(trailers: Buffer[] | string[] | Http2Fields | null): void {
+  onComplete(trailers: Buffer[] | string[] | null): void {
     if (this.#done) return;
     this.#done = true;
-    const raw = trailerList(trailers);
+    const raw = trailers === null ? [] : trailers.map((part) => part.toString("latin1"));
     if (raw.length > 0) {
       const fields = this.#exchange.responseTrailers(raw);
       // A body held for plugins goes out whole, with a length, which carries no trailers (node:http drops them
@@ -194,21 +198,6 @@ class UpstreamToClient implements Dispatcher.DispatchHandler {
   }
 }
 
-/** Trailer fields as an HTTP/2 stream gives them: lowercase names, repeated ones as arrays. */
-type Http2Fields = Record<string, string | string[] | undefined>;
-
-/** Trailers as a flat raw list, from undici's HTTP/1.1 raw list or its HTTP/2 object. */
-function trailerList(trailers: Buffer[] | string[] | Http2Fields | null): RawHeaders {
-  if (trailers === null) return [];
-  if (Array.isArray(trailers)) return trailers.map((part) => part.toString("latin1"));
-  const out: RawHeaders = [];
-  for (const [name, value] of Object.entries(trailers)) {
-    if (value === undefined) continue;
-    for (const one of Array.isArray(value) ? value : [value]) out.push(name, one);
-  }
-  return out;
-}
-
 /** Sends the exchange's direct response (a plugin answered, or failed closed). */
 function sendDirect(exchange: Exchange, req: Readable, res: ClientResponse): void {
   const { head, body } = exchange.sendDirect();
@@ -242,6 +231,8 @@ export class NodeProxyServer implements ProxyServer {
   readonly #upgrades: NodeWebSocketUpgrades;
   readonly #http2: boolean;
   readonly #http2Sessions: Http2Sessions[] = [];
+  /** HTTP/2 to the upstream (`upstream_proto=h2`, or `auto` with an https upstream); else undici's HTTP/1.1 pool. */
+  readonly #http2Upstream: Http2Upstream | undefined;
   #draining = false;
 
   constructor(route: Route, options: UpstreamOptions) {
@@ -249,16 +240,18 @@ export class NodeProxyServer implements ProxyServer {
     this.#http2 = options.http2 ?? false;
     this.#upgrades = new NodeWebSocketUpgrades(options);
     const proto = options.upstreamProto ?? "auto";
-    const secureUpstream = route.upstream.origin.startsWith("https:");
+    if (proto === "h2" || (proto === "auto" && route.upstream.origin.startsWith("https:"))) {
+      this.#http2Upstream = new Http2Upstream(route.upstream.origin, {
+        rejectUnauthorized: !options.insecureSkipVerify,
+        negotiate: proto === "auto",
+      });
+    }
     this.#pool = new Pool(route.upstream.origin, {
       // A tap must not cut slow upstreams or long streams; the client decides.
       headersTimeout: 0,
       bodyTimeout: 0,
       keepAliveTimeout: 30_000,
       connect: { rejectUnauthorized: !options.insecureSkipVerify },
-      // HTTP/2 multiplexes each connection; the pool opens another only when a session's streams are all busy.
-      ...(proto === "h2" || (proto === "auto" && secureUpstream) ? { allowH2: true } : {}),
-      ...(proto === "h2" && !secureUpstream ? { useH2c: true } : {}),
     });
   }
 
@@ -347,16 +340,24 @@ export class NodeProxyServer implements ProxyServer {
 
   #dispatch(exchange: Exchange, res: ClientResponse, body: Uint8Array | AsyncIterable<Uint8Array> | null): void {
     const handler = new UpstreamToClient(exchange, res);
-    this.#pool.dispatch(
-      {
-        origin: this.#route.upstream.origin,
-        path: exchange.upstreamTarget,
-        method: exchange.upstreamMethod as Dispatcher.HttpMethod,
-        headers: exchange.upstreamHeaders,
-        // undici streams async iterables although its types only list Readable.
-        body: body as unknown as Dispatcher.DispatchOptions["body"],
-      },
+    const http1 = (): void => {
+      this.#pool.dispatch(
+        {
+          origin: this.#route.upstream.origin,
+          path: exchange.upstreamTarget,
+          method: exchange.upstreamMethod as Dispatcher.HttpMethod,
+          headers: exchange.upstreamHeaders,
+          // undici streams async iterables although its types only list Readable.
+          body: body as unknown as Dispatcher.DispatchOptions["body"],
+        },
+        handler,
+      );
+    };
+    if (this.#http2Upstream === undefined) return http1();
+    this.#http2Upstream.dispatch(
+      { method: exchange.upstreamMethod, path: exchange.upstreamTarget, headers: exchange.upstreamHeaders, body },
       handler,
+      http1,
     );
   }
 
@@ -397,7 +398,7 @@ export class NodeProxyServer implements ProxyServer {
   }
 
   async close(): Promise<void> {
-    await this.#pool.close();
+    await Promise.all([this.#pool.close(), this.#http2Upstream?.close()]);
   }
 }
 

@@ -93,3 +93,12 @@ test("http2 is on, off, or absent (the listeners' default: on)", () => {
     message: 'Invalid http2 "yes" in --proxy #1: must be on or off',
   });
 });
+
+test("upstream_proto is auto, h1 or h2", () => {
+  assert.equal(parseProxySpec(`${BASE},listen_http=:1`, "--proxy #1").upstreamProto, undefined);
+  assert.equal(parseProxySpec(`${BASE},listen_http=:1,upstream_proto=H2`, "--proxy #1").upstreamProto, "h2");
+  assert.throws(() => parseProxySpec(`${BASE},listen_http=:1,upstream_proto=h3`, "--proxy #1"), {
+    name: "UsageError",
+    message: 'Invalid upstream_proto "h3" in --proxy #1: must be auto, h1 or h2',
+  });
+});

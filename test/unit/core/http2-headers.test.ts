@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { http1RequestHeaders } from "../../../src/core/http2-headers.ts";
+import { fieldList, http1RequestHeaders, http2RequestHeaders } from "../../../src/core/http2-headers.ts";
 
 test("pseudo-headers go, :authority becomes host first, split cookies are joined in place", () => {
   assert.deepEqual(
@@ -27,4 +27,45 @@ test("pseudo-headers go, :authority becomes host first, split cookies are joined
 test("a host the client sent itself wins over :authority, and no :authority adds no host", () => {
   assert.deepEqual(http1RequestHeaders([":authority", "a.test", "host", "b.test"]), ["host", "b.test"]);
   assert.deepEqual(http1RequestHeaders([":method", "GET", "x-a", "1"]), ["x-a", "1"]);
+});
+
+test("http2RequestHeaders: Host becomes :authority, connection-specific fields go, te stays only as trailers", () => {
+  const out = http2RequestHeaders("POST", "/a?b", "https", [
+    "Host",
+    "api.test",
+    "Connection",
+    "keep-alive",
+    "Keep-Alive",
+    "timeout=5",
+    "Transfer-Encoding",
+    "chunked",
+    "Upgrade",
+    "websocket",
+    "TE",
+    "trailers",
+    "Set-Thing",
+    "1",
+    "set-thing",
+    "2",
+  ]);
+  assert.deepEqual(out, {
+    ":method": "POST",
+    ":path": "/a?b",
+    ":scheme": "https",
+    ":authority": "api.test",
+    te: "trailers",
+    "set-thing": ["1", "2"],
+  });
+  assert.equal(http2RequestHeaders("GET", "/", "http", ["te", "gzip"]).te, undefined);
+});
+
+test("fieldList spreads repeated fields and drops pseudo-headers", () => {
+  assert.deepEqual(fieldList({ ":status": 200, "set-cookie": ["a=1", "b=2"], "x-n": "3", gone: undefined }), [
+    "set-cookie",
+    "a=1",
+    "set-cookie",
+    "b=2",
+    "x-n",
+    "3",
+  ]);
 });
