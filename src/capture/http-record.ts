@@ -6,6 +6,7 @@ import type { RecordContext } from "./capture.ts";
 import { DECODABLE_ENCODINGS } from "./decompress.ts";
 import { encodeBody } from "./encode-body.ts";
 import { toHeaderMap } from "./header-map.ts";
+import { grpcCall, isGrpc } from "./grpc-call.ts";
 import { type CapturedBody, type HttpRecord, RECORD_VERSION } from "../shared/record.ts";
 
 /** What is known about an exchange when it starts. */
@@ -110,5 +111,8 @@ export async function buildHttpRecord(capture: FinishedExchange, context: Record
   if (capture.error !== undefined) record.error = capture.error;
   if (capture.disconnected) record.disconnected = true;
   if (capture.sseEvents >= 0) record.sse_events = capture.sseEvents;
+  if (isGrpc(start.requestHeaders)) {
+    record.grpc = grpcCall(start.url, capture.responseHeaders ?? [], capture.responseTrailers ?? []);
+  }
   return record;
 }

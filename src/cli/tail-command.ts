@@ -89,6 +89,19 @@ export function tailRow(record: CaptureRecord, color: boolean): string {
         formatBytes(record.data.length),
       ];
       break;
+    case "grpc_message":
+      values = [
+        time,
+        record.route_name,
+        "",
+        record.direction === "client_to_server" ? "GRPC >" : "GRPC <",
+        "",
+        `#${record.seq}`,
+        "",
+        `+${record.t_delta_ms}ms`,
+        formatBytes(record.payload_size),
+      ];
+      break;
     default:
       values = [time, String(record.route_name), "", "CUSTOM", "", String(record.plugin ?? ""), "", "", ""];
   }

@@ -249,6 +249,7 @@ function bulkOf(record: CaptureRecord): number {
       return (record.request.body?.length ?? 0) + (record.request.body_decoded?.length ?? 0) +
         (record.response?.body?.length ?? 0) + (record.response?.body_decoded?.length ?? 0);
     case "websocket_frame":
+    case "grpc_message":
       return record.payload?.length ?? 0;
     case "sse_event":
       return record.data.length;

@@ -11,6 +11,8 @@ import { type DirectReply, directReply, upstreamFailure } from "./reply.ts";
 import type { InboundRequest, RouteContext } from "./route-context.ts";
 import type { SseRewriter } from "./sse-rewriter.ts";
 import { isEventStream, SseTap } from "./sse-tap.ts";
+import { GrpcTap } from "./grpc-tap.ts";
+import { isGrpc } from "../capture/grpc-call.ts";
 import { type RelayEnds, WebSocketRelay } from "./websocket-relay.ts";
 
 /** How an exchange ended, as the adapter saw it. */
@@ -82,6 +84,8 @@ export class Exchange {
   #direct: DirectReply | undefined;
   #finished = false;
   #sse: SseTap | undefined;
+  /** Set for a captured gRPC call: its messages become records as they pass. */
+  readonly #grpc: GrpcTap | undefined;
   #rewriter: SseRewriter | undefined;
   /** Bytes to send at the end instead of the upstream's body (a 502 from a failed onResponse). */
   #replacementBody: Uint8Array | undefined;
@@ -104,6 +108,9 @@ export class Exchange {
       clientIp: plainIp(request.clientIp),
       proto: request.secure ? "https" : "http",
     });
+    if (this.capture !== undefined && isGrpc(request.headers)) {
+      this.#grpc = new GrpcTap(route, this.capture, this.#hooks?.chain);
+    }
     if (decision?.respond) this.#direct = directReply(decision.respond);
     this.holdsRequestBody = this.#direct === undefined && this.#hooks?.wantsRequestBody(headers) === true;
   }
@@ -151,6 +158,7 @@ export class Exchange {
   requestChunk(chunk: Uint8Array): void {
     this.route.deps.metrics.bytesReceived += chunk.byteLength;
     this.capture?.request.add(chunk);
+    this.#grpc?.request(chunk);
   }
 
   /** The request body has been fully forwarded (call it for bodyless requests too). */
@@ -236,6 +244,7 @@ export class Exchange {
     this.route.deps.metrics.bytesSent += chunk.byteLength;
     this.capture?.response.add(chunk);
     this.#sse?.chunk(chunk);
+    this.#grpc?.response(chunk);
     return chunk;
   }
 

@@ -66,6 +66,8 @@ export interface HttpRecord {
   disconnected?: boolean;
   /** Server-Sent Events seen in the response (event streams only). */
   sse_events?: number;
+  /** gRPC calls (`content-type: application/grpc*`): which method, and how it ended. */
+  grpc?: GrpcCall;
   tags?: Record<string, unknown>;
   /** The plugin set (generation) that handled it; absent when its route had no plugins. */
   plugin_generation?: number;
@@ -131,6 +133,45 @@ export interface SseEventRecord {
   plugin_generation?: number;
 }
 
+/** What the `http` record of a gRPC call says about it. */
+export interface GrpcCall {
+  /** From the path `/package.Service/Method`; empty when the path has another shape. */
+  service: string;
+  method: string;
+  /** `grpc-status` of the trailers (or of a trailers-only response); absent when the call ended without one. */
+  status?: number;
+  /** `grpc-message`, percent-decoded; absent when none. */
+  message?: string;
+}
+
+/** One gRPC message (a length-prefixed protobuf message), captured as it passed. */
+export interface GrpcMessageRecord {
+  type: "grpc_message";
+  v: number;
+  id: string;
+  route_name: string;
+  /** The `id` of the call's `http` record. */
+  connection_id: string;
+  /** RFC 3339 time the message was complete. */
+  timestamp: string;
+  direction: FrameDirection;
+  /** Position in the call, both directions counted together from 0. */
+  seq: number;
+  /** Milliseconds since the request started. */
+  t_delta_ms: number;
+  /** The message's compressed flag (compressed with the call's `grpc-encoding`). */
+  compressed: boolean;
+  /** Full message size in bytes, even when the capture was cut. */
+  payload_size: number;
+  /** The message bytes as base64 (empty for an empty message). */
+  payload: string;
+  payload_base64: true;
+  payload_truncated?: boolean;
+  tags?: Record<string, unknown>;
+  /** The plugin set (generation) that handled it; absent when its route had no plugins. */
+  plugin_generation?: number;
+}
+
 /** A record a plugin wrote with `emit(data)` (custom capture scripts). */
 export interface CustomRecord {
   type: "custom";
@@ -149,4 +190,4 @@ export interface CustomRecord {
   data: unknown;
 }
 
-export type CaptureRecord = HttpRecord | WebSocketFrameRecord | SseEventRecord | CustomRecord;
+export type CaptureRecord = HttpRecord | WebSocketFrameRecord | SseEventRecord | GrpcMessageRecord | CustomRecord;

@@ -6,6 +6,7 @@
  * first, in its order, so its queries keep working; tapline's additions follow.
  */
 import type {
+  GrpcMessageRecord,
   HttpRecord,
   HttpRequestPart,
   HttpResponsePart,
@@ -118,6 +119,11 @@ export const HTTP_COLUMNS: readonly Column<HttpRowSource>[] = [
   // Layout 4: the client's HTTP version as the record has it (`1.1`), and response trailers as JSON text.
   ["http_version", "TEXT", (s) => orNull(s.record.http_version)],
   ["resp_trailers", "TEXT", fromResponse((res) => json(res.trailers))],
+  // Layout 5: gRPC calls.
+  ["grpc_service", "TEXT", (s) => orNull(s.record.grpc?.service)],
+  ["grpc_method", "TEXT", (s) => orNull(s.record.grpc?.method)],
+  ["grpc_status", "INTEGER", (s) => orNull(s.record.grpc?.status)],
+  ["grpc_message", "TEXT", (s) => orNull(s.record.grpc?.message)],
 ];
 
 /** Go's `Request.Proto` for a version: `HTTP/1.1`, `HTTP/2.0`; NULL when unknown. */
@@ -169,6 +175,24 @@ export const SSE_COLUMNS: readonly Column<SseEventRecord>[] = [
   ["plugin_generation", "INTEGER", (r) => orNull(r.plugin_generation)],
 ];
 
+/** `grpc_messages` (layout 5): one row per gRPC message; the payload as a BLOB. */
+export const GRPC_MESSAGE_COLUMNS: readonly Column<GrpcMessageRecord>[] = [
+  ["id", "TEXT PRIMARY KEY", (r) => r.id],
+  ["route_name", "TEXT NOT NULL", (r) => r.route_name],
+  ["connection_id", "TEXT NOT NULL", (r) => r.connection_id],
+  ["timestamp", "TEXT NOT NULL", (r) => r.timestamp],
+  ["direction", "TEXT", (r) => r.direction],
+  ["seq", "INTEGER", (r) => r.seq],
+  ["t_delta_ms", "REAL", (r) => r.t_delta_ms],
+  ["compressed", "INTEGER", (r) => (r.compressed ? 1 : 0)],
+  ["payload", "BLOB", (r) => capturedBytes(r.payload, true)],
+  ["payload_size", "INTEGER", (r) => r.payload_size],
+  ["payload_truncated", "INTEGER", (r) => flag(r.payload_truncated)],
+  ["v", "INTEGER", (r) => r.v],
+  ["tags", "TEXT", (r) => json(r.tags)],
+  ["plugin_generation", "INTEGER", (r) => orNull(r.plugin_generation)],
+];
+
 /**
  * A record of a type without its own table, such as `custom` from capture
  * scripts or a type a newer tapline wrote: any field may be missing or odd.
@@ -206,6 +230,7 @@ export const CUSTOM_COLUMNS: readonly Column<LooseRecord>[] = [
 export const HTTP_ENTRIES: ColumnTable<HttpRowSource> = { name: "http_entries", columns: HTTP_COLUMNS };
 export const WEBSOCKET_FRAMES: ColumnTable<WebSocketFrameRecord> = { name: "websocket_frames", columns: FRAME_COLUMNS };
 export const SSE_EVENTS: ColumnTable<SseEventRecord> = { name: "sse_events", columns: SSE_COLUMNS };
+export const GRPC_MESSAGES: ColumnTable<GrpcMessageRecord> = { name: "grpc_messages", columns: GRPC_MESSAGE_COLUMNS };
 export const CUSTOM_RECORDS: ColumnTable<LooseRecord> = { name: "custom_records", columns: CUSTOM_COLUMNS };
 
 /** The cells of one row, in column order. */
@@ -227,7 +252,7 @@ export function httpRow(record: HttpRecord): SqlValue[] {
   });
 }
 
-/** The `custom_records` row of a record of any type but http, websocket_frame and sse_event. */
+/** The `custom_records` row of a record of any type but http, websocket_frame, sse_event and grpc_message. */
 export function customRow(record: unknown): SqlValue[] {
   return rowOf(CUSTOM_RECORDS, record as LooseRecord);
 }

@@ -5,6 +5,7 @@ import {
   type ColumnTable,
   CUSTOM_RECORDS,
   customRow,
+  GRPC_MESSAGES,
   HTTP_ENTRIES,
   httpRow,
   rowOf,
@@ -26,12 +27,14 @@ export class RecordInserter {
   readonly #http: SqlStatement;
   readonly #frame: SqlStatement;
   readonly #event: SqlStatement;
+  readonly #grpc: SqlStatement;
   readonly #custom: SqlStatement;
 
   constructor(db: SqlDatabase) {
     this.#http = prepareInsert(db, HTTP_ENTRIES);
     this.#frame = prepareInsert(db, WEBSOCKET_FRAMES);
     this.#event = prepareInsert(db, SSE_EVENTS);
+    this.#grpc = prepareInsert(db, GRPC_MESSAGES);
     this.#custom = prepareInsert(db, CUSTOM_RECORDS);
   }
 
@@ -47,6 +50,9 @@ export class RecordInserter {
       case "sse_event":
         this.#event.run(rowOf(SSE_EVENTS, record) as SqlCell[]);
         return;
+      case "grpc_message":
+        this.#grpc.run(rowOf(GRPC_MESSAGES, record) as SqlCell[]);
+        return;
       default:
         this.#custom.run(customRow(record) as SqlCell[]);
     }
@@ -57,6 +63,7 @@ export class RecordInserter {
     this.#http.free();
     this.#frame.free();
     this.#event.free();
+    this.#grpc.free();
     this.#custom.free();
   }
 }

@@ -3,11 +3,18 @@
  * the tables (from their column lists in `sqlite-columns.ts`), their indexes,
  * and the layout version.
  */
-import { type ColumnTable, CUSTOM_RECORDS, HTTP_ENTRIES, SSE_EVENTS, WEBSOCKET_FRAMES } from "./sqlite-columns.ts";
+import {
+  type ColumnTable,
+  CUSTOM_RECORDS,
+  GRPC_MESSAGES,
+  HTTP_ENTRIES,
+  SSE_EVENTS,
+  WEBSOCKET_FRAMES,
+} from "./sqlite-columns.ts";
 import type { SqlDatabase } from "./sql-database.ts";
 
 /** Bumped when the layout changes; stored in `PRAGMA user_version`. */
-export const SQLITE_SCHEMA_VERSION = 4;
+export const SQLITE_SCHEMA_VERSION = 5;
 
 /** An index: its name and the one column it covers. */
 type Index = readonly [name: string, column: string];
@@ -25,6 +32,7 @@ export const TABLES: readonly { table: ColumnTable<never>; indexes: readonly Ind
       ["idx_http_content_type", "resp_content_type"],
       ["idx_http_req_content_type", "req_content_type"],
       ["idx_http_correlation", "correlation_id"],
+      ["idx_http_grpc_status", "grpc_status"],
     ],
   },
   {
@@ -42,6 +50,14 @@ export const TABLES: readonly { table: ColumnTable<never>; indexes: readonly Ind
       ["idx_sse_timestamp", "timestamp"],
       ["idx_sse_route", "route_name"],
       ["idx_sse_connection", "connection_id"],
+    ],
+  },
+  {
+    table: GRPC_MESSAGES,
+    indexes: [
+      ["idx_grpc_timestamp", "timestamp"],
+      ["idx_grpc_route", "route_name"],
+      ["idx_grpc_connection", "connection_id"],
     ],
   },
   {

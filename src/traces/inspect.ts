@@ -85,6 +85,7 @@ export class InspectAccumulator {
         break;
       }
       case "websocket_frame":
+      case "grpc_message":
         this.#bytes.frames += record.payload_size ?? 0;
         if (record.payload_truncated) this.#truncated++;
         break;

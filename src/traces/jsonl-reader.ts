@@ -28,7 +28,13 @@ export interface SkippedLine {
 }
 
 /** The record types tapline writes. */
-export const RECORD_TYPES: ReadonlySet<string> = new Set(["http", "websocket_frame", "sse_event", "custom"]);
+export const RECORD_TYPES: ReadonlySet<string> = new Set([
+  "http",
+  "websocket_frame",
+  "sse_event",
+  "grpc_message",
+  "custom",
+]);
 
 /** Why a parsed JSON value is not a record, or undefined when it is one. */
 export function recordProblem(value: unknown): string | undefined {

@@ -28,7 +28,8 @@ const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"
 
 /** Lines that are frames or events, recognised without parsing (tapline writes `type` first). */
 function isStreamLine(text: string): boolean {
-  return text.startsWith('{"type":"websocket_frame"') || text.startsWith('{"type":"sse_event"');
+  return text.startsWith('{"type":"websocket_frame"') || text.startsWith('{"type":"sse_event"') ||
+    text.startsWith('{"type":"grpc_message"');
 }
 
 function parse(text: string): CaptureRecord | undefined {

@@ -87,6 +87,14 @@ export function parquetRow(record: CaptureRecord): Row {
     case "sse_event":
       Object.assign(row, { connection_id: record.connection_id, event: record.event, data: record.data });
       break;
+    case "grpc_message":
+      Object.assign(row, {
+        connection_id: record.connection_id,
+        direction: record.direction,
+        response_size: BigInt(record.payload_size),
+        response_body_bytes: base64Bytes(record.payload),
+      });
+      break;
     case "websocket_frame":
       Object.assign(row, {
         connection_id: record.connection_id,

@@ -75,6 +75,13 @@ function tooDeep(value: unknown, key: string): string | undefined {
   return undefined;
 }
 
+/** Why a frame's or message's `direction` is unusable. */
+function direction(value: Json): string | undefined {
+  return value["direction"] === "client_to_server" || value["direction"] === "server_to_client"
+    ? undefined
+    : '"direction" must be client_to_server or server_to_client';
+}
+
 /** Why the fields every record has are unusable. */
 function common(value: Json): string | undefined {
   return field(value, "id", "string") ?? field(value, "timestamp", "string") ??
@@ -99,14 +106,15 @@ export function shapeProblem(value: Json): string | undefined {
         field(value, "correlation_id", "string", true);
     case "websocket_frame":
       return field(value, "connection_id", "string") ??
-        (value["direction"] === "client_to_server" || value["direction"] === "server_to_client"
-          ? undefined
-          : '"direction" must be client_to_server or server_to_client') ??
-        field(value, "opcode", "number") ?? field(value, "payload_size", "number") ??
+        direction(value) ?? field(value, "opcode", "number") ?? field(value, "payload_size", "number") ??
         encodedText(value, "payload", "payload_base64", "");
     case "sse_event":
       return field(value, "connection_id", "string") ?? field(value, "t_delta_ms", "number") ??
         field(value, "event", "string") ?? field(value, "data", "string");
+    case "grpc_message":
+      return field(value, "connection_id", "string") ?? direction(value) ?? field(value, "seq", "number") ??
+        field(value, "payload_size", "number") ?? field(value, "compressed", "boolean") ??
+        encodedText(value, "payload", "payload_base64", "");
     default:
       return field(value, "plugin", "string") ?? field(value, "connection_id", "string", true) ??
         tooDeep(value["data"], "data");

@@ -5,12 +5,13 @@
  * encodes them, so a filter, an export or a detail view reads SQLite and JSONL
  * the same way.
  */
-import { encodeBody } from "../capture/encode-body.ts";
+import { encodeBody, toBase64 } from "../capture/encode-body.ts";
 import type {
   CapturedBody,
   CaptureRecord,
   CustomRecord,
   FrameDirection,
+  GrpcMessageRecord,
   HttpRecord,
   OpcodeName,
   SseEventRecord,
@@ -21,7 +22,13 @@ import type {
 export type Row = Record<string, unknown>;
 
 /** The tables records are read from, and the record type each holds. */
-export const RECORD_TABLES = ["http_entries", "websocket_frames", "sse_events", "custom_records"] as const;
+export const RECORD_TABLES = [
+  "http_entries",
+  "websocket_frames",
+  "sse_events",
+  "grpc_messages",
+  "custom_records",
+] as const;
 export type RecordTable = typeof RECORD_TABLES[number];
 
 const str = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
@@ -98,6 +105,15 @@ function httpRecord(row: Row): HttpRecord {
     tags: parseJson(row["tags"]) as Record<string, unknown> | undefined,
     plugin_generation: num(row["plugin_generation"]),
   });
+  const grpcMethod = str(row["grpc_method"]);
+  if (grpcMethod !== undefined) {
+    record.grpc = defined({
+      service: str(row["grpc_service"]) ?? "",
+      method: grpcMethod,
+      status: num(row["grpc_status"]),
+      message: str(row["grpc_message"]),
+    });
+  }
   const status = num(row["resp_status"]);
   if (status !== undefined) {
     record.response = {
@@ -112,16 +128,25 @@ function httpRecord(row: Row): HttpRecord {
   return record;
 }
 
-function frameRecord(row: Row): WebSocketFrameRecord {
-  const truncated = yes(row["payload_truncated"]);
-  const payload = body(row["payload"], truncated === true);
-  return defined<WebSocketFrameRecord>({
-    type: "websocket_frame",
+/** The fields every frame, event and message row has: who wrote it, when, and the exchange it belongs to. */
+function linkedFields(row: Row) {
+  return {
     v: num(row["v"]) ?? 1,
     id: str(row["id"]) ?? "",
     route_name: str(row["route_name"]) ?? "",
     connection_id: str(row["connection_id"]) ?? "",
     timestamp: str(row["timestamp"]) ?? "",
+    tags: parseJson(row["tags"]) as Record<string, unknown> | undefined,
+    plugin_generation: num(row["plugin_generation"]),
+  };
+}
+
+function frameRecord(row: Row): WebSocketFrameRecord {
+  const truncated = yes(row["payload_truncated"]);
+  const payload = body(row["payload"], truncated === true);
+  return defined<WebSocketFrameRecord>({
+    type: "websocket_frame",
+    ...linkedFields(row),
     direction: (str(row["direction"]) ?? "client_to_server") as FrameDirection,
     opcode: num(row["opcode"]) ?? 0,
     opcode_name: (str(row["opcode_name"]) ?? "text") as OpcodeName,
@@ -131,27 +156,35 @@ function frameRecord(row: Row): WebSocketFrameRecord {
     payload_base64: payload.base64,
     close_code: num(row["close_code"]),
     close_reason: str(row["close_reason"]),
-    tags: parseJson(row["tags"]) as Record<string, unknown> | undefined,
-    plugin_generation: num(row["plugin_generation"]),
+  });
+}
+
+function grpcMessageRecord(row: Row): GrpcMessageRecord {
+  const payload = row["payload"];
+  return defined<GrpcMessageRecord>({
+    type: "grpc_message",
+    ...linkedFields(row),
+    direction: (str(row["direction"]) ?? "client_to_server") as FrameDirection,
+    seq: num(row["seq"]) ?? 0,
+    t_delta_ms: num(row["t_delta_ms"]) ?? 0,
+    compressed: yes(row["compressed"]) ?? false,
+    payload_size: num(row["payload_size"]) ?? 0,
+    payload: payload instanceof Uint8Array ? toBase64(payload) : "",
+    payload_base64: true,
+    payload_truncated: yes(row["payload_truncated"]),
   });
 }
 
 function eventRecord(row: Row): SseEventRecord {
   return defined<SseEventRecord>({
     type: "sse_event",
-    v: num(row["v"]) ?? 1,
-    id: str(row["id"]) ?? "",
-    route_name: str(row["route_name"]) ?? "",
-    connection_id: str(row["connection_id"]) ?? "",
-    timestamp: str(row["timestamp"]) ?? "",
+    ...linkedFields(row),
     t_delta_ms: num(row["t_delta_ms"]) ?? 0,
     event: str(row["event_type"]) ?? "message",
     data: str(row["data"]) ?? "",
     data_truncated: yes(row["data_truncated"]),
     id_field: str(row["event_id"]),
     retry: num(row["retry"]),
-    tags: parseJson(row["tags"]) as Record<string, unknown> | undefined,
-    plugin_generation: num(row["plugin_generation"]),
   });
 }
 
@@ -181,6 +214,8 @@ export function recordOfRow(table: RecordTable, row: Row): CaptureRecord {
       return frameRecord(row);
     case "sse_events":
       return eventRecord(row);
+    case "grpc_messages":
+      return grpcMessageRecord(row);
     default:
       return customRecord(row);
   }

@@ -9,7 +9,7 @@
 import type { SqlCell, SqlRow } from "../sinks/sql-database.ts";
 import type { CaptureRecord } from "../shared/record.ts";
 import { HTTP_COLUMNS } from "../sinks/sqlite-columns.ts";
-import { recordOfRow, type RecordTable } from "./sqlite-records.ts";
+import { RECORD_TABLES, recordOfRow, type RecordTable } from "./sqlite-records.ts";
 import {
   CursorError,
   type PositionedRecord,
@@ -110,7 +110,7 @@ export class SqliteTraceSource implements TraceSource {
   /** Every record of the database (the http source reads all four tables, merged by time), oldest first. */
   async *oldest(bounds: SourceBounds): AsyncGenerator<CaptureRecord> {
     if (this.#table !== "http_entries") return;
-    const cursors = (["http_entries", "websocket_frames", "sse_events", "custom_records"] as const).map((table) => ({
+    const cursors = RECORD_TABLES.map((table) => ({
       table,
       rows: [] as SqlRow[],
       after: undefined as [string, number] | undefined,
@@ -149,7 +149,9 @@ export class SqliteTraceSource implements TraceSource {
 
   async find(id: string): Promise<CaptureRecord | undefined> {
     if (this.#table !== "http_entries") return undefined;
-    for (const table of ["http_entries", "custom_records", "websocket_frames", "sse_events"] as const) {
+    for (
+      const table of ["http_entries", "custom_records", "websocket_frames", "sse_events", "grpc_messages"] as const
+    ) {
       const row = (await this.#db.query(`SELECT * FROM ${table} WHERE id = ?`, [id]))[0];
       if (row) return recordOfRow(table, row);
     }
@@ -159,7 +161,7 @@ export class SqliteTraceSource implements TraceSource {
   async *related(connectionId: string): AsyncGenerator<CaptureRecord> {
     if (this.#table !== "http_entries") return;
     const records: CaptureRecord[] = [];
-    for (const table of ["websocket_frames", "sse_events", "custom_records"] as const) {
+    for (const table of ["websocket_frames", "sse_events", "grpc_messages", "custom_records"] as const) {
       for (
         const row of await this.#db.query(`SELECT * FROM ${table} WHERE connection_id = ? ORDER BY timestamp, rowid`, [
           connectionId,

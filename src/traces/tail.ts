@@ -170,6 +170,9 @@ function lighten(record: CaptureRecord): CaptureRecord {
     case "sse_event":
       if (record.data.length <= TAIL_MAX_TEXT) return record;
       return { ...record, data: "", tags: { ...record.tags, tail_omitted: true } };
+    case "grpc_message":
+      if (record.payload.length <= TAIL_MAX_TEXT) return record;
+      return { ...record, payload: "", tags: { ...record.tags, tail_omitted: true } };
     default:
       return record;
   }

@@ -1,8 +1,14 @@
 /**
- * One trace in full: its record and, for an exchange, the frames, events and
- * custom records that belong to it, paged when there are many.
+ * One trace in full: its record and, for an exchange, the frames, events, gRPC
+ * messages and custom records that belong to it, paged when there are many.
  */
-import type { CaptureRecord, CustomRecord, SseEventRecord, WebSocketFrameRecord } from "../shared/record.ts";
+import type {
+  CaptureRecord,
+  CustomRecord,
+  GrpcMessageRecord,
+  SseEventRecord,
+  WebSocketFrameRecord,
+} from "../shared/record.ts";
 import type { TraceSource } from "./trace-source.ts";
 
 /** A page of related records. */
@@ -18,6 +24,8 @@ export interface TraceDetail {
   record: CaptureRecord;
   frames: RelatedPage<WebSocketFrameRecord>;
   events: RelatedPage<SseEventRecord>;
+  /** The messages of a gRPC call, in the order they passed. */
+  grpc_messages: RelatedPage<GrpcMessageRecord>;
   custom: RelatedPage<CustomRecord>;
 }
 
@@ -57,11 +65,13 @@ export async function traceDetail(
   if (found === undefined) return undefined;
   const frames: WebSocketFrameRecord[] = [];
   const events: SseEventRecord[] = [];
+  const messages: GrpcMessageRecord[] = [];
   const custom: CustomRecord[] = [];
   if (found.record.type === "http") {
     for await (const record of found.source.related(id)) {
       if (record.type === "websocket_frame") frames.push(record);
       else if (record.type === "sse_event") events.push(record);
+      else if (record.type === "grpc_message") messages.push(record);
       else if (record.type === "custom") custom.push(record);
     }
   }
@@ -69,6 +79,7 @@ export async function traceDetail(
     record: found.record,
     frames: page(frames, paging),
     events: page(events, paging),
+    grpc_messages: page(messages, paging),
     custom: page(custom, paging),
   };
 }

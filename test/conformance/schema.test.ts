@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import type {
   CapturedBody,
+  GrpcMessageRecord,
   HttpRecord,
   HttpRequestPart,
   HttpResponsePart,
@@ -45,6 +46,7 @@ const recordKeys: Record<keyof HttpRecord, true> = {
   error: true,
   disconnected: true,
   sse_events: true,
+  grpc: true,
   tags: true,
   plugin_generation: true,
 };
@@ -91,6 +93,7 @@ const httpOptional = [
   "error",
   "disconnected",
   "sse_events",
+  "grpc",
   "tags",
   "plugin_generation",
 ] as const;
@@ -166,6 +169,7 @@ function fullRecord(): HttpRecord {
     error: "upstream reset",
     disconnected: true,
     sse_events: 3,
+    grpc: { service: "test.Echo", method: "Unary", status: 5, message: "not found" },
     tags: { plugin: { any: ["thing"] } },
     plugin_generation: 3,
   };
@@ -291,6 +295,8 @@ describe("schemas/record.schema.json", () => {
       ["negative sse_events", (r) => (r["sse_events"] = -1)],
       ["fractional sse_events", (r) => (r["sse_events"] = 1.5)],
       ["frame field on http", (r) => (r["payload_size"] = 1)],
+      ["grpc without method", (r) => delete (r["grpc"] as Record<string, unknown>)["method"]],
+      ["grpc status as string", (r) => ((r["grpc"] as Record<string, unknown>)["status"] = "5")],
     ];
     for (const [label, mutate] of cases) {
       assert.notEqual(errorsAfter(fullRecord(), mutate), undefined, `${label} must be rejected`);
@@ -316,6 +322,58 @@ describe("schemas/record.schema.json", () => {
     ];
     for (const [label, mutate] of cases) {
       assert.notEqual(errorsAfter(fullFrame(), mutate), undefined, `${label} must be rejected`);
+    }
+  });
+
+  test("accepts grpc_message records and rejects malformed ones", () => {
+    const message: GrpcMessageRecord = {
+      type: "grpc_message",
+      v: 1,
+      id: "7c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+      route_name: "api",
+      connection_id: "0b6f1a52-1c1e-4a8e-9d0e-3c1d7b2f9a10",
+      timestamp: "2025-01-31T12:00:03.000Z",
+      direction: "client_to_server",
+      seq: 0,
+      t_delta_ms: 1.5,
+      compressed: false,
+      payload_size: 5,
+      payload: "aGVsbG8=",
+      payload_base64: true,
+      payload_truncated: true,
+      tags: { plugin: 1 },
+      plugin_generation: 2,
+    };
+    assert.equal(schemaErrors(message), undefined);
+    const keys: Record<keyof GrpcMessageRecord, true> = {
+      type: true,
+      v: true,
+      id: true,
+      route_name: true,
+      connection_id: true,
+      timestamp: true,
+      direction: true,
+      seq: true,
+      t_delta_ms: true,
+      compressed: true,
+      payload_size: true,
+      payload: true,
+      payload_base64: true,
+      payload_truncated: true,
+      tags: true,
+      plugin_generation: true,
+    };
+    assert.deepEqual(sorted(schema.$defs["GrpcMessageRecord"]?.properties), sorted(keys));
+    const cases: Array<[string, (r: Record<string, unknown>) => void]> = [
+      ["unknown field", (r) => (r["extra"] = 1)],
+      ["missing seq", (r) => delete r["seq"]],
+      ["negative seq", (r) => (r["seq"] = -1)],
+      ["unknown direction", (r) => (r["direction"] = "up")],
+      ["compressed as number", (r) => (r["compressed"] = 1)],
+      ["payload_base64 false", (r) => (r["payload_base64"] = false)],
+    ];
+    for (const [label, mutate] of cases) {
+      assert.notEqual(errorsAfter(message, mutate), undefined, `${label} must be rejected`);
     }
   });
 

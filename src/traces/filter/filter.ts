@@ -165,6 +165,9 @@ function bodyMatches(record: CaptureRecord, side: Side, pattern: TextPattern): b
     }
     case "sse_event":
       return side !== "request" && pattern.test(record.data);
+    case "grpc_message":
+      // Protobuf bytes, kept as base64: there is no text to match.
+      return false;
     default:
       return record.data !== undefined && pattern.test(JSON.stringify(record.data));
   }

@@ -9,7 +9,7 @@ import { after, before, test } from "node:test";
 import type { Database } from "sql.js";
 import { nodeFileSystem } from "../../../src/runtime/shared/fs.ts";
 import { SQLITE_SCHEMA_VERSION } from "../../../src/sinks/sqlite-schema.ts";
-import type { CustomRecord } from "../../../src/shared/record.ts";
+import type { CustomRecord, GrpcMessageRecord } from "../../../src/shared/record.ts";
 import { loadSqlJs } from "../../../src/sinks/sql-js.ts";
 import { CUSTOM_COLUMNS, HTTP_COLUMNS } from "../../../src/sinks/sqlite-columns.ts";
 import { SqliteSink } from "../../../src/sinks/sqlite-sink.ts";
@@ -80,17 +80,37 @@ test("each record type lands as one row in its table, in one file the sqlite3 sh
   await sink.writeBatch([upgrade, httpRecord("/a", { binary: true }), httpRecord("/b", { noResponse: true })]);
   await sink.writeBatch([frameRecord(upgrade.id), frameRecord(upgrade.id, true), closeFrameRecord(upgrade.id)]);
   await sink.writeBatch(Array.from({ length: 4 }, (_, i) => sseRecord(upgrade.id, i)));
+  const message: GrpcMessageRecord = {
+    type: "grpc_message",
+    v: 1,
+    id: crypto.randomUUID(),
+    route_name: "api",
+    connection_id: upgrade.id,
+    timestamp: new Date().toISOString(),
+    direction: "server_to_client",
+    seq: 1,
+    t_delta_ms: 2.5,
+    compressed: true,
+    payload_size: 3,
+    payload: "AAEC",
+    payload_base64: true,
+  };
+  await sink.writeBatch([message]);
   await sink.writeBatch([]);
   await sink.close();
   assert.deepEqual(await counts(path), { http_entries: 3, websocket_frames: 3, sse_events: 4, custom_records: 0 });
   assert.equal(sqlite3(path, "select count(*) from http_entries"), "3");
   assert.equal(sqlite3(path, "select count(*) from websocket_frames"), "3");
   assert.equal(sqlite3(path, "select count(*) from sse_events"), "4");
+  assert.equal(
+    sqlite3(path, "select direction, seq, compressed, hex(payload), payload_size from grpc_messages"),
+    "server_to_client|1|1|000102|3",
+  );
   assert.equal(sqlite3(path, "pragma integrity_check"), "ok");
   assert.equal(
     sqlite3(path, "select count(*) from sqlite_master where type = 'index' and tbl_name = 'http_entries'"),
-    // eight named indexes plus the primary key's
-    "9",
+    // nine named indexes plus the primary key's
+    "10",
   );
 });
 

@@ -205,7 +205,7 @@ describe("filter: errors name the column and what was expected", () => {
     ["~x foo", 1, /unknown filter "~x"/],
     ["~s 600", 4, /"600" is not a status/],
     ["~s abc", 4, /"abc" is not a status/],
-    ["~t smtp", 4, /unknown record type "smtp" \(known: http, websocket, sse, custom\)/],
+    ["~t smtp", 4, /unknown record type "smtp" \(known: http, websocket, sse, grpc, custom\)/],
     ["~d fast", 4, /"fast" is not a duration/],
     ["~d >", 5, /~d \(column 1\) needs a duration/],
     ['~u "(a"', 4, /invalid regular expression: missing closing \)/],
