@@ -78,6 +78,12 @@ const ROUTE_SERIES: RouteCounter[] = [
     value: (m) => m.sseStreamsActive,
   },
   {
+    name: "tapline_http2_streams_active",
+    help: "HTTP/2 requests (streams) in flight.",
+    type: "gauge",
+    value: (m) => m.http2StreamsActive,
+  },
+  {
     name: "tapline_sse_events_total",
     help: "Server-Sent Events relayed.",
     type: "counter",
@@ -239,6 +245,13 @@ export function renderPrometheus(
   for (const m of routes) {
     for (const [direction, count] of Object.entries(m.websocketFrames)) {
       out += `tapline_websocket_frames_total{route="${escapeLabel(m.route)}",direction="${direction}"} ${count}\n`;
+    }
+  }
+  out += "# HELP tapline_grpc_responses_total Finished gRPC calls by grpc-status (none: the call ended without one).\n";
+  out += "# TYPE tapline_grpc_responses_total counter\n";
+  for (const m of routes) {
+    for (const [code, count] of Object.entries(m.grpcResponses)) {
+      out += `tapline_grpc_responses_total{route="${escapeLabel(m.route)}",code="${code}"} ${count}\n`;
     }
   }
   out +=

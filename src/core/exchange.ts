@@ -3,7 +3,7 @@ import { correlationId } from "../capture/correlation.ts";
 import { scrubCredentials } from "../shared/url-credentials.ts";
 import { plainIp } from "../shared/address.ts";
 import { describeError } from "../shared/describe-error.ts";
-import type { RawHeaders } from "../shared/raw-headers.ts";
+import { headerValue, type RawHeaders } from "../shared/raw-headers.ts";
 import { clientResponseHeaders, upstreamRequestHeaders } from "./headers.ts";
 import { ExchangeHooks, withBodyLength } from "./exchange-hooks.ts";
 import type { RequestDecision, ResponseHead } from "./hooks.ts";
@@ -86,6 +86,10 @@ export class Exchange {
   #sse: SseTap | undefined;
   /** Set for a captured gRPC call: its messages become records as they pass. */
   readonly #grpc: GrpcTap | undefined;
+  /** A gRPC call (captured or not), counted by its grpc-status when it ends. */
+  readonly #grpcCall: boolean;
+  #grpcStatus: string | undefined;
+  readonly #http2: boolean;
   #rewriter: SseRewriter | undefined;
   /** Bytes to send at the end instead of the upstream's body (a 502 from a failed onResponse). */
   #replacementBody: Uint8Array | undefined;
@@ -108,7 +112,10 @@ export class Exchange {
       clientIp: plainIp(request.clientIp),
       proto: request.secure ? "https" : "http",
     });
-    if (this.capture !== undefined && isGrpc(request.headers)) {
+    this.#http2 = request.httpVersion === "2";
+    if (this.#http2) metrics.http2StreamsActive++;
+    this.#grpcCall = isGrpc(request.headers);
+    if (this.capture !== undefined && this.#grpcCall) {
       this.#grpc = new GrpcTap(route, this.capture, this.#hooks?.chain);
     }
     if (decision?.respond) this.#direct = directReply(decision.respond);
@@ -186,6 +193,8 @@ export class Exchange {
       ({ head, rewriter: this.#rewriter, holdsBody: this.holdsResponseBody } = outcome);
     }
     this.#recordResponseHead(head);
+    // A trailers-only response (an error without messages) carries grpc-status in its head.
+    if (this.#grpcCall) this.#grpcStatus = headerValue(head.headers, "grpc-status");
     if (head.status !== 101 && isEventStream(head.headers)) {
       this.#sse = new SseTap(this.route, this.capture, this.#hooks?.chain);
     }
@@ -272,6 +281,7 @@ export class Exchange {
    */
   responseTrailers(trailers: RawHeaders): RawHeaders {
     if (this.capture && trailers.length > 0) this.capture.responseTrailers = trailers;
+    if (this.#grpcCall) this.#grpcStatus = headerValue(trailers, "grpc-status") ?? this.#grpcStatus;
     return trailers;
   }
 
@@ -321,6 +331,12 @@ export class Exchange {
     this.#finished = true;
     const { metrics, activity, pipeline, sinks } = this.route.deps;
     metrics.requestsActive--;
+    if (this.#http2) metrics.http2StreamsActive--;
+    if (this.#grpcCall) {
+      const code = this.#grpcStatus?.trim();
+      const label = code === undefined ? "none" : /^(?:\d|1[0-6])$/.test(code) ? code : "other";
+      metrics.grpcResponses[label] = (metrics.grpcResponses[label] ?? 0) + 1;
+    }
     if (outcome?.clientGone) metrics.clientDisconnects++;
     this.#sse?.end();
     const capture = this.capture;

@@ -57,6 +57,10 @@ export class RouteMetrics {
   sseStreamsTotal = 0;
   sseStreamsActive = 0;
   sseEvents = 0;
+  /** HTTP/2 requests (streams) in flight. */
+  http2StreamsActive = 0;
+  /** Finished gRPC calls by `grpc-status` (`0`..`16`), `other` for any other value, `none` when there was none. */
+  readonly grpcResponses: Record<string, number> = {};
   /** Time from request start to the upstream's response head, seconds. */
   readonly upstreamLatency = new Histogram(LATENCY_BUCKETS);
 
@@ -116,6 +120,8 @@ export interface RouteSnapshot {
   sseStreamsTotal: number;
   sseStreamsActive: number;
   sseEvents: number;
+  http2StreamsActive: number;
+  grpcResponses: Record<string, number>;
   latency: { counts: number[]; count: number; sum: number };
 }
 
@@ -137,6 +143,8 @@ export function routeSnapshot(metrics: RouteMetrics): RouteSnapshot {
     sseStreamsTotal: metrics.sseStreamsTotal,
     sseStreamsActive: metrics.sseStreamsActive,
     sseEvents: metrics.sseEvents,
+    http2StreamsActive: metrics.http2StreamsActive,
+    grpcResponses: { ...metrics.grpcResponses },
     latency: {
       counts: [...metrics.upstreamLatency.counts],
       count: metrics.upstreamLatency.count,
@@ -156,6 +164,7 @@ export function addRouteSnapshot(into: RouteMetrics, snapshot: RouteSnapshot, ga
     into.requestsActive += snapshot.requestsActive;
     into.websocketsActive += snapshot.websocketsActive;
     into.sseStreamsActive += snapshot.sseStreamsActive;
+    into.http2StreamsActive += snapshot.http2StreamsActive;
   }
   into.bytesReceived += snapshot.bytesReceived;
   into.bytesSent += snapshot.bytesSent;
@@ -170,6 +179,9 @@ export function addRouteSnapshot(into: RouteMetrics, snapshot: RouteSnapshot, ga
   into.websocketFrames.server_to_client += snapshot.websocketFrames.server_to_client;
   into.sseStreamsTotal += snapshot.sseStreamsTotal;
   into.sseEvents += snapshot.sseEvents;
+  for (const [code, count] of Object.entries(snapshot.grpcResponses)) {
+    into.grpcResponses[code] = (into.grpcResponses[code] ?? 0) + count;
+  }
   const latency = into.upstreamLatency;
   snapshot.latency.counts.forEach((count, i) => {
     if (i < latency.counts.length) latency.counts[i]! += count;

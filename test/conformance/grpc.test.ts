@@ -14,6 +14,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { GrpcMessageRecord } from "../../src/shared/record.ts";
+import { request } from "./harness/client.ts";
 import { eventually, marker, proxySpec, RFC3339_RE, sleep, tearDown, tempDir, UUID_RE } from "./harness/fixture.ts";
 import {
   grpcCall,
@@ -116,6 +117,8 @@ for (const runtime of runtimes) {
       tap = await startTapline(runtime, [
         "--flush-interval",
         "20ms",
+        "--listen-admin",
+        "127.0.0.1:0",
         "--proxy",
         proxySpec({
           name: ROUTE,
@@ -295,6 +298,46 @@ for (const runtime of runtimes) {
       const messages = await messageRecords(file, call.id, 1);
       assertMessageRecord(messages[0]!, call);
       assert.deepEqual(summary(messages), ["0 client_to_server where"]);
+    });
+
+    test("metrics: HTTP/2 streams in flight, and finished calls by grpc-status", async () => {
+      const metrics = async () => {
+        const res = await request(`http://127.0.0.1:${tap.adminPort()}/_metrics`, { timeoutMs: WAIT_MS });
+        assert.equal(res.status, 200);
+        return res.body.toString("utf8");
+      };
+      const value = (text: string, name: string, labels = "") => {
+        const line = text.split("\n").find((l) => l.startsWith(`${name}{route="${ROUTE}"${labels}} `));
+        return line === undefined ? 0 : Number(line.split(" ")[1]);
+      };
+      const before = await metrics();
+      const call = openGrpcStream(origin(), "Bidi", withMarker(marker("metrics")));
+      try {
+        call.send("m");
+        await call.next();
+        const open = await metrics();
+        assert.equal(value(open, "tapline_http2_streams_active"), 1, "the open call is one HTTP/2 stream");
+        call.end();
+        await call.result;
+      } finally {
+        await call.close();
+      }
+      await grpcCall(origin(), "Fail", ["x"], withMarker(marker("metrics-fail")));
+      const after = await eventually(
+        metrics,
+        (text) => value(text, "tapline_http2_streams_active") === 0,
+        WAIT_MS,
+      );
+      const ok = ',code="0"';
+      const notFound = ',code="5"';
+      assert.equal(
+        value(after, "tapline_grpc_responses_total", ok),
+        value(before, "tapline_grpc_responses_total", ok) + 1,
+      );
+      assert.equal(
+        value(after, "tapline_grpc_responses_total", notFound),
+        value(before, "tapline_grpc_responses_total", notFound) + 1,
+      );
     });
 
     test("SQLite: http_entries has the grpc columns, grpc_messages a row per message", async () => {
