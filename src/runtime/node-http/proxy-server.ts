@@ -19,67 +19,13 @@ import type { RawHeaders } from "../../shared/raw-headers.ts";
 import type { Route } from "../../core/route.ts";
 import type { ListenAddress, Listener, ProxyServer, TlsMaterial, UpstreamOptions } from "../types.ts";
 import type { Duplex, Readable } from "node:stream";
-import type http2 from "node:http2";
 import { type NodeUpgrade, NodeWebSocketUpgrades } from "./websocket.ts";
 import { isWebSocketUpgrade } from "./websocket-upstream.ts";
 import { acceptHttp2, type ClientAddress, HTTP2_TLS_OPTIONS, type Http2Sessions } from "./http2-listener.ts";
 import { http1RequestHeaders } from "../../core/http2-headers.ts";
+import { type ClientResponse, Http2Reply } from "./client-response.ts";
+import type http2 from "node:http2";
 import { Http2Upstream } from "./http2-upstream.ts";
-
-/** The parts of a node:http response this adapter writes; an HTTP/2 one is wrapped to match. */
-interface ClientResponse {
-  writeHead(status: number, statusText: string | undefined, headers: RawHeaders): unknown;
-  write(chunk: Uint8Array): boolean;
-  end(chunk?: Uint8Array): unknown;
-  addTrailers(pairs: Array<[string, string]>): void;
-  on(event: "drain", listener: () => void): unknown;
-  once(event: "close", listener: () => void): unknown;
-  destroy(error?: Error): unknown;
-}
-
-/**
- * An HTTP/2 response as a ClientResponse: no status text (RFC 9113 §8.3.2),
- * trailers as an object, and trailers even after a body sent whole.
- */
-class Http2Reply implements ClientResponse {
-  readonly #res: http2.Http2ServerResponse;
-
-  constructor(res: http2.Http2ServerResponse) {
-    this.#res = res;
-    res.sendDate = false;
-  }
-
-  writeHead(status: number, _statusText: string | undefined, headers: RawHeaders): unknown {
-    // Node's types leave out the flat [name, value, ...] list its compat API takes.
-    return this.#res.writeHead(status, headers as unknown as http2.OutgoingHttpHeaders);
-  }
-
-  write(chunk: Uint8Array): boolean {
-    return this.#res.write(chunk);
-  }
-
-  end(chunk?: Uint8Array): unknown {
-    return chunk === undefined ? this.#res.end() : this.#res.end(chunk);
-  }
-
-  addTrailers(pairs: Array<[string, string]>): void {
-    const trailers: Record<string, string[]> = {};
-    for (const [name, value] of pairs) (trailers[name.toLowerCase()] ??= []).push(value);
-    this.#res.addTrailers(trailers);
-  }
-
-  on(event: "drain", listener: () => void): unknown {
-    return this.#res.on(event, listener);
-  }
-
-  once(event: "close", listener: () => void): unknown {
-    return this.#res.once(event, listener);
-  }
-
-  destroy(error?: Error): unknown {
-    return this.#res.destroy(error);
-  }
-}
 
 /** Streams an upstream response into a client response, with the exchange's tee. */
 class UpstreamToClient implements Dispatcher.DispatchHandler {
