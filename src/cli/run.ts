@@ -266,11 +266,11 @@ export async function startTapline(config: Config, context: StartContext): Promi
       const server = runtime.createProxyServer(route, {
         insecureSkipVerify: config.insecureSkipVerify,
         sharedListeners: worker !== undefined,
-        http2: proxy.http2 !== false,
-        upstreamProto: proxy.upstreamProto ?? "auto",
+        http2: runtime.http2 && proxy.http2 !== false,
+        upstreamProto: runtime.http2 ? proxy.upstreamProto ?? "auto" : "h1",
       });
       servers.push(server);
-      if (proxy.upstreamProto === "h2" && !runtime.upstreamHttp2) {
+      if (proxy.upstreamProto === "h2" && !runtime.http2) {
         logger.warn(
           `upstream_proto=h2 cannot be honoured on ${runtime.name}: requests reach the upstream as HTTP/1.1`,
           { route: proxy.name },

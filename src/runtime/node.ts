@@ -8,4 +8,5 @@ export const nodeRuntime: Runtime = {
   name: "node",
   version: process.versions.node,
   ...nodeHttpAdapter,
+  http2: true,
 };

@@ -123,8 +123,11 @@ export interface Runtime {
   /** Version of the runtime itself, e.g. `20.20.2`. */
   readonly version: string;
   createProxyServer(route: Route, options: UpstreamOptions): ProxyServer;
-  /** Whether its proxy servers can speak HTTP/2 to an upstream (`upstream_proto=h2`, ALPN under `auto`). */
-  readonly upstreamHttp2: boolean;
+  /**
+   * Whether its proxy servers speak HTTP/2: h2c and ALPN `h2` on the listeners, `upstream_proto=h2` and ALPN
+   * under `auto` to upstreams. Where false they answer and forward HTTP/1.1 only (README "HTTP/2 and gRPC").
+   */
+  readonly http2: boolean;
   /** Serves a fetch handler (the admin API). */
   serveFetch(handler: FetchHandler, address: ListenAddress): Promise<Listener>;
   readonly fs: SinkFileSystem;

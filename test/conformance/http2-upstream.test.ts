@@ -3,7 +3,7 @@
  * multiplexed h2c session, trailers and `te: trailers` both ways, every byte
  * of a large body before its trailers to a slow client, a new session after
  * GOAWAY, a reset stream as a 502; `auto` choosing by ALPN on https
- * upstreams. Bun's upstream side (fetch, node:http) is HTTP/1.1 only: there
+ * upstreams. On Bun (fetch, node:http) and Deno tapline speaks HTTP/1.1 to upstreams: there
  * the test pins the warning and what an h2c-only upstream then answers.
  */
 import assert from "node:assert/strict";
@@ -44,7 +44,7 @@ function seenFor(upstream: H2Upstream, m: string): SeenRequest {
 }
 
 for (const runtime of runtimes) {
-  const bun = engineOf(runtime) === "bun";
+  const engine = engineOf(runtime);
   describe(`${runtime}: HTTP/2 to the upstream`, { timeout: 120_000 }, () => {
     let h2c: H2Upstream;
     let h2tls: H2Upstream;
@@ -74,14 +74,14 @@ for (const runtime of runtimes) {
       await tearDown(tap, [h2c, h2tls, h1tls], dir);
     });
 
-    if (bun) {
-      test("Bun speaks HTTP/1.1 to upstreams: upstream_proto=h2 warns, an h2c-only upstream answers nothing", async () => {
+    if (engine !== "node") {
+      test(`${engine} speaks HTTP/1.1 to upstreams: upstream_proto=h2 warns, an h2c-only upstream answers nothing`, async () => {
         assert.ok(
           tap.logs.some((l) =>
-            l.level === "warn" && /^upstream_proto=h2 cannot be honoured on bun/.test(String(l.msg))
+            l.level === "warn" && new RegExp(`^upstream_proto=h2 cannot be honoured on ${engine}`).test(String(l.msg))
           ),
         );
-        const m = marker("bun-h2c");
+        const m = marker("h1-only-h2c");
         const res = await request(tap.url("h2c", `/echo?${m}`));
         assert.equal(res.status, 502);
         assert.equal(h2c.seen.length, 0, "an h2c-only upstream never sees an HTTP/1.1 request");

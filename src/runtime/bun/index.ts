@@ -301,8 +301,8 @@ export const bunRuntime: Runtime = {
   name: "bun",
   version: Bun.version,
   createProxyServer: (route: Route, options: UpstreamOptions) => new BunProxyServer(route, options),
-  // Its upstream side is fetch (and node:http), both HTTP/1.1 only (README "HTTP/2 and gRPC").
-  upstreamHttp2: false,
+  // Bun.serve answers HTTP/1.1 only, and its upstream side (fetch, node:http) speaks HTTP/1.1 only.
+  http2: false,
   serveFetch,
   fs: nodeFileSystem,
   packFiles: nodePackFiles,

@@ -18,10 +18,9 @@ import { NodeProxyServer } from "./proxy-server.ts";
 import { processOperations } from "../shared/process.ts";
 import { NodeSha256 } from "../shared/sha256.ts";
 
-/** Everything of a Runtime except its name and version. */
-export const nodeHttpAdapter: Omit<Runtime, "name" | "version"> = {
+/** Everything of a Runtime except its name, version and whether it speaks HTTP/2. */
+export const nodeHttpAdapter: Omit<Runtime, "name" | "version" | "http2"> = {
   createProxyServer: (route: Route, options: UpstreamOptions) => new NodeProxyServer(route, options),
-  upstreamHttp2: true,
   // @hono/node-server loads only when there is an admin port.
   serveFetch: async (handler: FetchHandler, address) =>
     (await import("./fetch-server.ts")).serveFetchWithNodeHttp(handler, address),
