@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the benchmark tools (wrk, nginx) from Debian packages if missing.
+# Installs the benchmark tools (wrk, nginx, h2load) from Debian packages if missing.
 # Idempotent: does nothing when both are already on PATH.
 set -euo pipefail
 
@@ -7,9 +7,11 @@ missing=()
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 command -v taskset >/dev/null 2>&1 || missing+=(util-linux)
+# h2load, for the HTTP/2 benchmark (bench/h2.ts).
+command -v h2load >/dev/null 2>&1 || missing+=(nghttp2-client)
 
 if [ "${#missing[@]}" -eq 0 ]; then
-  echo "bench/setup.sh: wrk, nginx and taskset already installed"
+  echo "bench/setup.sh: wrk, nginx, h2load and taskset already installed"
   exit 0
 fi
 
