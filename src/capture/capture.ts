@@ -1,4 +1,5 @@
 import type { Decompressor } from "./decompress.ts";
+import type { GrpcDecoder } from "./grpc-decoder.ts";
 import type { MemoryBudget } from "./memory-budget.ts";
 import type { CaptureRecord } from "../shared/record.ts";
 
@@ -16,6 +17,8 @@ export interface RecordContext {
   decompress: Decompressor;
   /** A faster base64 encoder from the runtime, when it has one. */
   base64?: (bytes: Uint8Array) => string;
+  /** Decodes gRPC messages to JSON (`--grpc-descriptors`), when descriptors were given. */
+  grpc?: GrpcDecoder;
 }
 
 /**

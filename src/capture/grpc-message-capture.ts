@@ -14,6 +14,8 @@ export interface GrpcMessageStart {
   seq: number;
   /** Milliseconds since the request started. */
   tDeltaMs: number;
+  /** The call's path, `/package.Service/Method`, for decoding with descriptors. */
+  path: string;
 }
 
 /**
@@ -71,6 +73,11 @@ export class GrpcMessageCapture implements Capture {
       payload_base64: true,
     };
     if (this.truncated) record.payload_truncated = true;
+    // Only a whole, uncompressed message decodes; anything else keeps its base64 alone.
+    if (context.grpc !== undefined && this.#payload !== undefined && !this.truncated && !this.compressed) {
+      const json = context.grpc.decode(start.path, start.direction, this.#payload);
+      if (json !== undefined) record.payload_json = json;
+    }
     return record;
   }
 

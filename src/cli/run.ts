@@ -33,6 +33,7 @@ import { portableDeclaration, type PrimaryMessage, type WorkerMessage } from "./
 import { startWorkers, workerCount, type Workers, workerSetup } from "./worker-primary.ts";
 import { VERSION } from "../version.ts";
 import { loadTlsMaterial } from "./tls-material.ts";
+import { loadGrpcDescriptors } from "./grpc-descriptors.ts";
 
 /** A started tapline: its listeners and how to stop it. */
 export interface RunningTapline {
@@ -104,10 +105,20 @@ export async function startTapline(config: Config, context: StartContext): Promi
   // Live records for GET /api/tail: a bounded ring and per-subscriber buffers, fed by the capture writer.
   const tail = new TailHub();
   const traceStreams = new Set<() => void>();
+  // Descriptors load before anything listens: a file that does not parse stops start-up.
+  const grpc = config.grpcDescriptors?.length
+    ? await loadGrpcDescriptors(config.grpcDescriptors, (path) => runtime.fs.readFile(path))
+    : undefined;
+  if (grpc) logger.info("grpc descriptors", { files: config.grpcDescriptors!.length, methods: grpc.methods });
   const pipeline = new CapturePipeline({
     queueSize: config.captureQueueSize,
     flushInterval: config.flushInterval,
-    recordContext: { maxBodySize: config.maxBodySize, decompress: runtime.decompress, base64: runtime.base64 },
+    recordContext: {
+      maxBodySize: config.maxBodySize,
+      decompress: runtime.decompress,
+      base64: runtime.base64,
+      ...(grpc ? { grpc } : {}),
+    },
     logger,
     ...(runtime.collectGarbageHint ? { collectGarbageHint: runtime.collectGarbageHint } : {}),
     // Only an admin port has a tail to feed; without one no records are kept.

@@ -56,7 +56,7 @@ export function parseFlags(argv: readonly string[]): FlagResult {
     const option = OPTION_BY_FLAG.get(name);
     const isBool = option?.kind === "bool" || name === "print-systemd" || name === "help" || name === "h" ||
       name === "version";
-    if (!isBool && !option && name !== "proxy" && name !== "config") {
+    if (!isBool && !option && name !== "proxy" && name !== "config" && name !== "grpc-descriptors") {
       if (isUnsupportedFlag(name)) throw new UsageError(UNSUPPORTED_FLAGS[name]!);
       throw new UsageError(`Unknown flag ${shown(flag).slice(1, -1)} (see --help for the list of flags)`);
     }
@@ -87,6 +87,9 @@ export function parseFlags(argv: readonly string[]): FlagResult {
         origin: proxyOrigin,
         fieldOrigin: (key) => ({ label: `${label} ${key}`, kind: "usage" }),
       });
+    } else if (name === "grpc-descriptors") {
+      if (value === "") throw new UsageError("Flag --grpc-descriptors needs a file path");
+      (result.layer.grpcDescriptors ??= []).push(value);
     } else if (name === "config") {
       if (value === "") throw new UsageError("Flag --config needs a file path");
       result.configFile = value;

@@ -27,6 +27,10 @@ export function renderHelp(): string {
       `--${o.flag}${o.metavar ? ` ${o.metavar}` : ""}`,
       `${o.description}${o.defaultText !== undefined ? ` (default ${o.defaultText})` : ""}`,
     ]),
+    [
+      "--grpc-descriptors FILE",
+      "FileDescriptorSet (buf build -o, protoc --descriptor_set_out): gRPC messages also as JSON; repeatable",
+    ],
     ["--print-systemd", "Print a systemd unit that runs tapline with these flags, then exit"],
     ["-h, --help", "Show this help"],
     ["--version", "Print the version"],

@@ -44,6 +44,8 @@ export interface ConfigLayer {
   adminAllowedHosts?: string[];
   /** YAML `trusted_keys`. */
   trustedKeys?: string[];
+  /** `--grpc-descriptors` (repeatable), YAML `grpc.descriptors`. */
+  grpcDescriptors?: string[];
 }
 
 /** A layer with nothing set. */

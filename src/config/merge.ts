@@ -29,6 +29,7 @@ export function mergeLayers(layers: readonly ConfigLayer[]): MergedConfig {
   let tokenLayer: ConfigLayer | undefined;
   let allowedHosts: string[] | undefined;
   let trustedKeys: string[] | undefined;
+  let grpcDescriptors: string[] | undefined;
   for (const layer of layers) {
     Object.assign(globals, layer.globals);
     Object.assign(origins, layer.origins);
@@ -36,6 +37,7 @@ export function mergeLayers(layers: readonly ConfigLayer[]): MergedConfig {
     if (layer.adminTokens !== undefined || layer.globals.adminTokenFile !== undefined) tokenLayer = layer;
     if (layer.adminAllowedHosts) allowedHosts = layer.adminAllowedHosts;
     if (layer.trustedKeys) trustedKeys = layer.trustedKeys;
+    if (layer.grpcDescriptors) grpcDescriptors = layer.grpcDescriptors;
     for (const entry of layer.proxies) {
       const at = entries.findIndex((e) => e.proxy.name === entry.proxy.name);
       if (at >= 0) entries[at] = entry;
@@ -52,6 +54,7 @@ export function mergeLayers(layers: readonly ConfigLayer[]): MergedConfig {
   if (tokenLayer?.adminTokens) config.adminTokens = tokenLayer.adminTokens;
   if (allowedHosts) config.adminAllowedHosts = allowedHosts;
   if (trustedKeys) config.trustedKeys = trustedKeys;
+  if (grpcDescriptors) config.grpcDescriptors = grpcDescriptors;
   return { config, entries, origins, plugins };
 }
 

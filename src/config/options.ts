@@ -12,7 +12,10 @@ import type { LogFormat, LogLevel } from "../shared/logger.ts";
 import { shown } from "../shared/shown-value.ts";
 
 /** Every Config field except the lists, which only some sources set (see ConfigLayer). */
-export type Globals = Omit<Config, "proxies" | "plugins" | "adminTokens" | "adminAllowedHosts" | "trustedKeys">;
+export type Globals = Omit<
+  Config,
+  "proxies" | "plugins" | "adminTokens" | "adminAllowedHosts" | "trustedKeys" | "grpcDescriptors"
+>;
 export type GlobalKey = keyof Globals;
 
 export type OptionKind =

@@ -57,6 +57,8 @@ export interface Config {
    * have signed every pack installed or loaded. Absent: signatures optional.
    */
   trustedKeys?: string[];
+  /** FileDescriptorSet files that describe gRPC methods, so their messages are recorded as JSON too. */
+  grpcDescriptors?: string[];
   /** `--trusted-keys FILE`: more trusted keys, one a line (`#` starts a comment). */
   trustedKeysFile?: string;
   /** Folder for tapline's own state (the generated admin token); absent: DEFAULT_DATA_DIR, `./data`. */

@@ -123,6 +123,8 @@ export function parseYamlConfig(text: string, file: string): ConfigLayer {
       return key.trim();
     });
   }
+  const grpc = config.grpc as { descriptors?: string[] } | null | undefined;
+  if (grpc?.descriptors !== undefined) layer.grpcDescriptors = [...grpc.descriptors];
   if (config.admin !== undefined && config.admin !== null) {
     parseAdminSection(config.admin as Record<string, unknown>, layer, { file, originOf, fail });
   }

@@ -49,6 +49,7 @@ export class GrpcTap {
         direction,
         seq: this.#seq++,
         tDeltaMs: performance.now() - this.#startMono,
+        path: this.#capture.start.url,
       },
       message,
       { maxBodySize, budget },

@@ -167,6 +167,8 @@ export interface GrpcMessageRecord {
   payload: string;
   payload_base64: true;
   payload_truncated?: boolean;
+  /** The message as proto3 JSON, when `--grpc-descriptors` describe its method and it decoded. */
+  payload_json?: unknown;
   tags?: Record<string, unknown>;
   /** The plugin set (generation) that handled it; absent when its route had no plugins. */
   plugin_generation?: number;

@@ -191,6 +191,7 @@ export const GRPC_MESSAGE_COLUMNS: readonly Column<GrpcMessageRecord>[] = [
   ["v", "INTEGER", (r) => r.v],
   ["tags", "TEXT", (r) => json(r.tags)],
   ["plugin_generation", "INTEGER", (r) => orNull(r.plugin_generation)],
+  ["payload_json", "TEXT", (r) => (r.payload_json === undefined ? null : JSON.stringify(r.payload_json))],
 ];
 
 /**

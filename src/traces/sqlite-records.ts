@@ -172,6 +172,7 @@ function grpcMessageRecord(row: Row): GrpcMessageRecord {
     payload: payload instanceof Uint8Array ? toBase64(payload) : "",
     payload_base64: true,
     payload_truncated: yes(row["payload_truncated"]),
+    payload_json: parseJson(row["payload_json"]),
   });
 }
 

@@ -341,6 +341,7 @@ describe("schemas/record.schema.json", () => {
       payload: "aGVsbG8=",
       payload_base64: true,
       payload_truncated: true,
+      payload_json: { text: "hello", nested: { n: "9007199254740993" } },
       tags: { plugin: 1 },
       plugin_generation: 2,
     };
@@ -360,6 +361,7 @@ describe("schemas/record.schema.json", () => {
       payload: true,
       payload_base64: true,
       payload_truncated: true,
+      payload_json: true,
       tags: true,
       plugin_generation: true,
     };

@@ -143,3 +143,10 @@ test("--service, http-tap-proxy's Windows service flag, is refused with what to 
     });
   }
 });
+
+test("--grpc-descriptors is repeatable and kept in order", () => {
+  const { layer, args } = parseFlags(["--grpc-descriptors", "a.binpb", "--grpc-descriptors=b.binpb"]);
+  assert.deepEqual(layer.grpcDescriptors, ["a.binpb", "b.binpb"]);
+  assert.deepEqual(args, ["--grpc-descriptors", "a.binpb", "--grpc-descriptors=b.binpb"]);
+  assert.throws(() => parseFlags(["--grpc-descriptors="]), /--grpc-descriptors needs a file path/);
+});

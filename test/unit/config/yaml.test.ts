@@ -206,3 +206,9 @@ test("a proxy's http2 is a YAML boolean or on/off, and anything else names its l
     message: 't.yaml:5:12: proxies[0].http2: must be one of true, false, on, off, not "maybe"',
   });
 });
+
+test("grpc.descriptors is a list of files", () => {
+  const config = parseYamlConfig("grpc:\n  descriptors: [a.binpb, b.binpb]\nproxies: []\n", "t.yaml");
+  assert.deepEqual(config.grpcDescriptors, ["a.binpb", "b.binpb"]);
+  assert.throws(() => parseYamlConfig("grpc:\n  descriptors: a.binpb\nproxies: []\n", "t.yaml"), /grpc\.descriptors/);
+});
