@@ -10,35 +10,13 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import type { GrpcMessageRecord, HttpRecord } from "../../src/shared/record.ts";
 import { eventually, marker, proxySpec, removeDir, tearDown, tempDir } from "./harness/fixture.ts";
 import { echoDescriptorSet, msg } from "./harness/grpc-descriptors.ts";
 import { grpcCall, type GrpcService, startGrpcService } from "./harness/grpc-service.ts";
-import { asCapture, readRecords } from "./harness/records.ts";
+import { grpcCallRecords } from "./harness/records.ts";
 import { engineOf, runtimes } from "./harness/runtimes.ts";
 import { query } from "./harness/sqlite.ts";
 import { runTapline, startTapline, type Tapline } from "./harness/tapline.ts";
-
-/** The call's http record and its message records, found by the marker metadata. */
-async function callRecords(file: string, m: string, messages: number): Promise<[HttpRecord, GrpcMessageRecord[]]> {
-  return await eventually(
-    () => {
-      const all = readRecords(file).map(asCapture);
-      const call = all.find((r): r is HttpRecord =>
-        r.type === "http" &&
-        Object.entries(r.request.headers).some(([name, values]) =>
-          name.toLowerCase() === "x-test-marker" && values[0] === m
-        )
-      );
-      const found = all.filter((r): r is GrpcMessageRecord =>
-        r.type === "grpc_message" && r.connection_id === call?.id
-      );
-      return [call, found.sort((a, b) => a.seq - b.seq)] as [HttpRecord | undefined, GrpcMessageRecord[]];
-    },
-    ([call, found]) => call !== undefined && found.length === messages,
-    8_000,
-  ) as [HttpRecord, GrpcMessageRecord[]];
-}
 
 for (const runtime of runtimes) {
   describe(`${runtime}: --grpc-descriptors`, { timeout: 90_000 }, () => {
@@ -106,7 +84,7 @@ for (const runtime of runtimes) {
           headers: { "x-test-marker": m },
         });
         assert.equal(reply.trailers["grpc-status"], "0");
-        const [call, messages] = await callRecords(join(dir, "grpc.jsonl"), m, 2);
+        const [call, messages] = await grpcCallRecords(join(dir, "grpc.jsonl"), "x-test-marker", m, 2);
         assert.deepEqual(messages.map((r) => [r.direction, r.payload_json]), [
           ["client_to_server", { text: "hello" }],
           ["server_to_client", { text: "hello" }],
@@ -132,7 +110,7 @@ for (const runtime of runtimes) {
         await grpcCall(`http://127.0.0.1:${tap.port("grpc")}`, "ClientStream", [Buffer.from([0xff, 0xff])], {
           headers: { "x-test-marker": m },
         });
-        const [, messages] = await callRecords(join(dir, "grpc.jsonl"), m, 2);
+        const [, messages] = await grpcCallRecords(join(dir, "grpc.jsonl"), "x-test-marker", m, 2);
         // The service answers with the text of what it got (U+FFFD twice): no more a Msg than 0xff 0xff.
         for (const record of messages) assert.equal(record.payload_json, undefined, record.direction);
         assert.equal(messages[0]!.payload, "//8=");

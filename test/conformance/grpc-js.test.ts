@@ -11,9 +11,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as grpc from "@grpc/grpc-js";
-import type { GrpcMessageRecord, HttpRecord } from "../../src/shared/record.ts";
-import { eventually, marker, proxySpec, tearDown, tempDir } from "./harness/fixture.ts";
-import { asCapture, readRecords } from "./harness/records.ts";
+import type { GrpcMessageRecord } from "../../src/shared/record.ts";
+import { marker, proxySpec, tearDown, tempDir } from "./harness/fixture.ts";
+import { grpcCallRecords } from "./harness/records.ts";
 import { engineOf, runtimes } from "./harness/runtimes.ts";
 import { startTapline, type Tapline } from "./harness/tapline.ts";
 
@@ -91,25 +91,6 @@ const Words = grpc.makeGenericClientConstructor(SERVICE, "Words") as unknown as 
   credentials: grpc.ChannelCredentials,
 ) => WordsClient;
 
-/** The call's http record (found by its marker metadata) and its message records, once all are written. */
-async function recordsOf(file: string, m: string, messages: number): Promise<[HttpRecord, GrpcMessageRecord[]]> {
-  return await eventually(
-    () => {
-      const all = readRecords(file).map(asCapture);
-      const call = all.find((r): r is HttpRecord =>
-        r.type === "http" &&
-        Object.entries(r.request.headers).some(([k, v]) => k.toLowerCase() === "x-marker" && v[0] === m)
-      );
-      const found = all.filter((r): r is GrpcMessageRecord =>
-        r.type === "grpc_message" && r.connection_id === call?.id
-      );
-      return [call, found.sort((a, b) => a.seq - b.seq)] as [HttpRecord | undefined, GrpcMessageRecord[]];
-    },
-    ([call, found]) => call !== undefined && found.length === messages,
-    10_000,
-  ) as [HttpRecord, GrpcMessageRecord[]];
-}
-
 const text = (r: GrpcMessageRecord) => Buffer.from(r.payload, "base64").toString();
 
 for (const runtime of runtimes) {
@@ -168,7 +149,7 @@ for (const runtime of runtimes) {
         )
       );
       assert.equal(reply.toString(), "said hello");
-      const [call, messages] = await recordsOf(join(dir, "words.jsonl"), m, 2);
+      const [call, messages] = await grpcCallRecords(join(dir, "words.jsonl"), "x-marker", m, 2);
       assert.equal(call.http_version, "2");
       // grpc-js sends grpc-message "OK" with a success.
       assert.deepEqual(call.grpc, { service: "tap.Words", method: "Say", status: 0, message: "OK" });
@@ -188,7 +169,7 @@ for (const runtime of runtimes) {
         stream.on("error", reject);
       });
       assert.deepEqual(got, ["n0", "n1", "n2", "n3", "n4"]);
-      const [call, messages] = await recordsOf(join(dir, "words.jsonl"), m, 6);
+      const [call, messages] = await grpcCallRecords(join(dir, "words.jsonl"), "x-marker", m, 6);
       assert.equal(call.grpc?.status, 0);
       assert.deepEqual(messages.slice(1).map(text), got);
     });
@@ -200,7 +181,7 @@ for (const runtime of runtimes) {
       );
       assert.equal(error?.code, grpc.status.NOT_FOUND);
       assert.equal(error?.details, "no such word: fail ✗");
-      const [call] = await recordsOf(join(dir, "words.jsonl"), m, 1);
+      const [call] = await grpcCallRecords(join(dir, "words.jsonl"), "x-marker", m, 1);
       assert.deepEqual(call.grpc, {
         service: "tap.Words",
         method: "Say",

@@ -5,7 +5,14 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
-import type { CaptureRecord, HttpRecord, SseEventRecord, WebSocketFrameRecord } from "../../../src/shared/record.ts";
+import type {
+  CaptureRecord,
+  GrpcMessageRecord,
+  HttpRecord,
+  SseEventRecord,
+  WebSocketFrameRecord,
+} from "../../../src/shared/record.ts";
+import { eventually } from "./fixture.ts";
 import { repoRoot } from "./runtimes.ts";
 
 export type { HttpRecord };
@@ -151,4 +158,31 @@ export function assertAllValid(files: string[]): number {
     );
   }
   return total;
+}
+
+/**
+ * A gRPC call's http record, found by a marker in request header `header`,
+ * and its `messages` grpc_message records in seq order, once all are written.
+ */
+export async function grpcCallRecords(
+  file: string,
+  header: string,
+  m: string,
+  messages: number,
+): Promise<[HttpRecord, GrpcMessageRecord[]]> {
+  return await eventually(
+    () => {
+      const all = readRecords(file).map(asCapture);
+      const call = all.find((r): r is HttpRecord =>
+        r.type === "http" &&
+        Object.entries(r.request.headers).some(([name, values]) => name.toLowerCase() === header && values[0] === m)
+      );
+      const found = all.filter((r): r is GrpcMessageRecord =>
+        r.type === "grpc_message" && r.connection_id === call?.id
+      );
+      return [call, found.sort((a, b) => a.seq - b.seq)] as [HttpRecord | undefined, GrpcMessageRecord[]];
+    },
+    ([call, found]) => call !== undefined && found.length === messages,
+    10_000,
+  ) as [HttpRecord, GrpcMessageRecord[]];
 }
