@@ -10,6 +10,12 @@ export function isGrpc(headers: RawHeaders): boolean {
 /** `/package.Service/Method`: the two parts gRPC routes on. */
 const GRPC_PATH = /^\/([^/?#]+)\/([^/?#]+)(?:[?#]|$)/;
 
+/** The service and method of a gRPC path `/package.Service/Method`, or undefined for another shape. */
+export function grpcMethodOf(url: string): { service: string; method: string } | undefined {
+  const path = GRPC_PATH.exec(url);
+  return path ? { service: path[1]!, method: path[2]! } : undefined;
+}
+
 /**
  * What an `http` record says about a gRPC call: the method from the path and,
  * once it ended, `grpc-status` and `grpc-message` from the trailers (or from
@@ -20,8 +26,7 @@ const GRPC_PATH = /^\/([^/?#]+)\/([^/?#]+)(?:[?#]|$)/;
  * // { service: "test.Echo", method: "Fail", status: 5, message: "not found" }
  */
 export function grpcCall(url: string, responseHeaders: RawHeaders, trailers: RawHeaders): GrpcCall {
-  const path = GRPC_PATH.exec(url);
-  const call: GrpcCall = { service: path?.[1] ?? "", method: path?.[2] ?? "" };
+  const call: GrpcCall = grpcMethodOf(url) ?? { service: "", method: "" };
   const fields = trailers.length > 0 && headerValue(trailers, "grpc-status") !== undefined ? trailers : responseHeaders;
   const status = headerValue(fields, "grpc-status")?.trim();
   if (status !== undefined && /^\d{1,9}$/.test(status)) call.status = Number(status);

@@ -8,6 +8,7 @@
 import { createFileRegistry, type DescMessage, fromBinary, type JsonValue, toJson } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import type { FrameDirection } from "../shared/record.ts";
+import { grpcMethodOf } from "./grpc-call.ts";
 
 /** Decodes the messages of the methods its descriptors describe. */
 export interface GrpcDecoder {
@@ -16,9 +17,6 @@ export interface GrpcDecoder {
   /** The message as proto3 JSON, or undefined when the method is unknown or the bytes do not decode. */
   decode(path: string, direction: FrameDirection, payload: Uint8Array): JsonValue | undefined;
 }
-
-/** A path `/package.Service/Method` as gRPC writes it. */
-const GRPC_PATH = /^\/([^/?#]+)\/([^/?#]+)/;
 
 /**
  * A decoder for the methods of these FileDescriptorSets (files' bytes); throws
@@ -50,8 +48,8 @@ export function grpcDecoder(files: ReadonlyArray<{ name: string; bytes: Uint8Arr
   return {
     methods: methods.size,
     decode(path, direction, payload) {
-      const match = GRPC_PATH.exec(path);
-      const method = match ? methods.get(`${match[1]}/${match[2]}`) : undefined;
+      const called = grpcMethodOf(path);
+      const method = called ? methods.get(`${called.service}/${called.method}`) : undefined;
       if (method === undefined) return undefined;
       const desc = direction === "client_to_server" ? method.input : method.output;
       try {
