@@ -14,7 +14,7 @@
  * ~100 µs per record; on the host it costs a few.
  */
 
-const TARGETS = ["headers", "query", "request.body", "response.body", "sse", "ws"];
+const TARGETS = ["headers", "query", "request.body", "response.body", "sse", "ws", "grpc"];
 
 const DEFAULT_HEADERS = ["authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"];
 
@@ -25,7 +25,7 @@ export const manifest = {
   name: "redaction",
   version: "1.0.0",
   description:
-    "Redacts secrets and personal data from captured records (headers, query strings, bodies, SSE, WebSocket)",
+    "Redacts secrets and personal data from captured records (headers, trailers, query strings, bodies, SSE, WebSocket, gRPC JSON)",
   hooks: ["onCapture", "onCaptureBatch"],
   config_schema: {
     type: "object",

@@ -2,6 +2,7 @@
  * Turns captured bytes into record fields: text when the bytes are valid UTF-8
  * without control bytes (tab, CR and LF allowed), otherwise base64.
  */
+import { toBase64 } from "../shared/base64.ts";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
@@ -38,18 +39,6 @@ export function printableTextOfPrefix(bytes: Uint8Array, truncated: boolean): st
     if ((lead & 0xc0) !== 0x80) return undefined;
   }
   return undefined;
-}
-
-/** Standard base64 of bytes, chunked so large bodies do not overflow the call stack. */
-export function toBase64(bytes: Uint8Array): string {
-  const native = (bytes as Uint8Array & { toBase64?: () => string }).toBase64;
-  if (native) return native.call(bytes);
-  let binary = "";
-  const step = 0x8000;
-  for (let i = 0; i < bytes.length; i += step) {
-    binary += String.fromCharCode.apply(null, bytes.subarray(i, i + step) as unknown as number[]);
-  }
-  return btoa(binary);
 }
 
 /** Body fields in the record: `{body, body_base64?}` for the given bytes. */

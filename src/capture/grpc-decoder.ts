@@ -5,10 +5,30 @@
  * that do not decode give undefined, never an error: the record keeps its
  * base64 payload either way.
  */
-import { createFileRegistry, type DescMessage, fromBinary, type JsonValue, toJson } from "@bufbuild/protobuf";
+import {
+  createFileRegistry,
+  type DescMessage,
+  fromBinary,
+  fromJson,
+  type JsonValue,
+  toBinary,
+  toJson,
+} from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import type { FrameDirection } from "../shared/record.ts";
 import { grpcMethodOf } from "./grpc-call.ts";
+
+/** One side of a described method: its messages to proto3 JSON and back. */
+export interface GrpcCodec {
+  /** The message as proto3 JSON, or undefined when the bytes do not decode. */
+  decode(payload: Uint8Array): JsonValue | undefined;
+  /**
+   * The message bytes of proto3 JSON.
+   *
+   * @throws naming the field when the JSON does not fit the message type.
+   */
+  encode(json: unknown): Uint8Array;
+}
 
 /** Decodes the messages of the methods its descriptors describe. */
 export interface GrpcDecoder {
@@ -16,6 +36,8 @@ export interface GrpcDecoder {
   readonly methods: number;
   /** The message as proto3 JSON, or undefined when the method is unknown or the bytes do not decode. */
   decode(path: string, direction: FrameDirection, payload: Uint8Array): JsonValue | undefined;
+  /** The codec of the call at `path` in `direction`, or undefined when its method is unknown. */
+  codec(path: string, direction: FrameDirection): GrpcCodec | undefined;
 }
 
 /**
@@ -45,18 +67,59 @@ export function grpcDecoder(files: ReadonlyArray<{ name: string; bytes: Uint8Arr
       }
     }
   }
+  const codec = (path: string, direction: FrameDirection): GrpcCodec | undefined => {
+    const called = grpcMethodOf(path);
+    const method = called ? methods.get(`${called.service}/${called.method}`) : undefined;
+    if (method === undefined) return undefined;
+    return messageCodec(direction === "client_to_server" ? method.input : method.output);
+  };
   return {
     methods: methods.size,
-    decode(path, direction, payload) {
-      const called = grpcMethodOf(path);
-      const method = called ? methods.get(`${called.service}/${called.method}`) : undefined;
-      if (method === undefined) return undefined;
-      const desc = direction === "client_to_server" ? method.input : method.output;
+    codec,
+    decode: (path, direction, payload) => codec(path, direction)?.decode(payload),
+  };
+}
+
+function messageCodec(desc: DescMessage): GrpcCodec {
+  return {
+    decode(payload) {
       try {
         return toJson(desc, fromBinary(desc, payload));
       } catch {
         return undefined;
       }
     },
+    encode(json) {
+      return toBinary(desc, fromJson(desc, json as JsonValue));
+    },
   };
+}
+
+/**
+ * The decoder in use, swapped when the descriptors are read again (with a
+ * plugin reload). Records and hooks hold the slot, so a swap reaches them all.
+ */
+export class GrpcDecoderSlot implements GrpcDecoder {
+  #current: GrpcDecoder;
+
+  constructor(first: GrpcDecoder) {
+    this.#current = first;
+  }
+
+  get methods(): number {
+    return this.#current.methods;
+  }
+
+  decode(path: string, direction: FrameDirection, payload: Uint8Array): JsonValue | undefined {
+    return this.#current.decode(path, direction, payload);
+  }
+
+  codec(path: string, direction: FrameDirection): GrpcCodec | undefined {
+    return this.#current.codec(path, direction);
+  }
+
+  /** Makes `next` the decoder every later record and message uses. */
+  swap(next: GrpcDecoder): void {
+    this.#current = next;
+  }
 }

@@ -1,6 +1,6 @@
 import { isoTimestamp } from "./timestamp.ts";
 import type { Capture, CaptureLimits, RecordContext } from "./capture.ts";
-import { toBase64 } from "./encode-body.ts";
+import { toBase64 } from "../shared/base64.ts";
 import type { GrpcMessage } from "./grpc-framer.ts";
 import { type FrameDirection, type GrpcMessageRecord, RECORD_VERSION } from "../shared/record.ts";
 

@@ -34,6 +34,7 @@ import { startWorkers, workerCount, type Workers, workerSetup } from "./worker-p
 import { VERSION } from "../version.ts";
 import { loadTlsMaterial } from "./tls-material.ts";
 import { loadGrpcDescriptors } from "./grpc-descriptors.ts";
+import { GrpcDecoderSlot } from "../capture/grpc-decoder.ts";
 
 /** A started tapline: its listeners and how to stop it. */
 export interface RunningTapline {
@@ -106,10 +107,11 @@ export async function startTapline(config: Config, context: StartContext): Promi
   const tail = new TailHub();
   const traceStreams = new Set<() => void>();
   // Descriptors load before anything listens: a file that does not parse stops start-up.
-  const grpc = config.grpcDescriptors?.length
-    ? await loadGrpcDescriptors(config.grpcDescriptors, (path) => runtime.fs.readFile(path))
-    : undefined;
-  if (grpc) logger.info("grpc descriptors", { files: config.grpcDescriptors!.length, methods: grpc.methods });
+  const descriptorFiles = config.grpcDescriptors ?? [];
+  const readDescriptors = () => loadGrpcDescriptors(descriptorFiles, (path) => runtime.fs.readFile(path));
+  // A slot: a plugin reload reads the files again and swaps what records and hooks decode with.
+  const grpc = descriptorFiles.length > 0 ? new GrpcDecoderSlot(await readDescriptors()) : undefined;
+  if (grpc) logger.info("grpc descriptors", { files: descriptorFiles.length, methods: grpc.methods });
   const pipeline = new CapturePipeline({
     queueSize: config.captureQueueSize,
     flushInterval: config.flushInterval,
@@ -172,6 +174,17 @@ export async function startTapline(config: Config, context: StartContext): Promi
     },
     drainTimeoutMs: config.pluginDrainTimeout ?? DEFAULT_PLUGIN_DRAIN_MS,
     logger,
+    ...(grpc
+      ? {
+        prepareSwap: async () => {
+          const next = await readDescriptors();
+          return () => {
+            grpc.swap(next);
+            logger.info("grpc descriptors reloaded", { files: descriptorFiles.length, methods: next.methods });
+          };
+        },
+      }
+      : {}),
     onReplace: (generation) =>
       workers?.pool.broadcast({ type: "plugins", declarations: generation.declarations.map(portableDeclaration) }),
   });
@@ -271,6 +284,7 @@ export async function startTapline(config: Config, context: StartContext): Promi
         sinks: sinks.byProxy.get(proxy.name) ?? [],
         metrics: metrics.route(proxy.name),
         activity,
+        ...(grpc ? { grpc } : {}),
       }, generations.current.chains.get(proxy.name));
       routes.push(route);
       routesByName.set(proxy.name, route);

@@ -9,6 +9,7 @@ import { concatBytes } from "../shared/bytes.ts";
 import { headerValue, patchHeaders, type RawHeaders } from "../shared/raw-headers.ts";
 import type {
   BodyHookName,
+  GrpcCallView,
   HookChain,
   HookContext,
   Refusal,
@@ -20,6 +21,10 @@ import { isIdentityEncoded } from "./headers.ts";
 import { responseView } from "./hook-views.ts";
 import { type DirectReply, directReply, pluginFailure } from "./reply.ts";
 import { SseRewriter } from "./sse-rewriter.ts";
+import { GrpcRewriter } from "./grpc-rewriter.ts";
+import { grpcMethodOf } from "../capture/grpc-call.ts";
+import type { GrpcDecoder } from "../capture/grpc-decoder.ts";
+import type { FrameDirection } from "../shared/record.ts";
 import { isEventStream } from "./sse-tap.ts";
 
 /** Status codes whose responses have no body. */
@@ -108,6 +113,24 @@ export class ExchangeHooks {
     const size = length === undefined ? 0 : Number(length);
     if (size === 0 && length !== undefined) return false;
     return this.chain.wantsBody("onResponseBody", headerValue(headers, "content-type"), size);
+  }
+
+  /**
+   * A rewriter of one direction of a gRPC call for the onGrpcMessage hooks,
+   * or undefined when no plugin uses them. `decoder` (the descriptors) gives
+   * the hooks `payload_json`.
+   */
+  grpcRewriter(direction: FrameDirection, decoder: GrpcDecoder | undefined): GrpcRewriter | undefined {
+    if (!this.chain.uses("onGrpcMessage")) return undefined;
+    const request = this.request;
+    const { service, method } = grpcMethodOf(request.url) ?? { service: "", method: "" };
+    const call: GrpcCallView = { id: request.id, route: request.route, url: request.url, service, method };
+    const codec = decoder?.codec(request.url, direction);
+    return new GrpcRewriter(
+      this.chain.grpcMessageLimit,
+      (message) => this.chain.runGrpcMessage({ direction, ...message }, call, codec, this.context),
+      () => this.chain.bodySkipped("onGrpcMessage"),
+    );
   }
 
   #eventRewriter(): SseRewriter | undefined {

@@ -3,12 +3,13 @@ import { correlationId } from "../capture/correlation.ts";
 import { scrubCredentials } from "../shared/url-credentials.ts";
 import { plainIp } from "../shared/address.ts";
 import { describeError } from "../shared/describe-error.ts";
-import { headerValue, type RawHeaders } from "../shared/raw-headers.ts";
+import { headerValue, patchHeaders, type RawHeaders } from "../shared/raw-headers.ts";
 import { clientResponseHeaders, upstreamRequestHeaders } from "./headers.ts";
 import { ExchangeHooks, withBodyLength } from "./exchange-hooks.ts";
 import type { RequestDecision, ResponseHead } from "./hooks.ts";
 import { type DirectReply, directReply, upstreamFailure } from "./reply.ts";
 import type { InboundRequest, RouteContext } from "./route-context.ts";
+import type { GrpcRewriter } from "./grpc-rewriter.ts";
 import type { SseRewriter } from "./sse-rewriter.ts";
 import { isEventStream, SseTap } from "./sse-tap.ts";
 import { GrpcTap } from "./grpc-tap.ts";
@@ -90,7 +91,10 @@ export class Exchange {
   readonly #grpcCall: boolean;
   #grpcStatus: string | undefined;
   readonly #http2: boolean;
-  #rewriter: SseRewriter | undefined;
+  /** Rewrites the response body as it passes (onSseEvent or onGrpcMessage hooks). */
+  #rewriter: SseRewriter | GrpcRewriter | undefined;
+  /** Rewrites the request body of a gRPC call as it passes (onGrpcMessage hooks). */
+  #requestRewriter: GrpcRewriter | undefined;
   /** Bytes to send at the end instead of the upstream's body (a 502 from a failed onResponse). */
   #replacementBody: Uint8Array | undefined;
   #heldHead: ResponseHead | undefined;
@@ -119,7 +123,13 @@ export class Exchange {
       this.#grpc = new GrpcTap(route, this.capture, this.#hooks?.chain);
     }
     if (decision?.respond) this.#direct = directReply(decision.respond);
-    this.holdsRequestBody = this.#direct === undefined && this.#hooks?.wantsRequestBody(headers) === true;
+    if (this.#grpcCall && this.#direct === undefined) {
+      this.#requestRewriter = this.#hooks?.grpcRewriter("client_to_server", route.deps.grpc);
+      // Rewritten messages change the length.
+      if (this.#requestRewriter) this.upstreamHeaders = patchHeaders(this.upstreamHeaders, { "content-length": null });
+    }
+    this.holdsRequestBody = this.#direct === undefined && this.#requestRewriter === undefined &&
+      this.#hooks?.wantsRequestBody(headers) === true;
   }
 
   /**
@@ -161,17 +171,40 @@ export class Exchange {
     return outcome.body;
   }
 
-  /** A chunk of the request body on its way to the upstream. */
-  requestChunk(chunk: Uint8Array): void {
+  /**
+   * A chunk of the request body from the client: returns the bytes to send
+   * to the upstream now (the same chunk unless onGrpcMessage hooks rewrite
+   * the call; undefined when there is nothing to send).
+   */
+  requestChunk(chunk: Uint8Array): Uint8Array | undefined {
     this.route.deps.metrics.bytesReceived += chunk.byteLength;
-    this.capture?.request.add(chunk);
-    this.#grpc?.request(chunk);
+    if (this.#requestRewriter !== undefined) {
+      chunk = this.#requestRewriter.push(chunk);
+      if (chunk.byteLength === 0) return undefined;
+    }
+    this.#requestSent(chunk);
+    return chunk;
   }
 
-  /** The request body has been fully forwarded (call it for bodyless requests too). */
-  requestEnd(): void {
+  /**
+   * The client's request body ended (call it for bodyless requests too):
+   * returns the last bytes to send upstream (a gRPC message cut short that a
+   * rewrite held), or undefined. Once they are sent the request is complete.
+   */
+  requestEnd(): Uint8Array | undefined {
+    const rewriter = this.#requestRewriter;
+    this.#requestRewriter = undefined;
+    const rest = rewriter?.end();
+    if (rest !== undefined && rest.byteLength > 0) this.#requestSent(rest);
     const capture = this.capture;
     if (capture && capture.requestEndMs < 0) capture.requestEndMs = capture.elapsed();
+    return rest !== undefined && rest.byteLength > 0 ? rest : undefined;
+  }
+
+  /** Request bytes on their way to the upstream, as the record shows them. */
+  #requestSent(chunk: Uint8Array): void {
+    this.capture?.request.add(chunk);
+    this.#grpc?.request(chunk);
   }
 
   /**
@@ -191,6 +224,13 @@ export class Exchange {
         return outcome.refused.head;
       }
       ({ head, rewriter: this.#rewriter, holdsBody: this.holdsResponseBody } = outcome);
+      if (this.#grpcCall && head.status !== 101 && this.#rewriter === undefined) {
+        this.#rewriter = this.#hooks.grpcRewriter("server_to_client", this.route.deps.grpc);
+        if (this.#rewriter) {
+          this.holdsResponseBody = false;
+          head = { ...head, headers: patchHeaders(head.headers, { "content-length": null }) };
+        }
+      }
     }
     this.#recordResponseHead(head);
     // A trailers-only response (an error without messages) carries grpc-status in its head.

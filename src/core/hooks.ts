@@ -8,6 +8,7 @@
  * Views cross the sandbox boundary as JSON, so every shape here is plain
  * data. A hook returning `undefined` always means "unchanged".
  */
+import type { GrpcCodec } from "../capture/grpc-decoder.ts";
 import type { RecordHook } from "../capture/record-hook.ts";
 import type { RawHeaders } from "../shared/raw-headers.ts";
 
@@ -19,6 +20,7 @@ export const MUTATE_HOOKS = [
   "onResponseBody",
   "onSseEvent",
   "onWsMessage",
+  "onGrpcMessage",
 ] as const;
 
 /**
@@ -91,6 +93,32 @@ export interface WsConnectionView {
   url: string;
 }
 
+/**
+ * One gRPC message as `onGrpcMessage` sees it; return `{payload_json}` (with
+ * descriptors) or `{payload}` (base64) to replace it, or `null` to drop it.
+ */
+export interface GrpcMessageView {
+  direction: "client_to_server" | "server_to_client";
+  /** The message's compressed flag: its bytes are compressed with the call's `grpc-encoding`. */
+  compressed: boolean;
+  payload_size: number;
+  /** The message bytes, base64. */
+  payload: string;
+  /** The message as proto3 JSON, when `--grpc-descriptors` describe the method and the bytes decoded. */
+  payload_json?: unknown;
+}
+
+/** The call a gRPC message belongs to. */
+export interface GrpcCallView {
+  /** The `id` of the call's http record (the messages' `connection_id`). */
+  id: string;
+  route: string;
+  /** `/package.Service/Method`. */
+  url: string;
+  service: string;
+  method: string;
+}
+
 /** A direct answer from `onRequest`, sent without asking the upstream. */
 export interface DirectResponse {
   status: number;
@@ -154,8 +182,10 @@ export interface HookChain extends RecordHook {
   readonly bodyLimit: number;
   /** Whether some body hook of `hook` wants a body of this type and size. */
   wantsBody(hook: BodyHookName, contentType: string | undefined, size: number): boolean;
-  /** Counts a body the hooks of `hook` did not see (too large, encoded, not text). */
-  bodySkipped(hook: BodyHookName): void;
+  /** The largest gRPC message any onGrpcMessage hook accepts; larger ones pass unseen. */
+  readonly grpcMessageLimit: number;
+  /** Counts a body (or gRPC message) the hooks of `hook` did not see (too large, encoded, not text). */
+  bodySkipped(hook: BodyHookName | "onGrpcMessage"): void;
   /** Runs onRequest through the chain. */
   runRequest(view: RequestView, headers: RawHeaders, context: HookContext): RequestDecision;
   /** Runs a body hook: the new text (undefined when unchanged) or a refusal. */
@@ -166,4 +196,15 @@ export interface HookChain extends RecordHook {
   runSseEvent(event: SseEventView, request: RequestView, context: HookContext): SseEventView | null | undefined;
   /** Runs onWsMessage on a text message: the new text (undefined when unchanged) or null to drop it. */
   runWsMessage(message: WsMessageView, connection: WsConnectionView, context: HookContext): string | null | undefined;
+  /**
+   * Runs onGrpcMessage on one whole message: its new bytes (undefined when
+   * unchanged) or null to drop it. `codec` (from the descriptors) gives the
+   * hooks `payload_json` and turns a returned one back into bytes.
+   */
+  runGrpcMessage(
+    message: { direction: GrpcMessageView["direction"]; compressed: boolean; payload: Uint8Array },
+    call: GrpcCallView,
+    codec: GrpcCodec | undefined,
+    context: HookContext,
+  ): Uint8Array | null | undefined;
 }

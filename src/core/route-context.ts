@@ -3,6 +3,7 @@
  * WebSocket relay) read from their route. `Route` implements it; the parts
  * import only this, so none of them depends on the class that creates them.
  */
+import type { GrpcDecoder } from "../capture/grpc-decoder.ts";
 import type { MemoryBudget } from "../capture/memory-budget.ts";
 import type { CapturePipeline } from "../capture/pipeline.ts";
 import type { RawHeaders } from "../shared/raw-headers.ts";
@@ -34,6 +35,8 @@ export interface RouteDependencies {
   sinks: RecordSink[];
   metrics: RouteMetrics;
   activity: ActivityTracker;
+  /** Decodes gRPC messages for onGrpcMessage hooks (`--grpc-descriptors`), when descriptors were given. */
+  grpc?: GrpcDecoder;
 }
 
 /** A long-lived connection that shutdown closes (a relayed WebSocket). */

@@ -5,10 +5,13 @@
  * `hooks.<name>.length` before building any payload, so a hook nobody
  * exports costs nothing.
  */
+import type { GrpcCodec } from "../capture/grpc-decoder.ts";
 import type { RecordHook } from "../capture/record-hook.ts";
 import type {
   BodyHookCall,
   BodyHookName,
+  GrpcCallView,
+  GrpcMessageView,
   HookChain,
   HookContext,
   HookName,
@@ -22,6 +25,7 @@ import type {
 } from "../core/hooks.ts";
 import { responseView } from "../core/hook-views.ts";
 import { pluginFailure } from "../core/reply.ts";
+import { fromBase64, toBase64 } from "../shared/base64.ts";
 import { patchHeaders, type RawHeaders } from "../shared/raw-headers.ts";
 import type { CaptureRecord } from "../shared/record.ts";
 import type { PluginInstance } from "./instance.ts";
@@ -46,6 +50,50 @@ export const CAPTURE_BATCH = 64;
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
+/** A gRPC message as the hooks see it: `payload_json` only for an uncompressed message of a described method. */
+function grpcMessageView(
+  direction: GrpcMessageView["direction"],
+  compressed: boolean,
+  payload: Uint8Array,
+  codec: GrpcCodec | undefined,
+): GrpcMessageView {
+  const view: GrpcMessageView = { direction, compressed, payload_size: payload.byteLength, payload: toBase64(payload) };
+  const json = compressed ? undefined : codec?.decode(payload);
+  if (json !== undefined) view.payload_json = json;
+  return view;
+}
+
+/**
+ * The bytes an onGrpcMessage result asks for.
+ *
+ * @throws naming what is wrong with the result.
+ */
+function grpcPayloadOf(value: unknown, codec: GrpcCodec | undefined): Uint8Array {
+  if (!isObject(value) || (value.payload_json === undefined && typeof value.payload !== "string")) {
+    throw new Error("onGrpcMessage must return {payload_json}, {payload} (base64), null or undefined");
+  }
+  if (value.payload_json !== undefined) {
+    if (codec === undefined) {
+      throw new Error(
+        "onGrpcMessage returned payload_json for a message no --grpc-descriptors describe (or a compressed one); " +
+          "return {payload} in base64 instead",
+      );
+    }
+    try {
+      return codec.encode(value.payload_json);
+    } catch (error) {
+      throw new Error(
+        `onGrpcMessage returned payload_json that does not fit the message type: ${(error as Error).message}`,
+      );
+    }
+  }
+  const text = value.payload as string;
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) {
+    throw new Error("onGrpcMessage returned a payload that is not standard base64");
+  }
+  return fromBase64(text);
+}
+
 /** The plugin set a chain belongs to: its number, and who is still using it. */
 export interface ChainOwner {
   readonly number: number;
@@ -63,6 +111,7 @@ export class PluginChain implements HookChain, RecordHook {
   /** The instances using each hook, in chain order. */
   readonly hooks: Readonly<Hooked>;
   readonly #bodyLimit: number;
+  readonly #messageLimit: number;
   /**
    * Set when a drain timeout freed this chain's set while long-lived streams
    * still used it: their calls go to the newer set's chain for the route
@@ -86,6 +135,7 @@ export class PluginChain implements HookChain, RecordHook {
       onResponseBody: [],
       onSseEvent: [],
       onWsMessage: [],
+      onGrpcMessage: [],
       onCapture: [],
       onCaptureBatch: [],
     };
@@ -93,6 +143,7 @@ export class PluginChain implements HookChain, RecordHook {
     this.hooks = hooks;
     this.#capturers = plugins.filter((p) => p.hooks.has("onCapture") || p.hooks.has("onCaptureBatch"));
     this.#bodyLimit = Math.max(0, ...[...hooks.onRequestBody, ...hooks.onResponseBody].map((p) => p.limits.body));
+    this.#messageLimit = Math.max(0, ...hooks.onGrpcMessage.map((p) => p.limits.body));
   }
 
   get generation(): number {
@@ -113,6 +164,12 @@ export class PluginChain implements HookChain, RecordHook {
     return this.#bodyLimit;
   }
 
+  /** The largest gRPC message any onGrpcMessage hook accepts (its plugin's body limit). */
+  get grpcMessageLimit(): number {
+    if (this.#moved) return this.#moved.chain?.grpcMessageLimit ?? 0;
+    return this.#messageLimit;
+  }
+
   /** Sends every later call to `next`, a newer set's chain for this route (see `#moved`). */
   moveTo(next: PluginChain | undefined): void {
     this.#moved = { chain: next };
@@ -125,7 +182,7 @@ export class PluginChain implements HookChain, RecordHook {
     return this.hooks[hook].length > 0;
   }
 
-  bodySkipped(hook: BodyHookName): void {
+  bodySkipped(hook: BodyHookName | "onGrpcMessage"): void {
     if (this.#moved) return this.#moved.chain?.bodySkipped(hook);
     for (const plugin of this.hooks[hook]) plugin.metrics.bodiesSkipped++;
   }
@@ -314,6 +371,48 @@ export class PluginChain implements HookChain, RecordHook {
       }
     }
     return current;
+  }
+
+  /**
+   * Runs onGrpcMessage on one whole message: its new bytes (undefined when
+   * unchanged) or null to drop it. A plugin returns `{payload_json}`, turned
+   * into bytes with the method's descriptors, or `{payload}` in base64; the
+   * next plugin sees the message as changed.
+   */
+  runGrpcMessage(
+    message: { direction: GrpcMessageView["direction"]; compressed: boolean; payload: Uint8Array },
+    call: GrpcCallView,
+    codec: GrpcCodec | undefined,
+    context: HookContext,
+  ): Uint8Array | null | undefined {
+    if (this.#moved) return this.#moved.chain?.runGrpcMessage(message, call, codec, context);
+    let changed: Uint8Array | undefined;
+    let viewJson: string | undefined;
+    const callJson = JSON.stringify(call);
+    for (const plugin of this.hooks.onGrpcMessage) {
+      const payload = changed ?? message.payload;
+      if (payload.byteLength > plugin.limits.body) {
+        plugin.metrics.bodiesSkipped++;
+        continue;
+      }
+      viewJson ??= JSON.stringify(grpcMessageView(message.direction, message.compressed, payload, codec));
+      const outcome = plugin.invoke("onGrpcMessage", `[${viewJson},${callJson}]`, context);
+      if (!outcome.ok) {
+        if (plugin.fail === "closed") return null;
+        continue;
+      }
+      const value = outcome.value;
+      if (value === undefined) continue;
+      if (value === null) return null;
+      try {
+        changed = grpcPayloadOf(value, message.compressed ? undefined : codec);
+        viewJson = undefined;
+      } catch (error) {
+        plugin.failed("onGrpcMessage", "invalid", (error as Error).message);
+        if (plugin.fail === "closed") return null;
+      }
+    }
+    return changed;
   }
 
   /**

@@ -59,6 +59,12 @@ export interface GenerationsOptions {
    */
   drainTimeoutMs: number;
   logger: Logger;
+  /**
+   * Reads again what a set runs with besides its plugins (the gRPC
+   * descriptors) for a reload or a validation: returns the step that puts it
+   * in use, taken with the swap. A ConfigError rejects the set like a plugin's.
+   */
+  prepareSwap?: () => Promise<() => void>;
   /** Called after each swap with the new running set (the primary passes it on to its `--workers`). */
   onReplace?: (generation: PluginGeneration) => void;
 }
@@ -94,8 +100,8 @@ export class PluginGenerations {
     declarations: readonly PluginDeclaration[],
     options: GenerationsOptions,
   ): Promise<PluginGenerations> {
-    const first = await build(declarations, { number: 1, options });
-    return new PluginGenerations(options, first);
+    const { generation } = await build(declarations, { number: 1, options, prepare: false });
+    return new PluginGenerations(options, generation);
   }
 
   /** The running set. */
@@ -116,8 +122,12 @@ export class PluginGenerations {
    */
   validate(declarations: readonly PluginDeclaration[]): Promise<void> {
     return this.#serial(async () => {
-      const checked = await build(declarations, { number: this.#current.number + 1, options: this.#options });
-      checked.dispose();
+      const { generation } = await build(declarations, {
+        number: this.#current.number + 1,
+        options: this.#options,
+        prepare: true,
+      });
+      generation.dispose();
     });
   }
 
@@ -130,13 +140,19 @@ export class PluginGenerations {
   replace(declarations: readonly PluginDeclaration[]): Promise<PluginGeneration> {
     return this.#serial(async () => {
       let next: PluginGeneration;
+      let companions: (() => void) | undefined;
       try {
-        next = await build(declarations, { number: this.#current.number + 1, options: this.#options });
+        ({ generation: next, companions } = await build(declarations, {
+          number: this.#current.number + 1,
+          options: this.#options,
+          prepare: true,
+        }));
       } catch (error) {
         this.reloads.rejected++;
         throw error;
       }
       const previous = this.#current;
+      companions?.();
       this.#current = next;
       this.#live.add(next);
       this.#install(next);
@@ -191,13 +207,23 @@ export class PluginGenerations {
   }
 }
 
-/** Loads every declaration on its own, so one bad plugin does not hide the next one's problem. */
+/**
+ * Loads every declaration on its own, so one bad plugin does not hide the
+ * next one's problem; with `prepare`, also what the set runs with
+ * (`prepareSwap`), whose step to put it in use is returned.
+ */
 async function build(
   declarations: readonly PluginDeclaration[],
-  { number, options }: { number: number; options: GenerationsOptions },
-): Promise<PluginGeneration> {
+  { number, options, prepare }: { number: number; options: GenerationsOptions; prepare: boolean },
+): Promise<{ generation: PluginGeneration; companions?: () => void }> {
   const instances: PluginInstance[] = [];
   const problems: PluginSetProblem[] = [];
+  let companions: (() => void) | undefined;
+  try {
+    if (prepare) companions = await options.prepareSwap?.();
+  } catch (error) {
+    problems.push(problemOf(undefined, error));
+  }
   for (const declaration of declarations) {
     try {
       instances.push(...(await options.load([declaration])));
@@ -209,17 +235,20 @@ async function build(
     for (const instance of instances) instance.dispose();
     throw new PluginSetError(problems);
   }
-  return new PluginGeneration({
+  const generation = new PluginGeneration({
     number,
     declarations,
     instances,
     routeNames: options.routeNames,
   });
+  return companions ? { generation, companions } : { generation };
 }
 
-function problemOf(plugin: string, error: unknown): PluginSetProblem {
+/** A located problem; `plugin` undefined for one of what the set runs with (the gRPC descriptors). */
+function problemOf(plugin: string | undefined, error: unknown): PluginSetProblem {
   const message = describeError(error);
-  if (!(error instanceof ConfigError)) return { plugin, message };
+  const owner = plugin === undefined ? {} : { plugin };
+  if (!(error instanceof ConfigError)) return { ...owner, message };
   const { file, line, column, field } = error.location;
-  return { plugin, file, line, column, field, message };
+  return { ...owner, file, line, column, field, message };
 }

@@ -11,7 +11,7 @@ import type { BuiltinSet } from "./patterns/builtin-patterns.ts";
 import type { PatternSet } from "./patterns/pattern-set.ts";
 
 /** Where a scrubber applies (the bundled redaction's `in:`). */
-export const SCRUB_TARGETS = ["headers", "query", "request.body", "response.body", "sse", "ws"] as const;
+export const SCRUB_TARGETS = ["headers", "query", "request.body", "response.body", "sse", "ws", "grpc"] as const;
 export type ScrubTarget = typeof SCRUB_TARGETS[number];
 
 /** What `host.record.scrubber(spec)` is given, with set ids resolved. */
@@ -52,6 +52,7 @@ export class RecordScrubber {
       this.#field(record, "close_reason", changes);
       return Object.keys(changes).length > 0 ? { ...record, ...changes } : undefined;
     }
+    if (record.type === "grpc_message" && where.has("grpc")) return this.#grpcMessage(record);
     if (record.type === "sse_event" && where.has("sse")) {
       const changes: Plain = {};
       this.#field(record, "data", changes);
@@ -79,6 +80,9 @@ export class RecordScrubber {
       const changes: Plain = {};
       const headers = this.#headers(source.headers, patterns && where.has("headers"));
       if (headers) changes.headers = headers;
+      // Trailers are header fields sent after the body (a gRPC call's grpc-message among them).
+      const trailers = this.#headers(source.trailers, patterns && where.has("headers"));
+      if (trailers) changes.trailers = trailers;
       if (side === "request" && patterns && where.has("query") && typeof source.url === "string") {
         const q = source.url.indexOf("?");
         if (q >= 0 && q < source.url.length - 1) {
@@ -110,6 +114,39 @@ export class RecordScrubber {
       if (next) (out ??= { ...(headers as Plain) })[name] = next;
     }
     return out;
+  }
+
+  /**
+   * A gRPC message decoded with descriptors: every string value of its
+   * `payload_json` scrubbed. When one changed, the base64 `payload` goes too
+   * (`payload_redacted`): its bytes hold what was redacted.
+   */
+  #grpcMessage(record: Plain): Plain | undefined {
+    if (record.payload_json === undefined) return undefined;
+    const json = this.#json(record.payload_json);
+    if (json === record.payload_json) return undefined;
+    return { ...record, payload_json: json, payload: "", payload_redacted: true };
+  }
+
+  /** A JSON value with its strings scrubbed; the same value when nothing changed (copy-on-write). */
+  #json(value: unknown): unknown {
+    if (typeof value === "string") return value === "" ? value : this.text(value);
+    // No depth limit: the JSON is as deep as the decoder managed; a stack overflow fails the plugin, closed.
+    if (typeof value !== "object" || value === null) return value;
+    if (Array.isArray(value)) {
+      let out: unknown[] | undefined;
+      value.forEach((item, i) => {
+        const next = this.#json(item);
+        if (next !== item) (out ??= [...value])[i] = next;
+      });
+      return out ?? value;
+    }
+    let out: Plain | undefined;
+    for (const [key, item] of Object.entries(value as Plain)) {
+      const next = this.#json(item);
+      if (next !== item) (out ??= { ...(value as Plain) })[key] = next;
+    }
+    return out ?? value;
   }
 
   /** Scrubs `source[key]` into `changes` when it is non-empty text that changes. */

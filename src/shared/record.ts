@@ -169,6 +169,8 @@ export interface GrpcMessageRecord {
   payload_truncated?: boolean;
   /** The message as proto3 JSON, when `--grpc-descriptors` describe its method and it decoded. */
   payload_json?: unknown;
+  /** True when redaction changed `payload_json`: `payload` is then empty, as its bytes held what was redacted. */
+  payload_redacted?: true;
   tags?: Record<string, unknown>;
   /** The plugin set (generation) that handled it; absent when its route had no plugins. */
   plugin_generation?: number;

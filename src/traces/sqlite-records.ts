@@ -5,7 +5,8 @@
  * encodes them, so a filter, an export or a detail view reads SQLite and JSONL
  * the same way.
  */
-import { encodeBody, toBase64 } from "../capture/encode-body.ts";
+import { encodeBody } from "../capture/encode-body.ts";
+import { toBase64 } from "../shared/base64.ts";
 import type {
   CapturedBody,
   CaptureRecord,

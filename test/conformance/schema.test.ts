@@ -342,6 +342,7 @@ describe("schemas/record.schema.json", () => {
       payload_base64: true,
       payload_truncated: true,
       payload_json: { text: "hello", nested: { n: "9007199254740993" } },
+      payload_redacted: true,
       tags: { plugin: 1 },
       plugin_generation: 2,
     };
@@ -362,6 +363,7 @@ describe("schemas/record.schema.json", () => {
       payload_base64: true,
       payload_truncated: true,
       payload_json: true,
+      payload_redacted: true,
       tags: true,
       plugin_generation: true,
     };

@@ -24,7 +24,8 @@
  * there are any. Records are completed with fixed identity fields (`id`,
  * `timestamp`, ...) on both sides, so a fixture writes only what matters.
  */
-import type { BodyHookName, HookContext, HookName, RequestView } from "../../core/hooks.ts";
+import type { BodyHookName, GrpcCallView, HookContext, HookName, RequestView } from "../../core/hooks.ts";
+import { fromBase64, toBase64 } from "../../shared/base64.ts";
 import type { CaptureRecord } from "../../shared/record.ts";
 import type { RawHeaders } from "../../shared/raw-headers.ts";
 import type { ConfigError } from "../../shared/errors.ts";
@@ -75,6 +76,7 @@ const HOOK_INPUTS: Record<HookName, readonly string[]> = {
   onResponseBody: ["body", "response", "request"],
   onSseEvent: ["event", "request"],
   onWsMessage: ["message", "connection"],
+  onGrpcMessage: ["message", "call"],
   onCapture: ["record"],
   onCaptureBatch: ["record"],
 };
@@ -320,6 +322,28 @@ async function runHook(chain: PluginChain, fixture: Fixture): Promise<Record<str
       if (Array.isArray(input.messages)) return { messages: input.messages.map(one) };
       const data = one(input.message);
       return data === null ? { dropped: true } : { data };
+    }
+    case "onGrpcMessage": {
+      const call = { id: FIXTURE_ID, route: "fixture", url: "/", service: "", method: "", ...(input.call as object) };
+      const one = (message: unknown) => {
+        if (!isObject(message) || typeof message.payload !== "string") {
+          throw new Error("a message must be {direction, payload} with the payload in base64");
+        }
+        const out = chain.runGrpcMessage(
+          {
+            direction: message.direction === "server_to_client" ? "server_to_client" : "client_to_server",
+            compressed: message.compressed === true,
+            payload: fromBase64(message.payload),
+          },
+          call as GrpcCallView,
+          undefined,
+          CONTEXT,
+        );
+        return out === null ? null : out === undefined ? message.payload : toBase64(out);
+      };
+      if (Array.isArray(input.messages)) return { messages: input.messages.map(one) };
+      const payload = one(input.message);
+      return payload === null ? { dropped: true } : { payload };
     }
     case "onCapture":
     case "onCaptureBatch": {

@@ -3,6 +3,7 @@
  * and Bun): `sha256-<base64>` integrity strings as npm and browsers write
  * them (Subresource Integrity), and hex digests for each file in the lock.
  */
+import { toBase64 } from "../../shared/base64.ts";
 
 /** The SHA-256 of `bytes`. */
 async function digest(bytes: Uint8Array): Promise<Uint8Array> {
@@ -39,19 +40,4 @@ export async function matchesIntegrity(bytes: Uint8Array, expected: string): Pro
     if (toBase64(sum) === value) return true;
   }
   return false;
-}
-
-/** Standard base64 of `bytes`. */
-export function toBase64(bytes: Uint8Array): string {
-  let text = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(text);
-}
-
-/** The bytes of standard base64 `text`. */
-export function fromBase64(text: string): Uint8Array {
-  const raw = atob(text);
-  const out = new Uint8Array(raw.length);
-  for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
-  return out;
 }

@@ -8,7 +8,8 @@
  * Keys: a private key is a PKCS#8 PEM file (`tapline pack keygen` writes one,
  * mode 0600); a public key is one line, `ed25519:<base64 of the 32 raw bytes>`.
  */
-import { fromBase64, sha256Hex, toBase64 } from "./integrity.ts";
+import { fromBase64, toBase64 } from "../../shared/base64.ts";
+import { sha256Hex } from "./integrity.ts";
 import type { PackContents } from "./pack-files.ts";
 
 /** The signature file inside a signed pack. */

@@ -142,19 +142,13 @@ class BunProxyServer implements ProxyServer {
     }
     if (readableWhole(request.headers)) {
       const bytes = new Uint8Array(await request.arrayBuffer());
-      exchange.requestChunk(bytes);
-      exchange.requestEnd();
-      return bytes;
+      const sent = exchange.requestChunk(bytes);
+      const rest = exchange.requestEnd();
+      return concatBytes([sent, rest].filter((part) => part !== undefined)) as Uint8Array<ArrayBuffer>;
     }
     return teeStream(request.body, {
-      onChunk: (c) => {
-        exchange.requestChunk(c);
-        return c;
-      },
-      onEnd: () => {
-        exchange.requestEnd();
-        return undefined;
-      },
+      onChunk: (c) => exchange.requestChunk(c),
+      onEnd: () => exchange.requestEnd(),
       onCancel: () => {},
     });
   }

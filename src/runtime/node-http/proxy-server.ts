@@ -154,13 +154,14 @@ function sendDirect(exchange: Exchange, req: Readable, res: ClientResponse): voi
   exchange.finish();
 }
 
-/** Tees the request body through the exchange while undici reads it. */
-async function* teeRequestBody(req: Readable, exchange: Exchange): AsyncGenerator<Buffer> {
+/** Tees the request body through the exchange while undici reads it (and sends what the exchange returns). */
+async function* teeRequestBody(req: Readable, exchange: Exchange): AsyncGenerator<Uint8Array> {
   for await (const chunk of req as AsyncIterable<Buffer>) {
-    exchange.requestChunk(chunk);
-    yield chunk;
+    const out = exchange.requestChunk(chunk);
+    if (out !== undefined) yield out;
   }
-  exchange.requestEnd();
+  const rest = exchange.requestEnd();
+  if (rest !== undefined) yield rest;
 }
 
 function hasRequestBody(req: http.IncomingMessage): boolean {
@@ -265,7 +266,7 @@ export class NodeProxyServer implements ProxyServer {
       void this.#forwardHooked(exchange, req, res);
       return;
     }
-    let body: AsyncGenerator<Buffer> | null = null;
+    let body: AsyncGenerator<Uint8Array> | null = null;
     if (hasBody) body = teeRequestBody(req, exchange);
     else exchange.requestEnd();
     this.#dispatch(exchange, res, body);

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { test } from "node:test";
-import { encodeBody, printableText, printableTextOfPrefix, toBase64 } from "../../../src/capture/encode-body.ts";
+import { encodeBody, printableText, printableTextOfPrefix } from "../../../src/capture/encode-body.ts";
+import { toBase64 } from "../../../src/shared/base64.ts";
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const fromBase64 = (s: string) => new Uint8Array(Buffer.from(s, "base64"));

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { grpcDecoder } from "../../../src/capture/grpc-decoder.ts";
+import { grpcDecoder, GrpcDecoderSlot } from "../../../src/capture/grpc-decoder.ts";
 import { echoDescriptorSet, msg } from "../../conformance/harness/grpc-descriptors.ts";
 
 test("a known method's messages decode to proto3 JSON, both ways; int64 as a string", () => {
@@ -26,4 +26,21 @@ test("a file that is not a FileDescriptorSet is refused, naming it", () => {
     () => grpcDecoder([{ name: "notes.txt", bytes: new TextEncoder().encode("not protobuf at all") }]),
     /^Error: "notes\.txt" is not a FileDescriptorSet/,
   );
+});
+
+test("a method's codec turns proto3 JSON back into the message bytes, and names a field that does not fit", () => {
+  const decoder = grpcDecoder([{ name: "echo.binpb", bytes: echoDescriptorSet() }]);
+  const codec = decoder.codec("/test.Echo/Unary", "server_to_client")!;
+  assert.deepEqual(codec.encode({ text: "hello" }), msg("hello"));
+  assert.deepEqual(codec.decode(codec.encode({ text: "x", n: "42" })), { text: "x", n: "42" });
+  assert.throws(() => codec.encode({ nope: 1 }), /nope/);
+  assert.equal(decoder.codec("/test.Echo/Nope", "server_to_client"), undefined);
+});
+
+test("a slot swaps the decoder every holder of it uses", () => {
+  const slot = new GrpcDecoderSlot(grpcDecoder([]));
+  assert.equal(slot.decode("/test.Echo/Unary", "client_to_server", msg("a")), undefined);
+  slot.swap(grpcDecoder([{ name: "echo.binpb", bytes: echoDescriptorSet() }]));
+  assert.equal(slot.methods, 5);
+  assert.deepEqual(slot.decode("/test.Echo/Unary", "client_to_server", msg("a")), { text: "a" });
 });

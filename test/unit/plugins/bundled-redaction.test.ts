@@ -219,6 +219,55 @@ describe("bundled redaction", () => {
     assert.equal(callOk(sandbox, "onCapture", binary), undefined);
   });
 
+  test("gRPC: strings inside payload_json are redacted and the base64 payload goes with them; keys stay", () => {
+    setupOk(sandbox, { headers: [], patterns: ["email"], in: ["grpc"] });
+    const message = (json: unknown): Json => ({
+      type: "grpc_message",
+      v: 1,
+      id: "g1",
+      route_name: "api",
+      connection_id: "c1",
+      timestamp: "2026-11-21T03:40:00.000Z",
+      direction: "client_to_server",
+      seq: 0,
+      t_delta_ms: 1,
+      compressed: false,
+      payload_size: 30,
+      payload: "CgNhZGE=",
+      payload_base64: true,
+      ...(json === undefined ? {} : { payload_json: json }),
+    });
+    const json = { user: { email: "ada@example.com", tags: ["x", "bob@example.org"] }, "ada@example.com": 3, n: 1 };
+    assert.deepEqual(
+      callOk(sandbox, "onCapture", message(json)),
+      {
+        ...message({
+          user: { email: "[REDACTED:email]", tags: ["x", "[REDACTED:email]"] },
+          "ada@example.com": 3,
+          n: 1,
+        }),
+        payload: "",
+        payload_redacted: true,
+      },
+    );
+    // Nothing to redact, or no payload_json (no descriptors): the record stays as it was.
+    assert.equal(callOk(sandbox, "onCapture", message({ text: "hello" })), undefined);
+    assert.equal(callOk(sandbox, "onCapture", message(undefined)), undefined);
+    setupOk(sandbox, { headers: [], patterns: ["email"], in: ["ws"] });
+    assert.equal(callOk(sandbox, "onCapture", message(json)), undefined);
+  });
+
+  test("trailers are headers: listed names blanked, other values scanned", () => {
+    setupOk(sandbox, { headers: ["x-secret"], patterns: ["email"], in: ["headers"] });
+    const record = httpRecord();
+    record.response.trailers = { "grpc-message": ["no account for ada@example.com"], "x-secret": ["s3"] };
+    const out = callOk(sandbox, "onCapture", record) as Json;
+    assert.deepEqual(out.response.trailers, {
+      "grpc-message": ["no account for [REDACTED:email]"],
+      "x-secret": ["[REDACTED]"],
+    });
+  });
+
   test("SSE data", () => {
     setupOk(sandbox, { headers: [], in: ["sse"] });
     assert.deepEqual(callOk(sandbox, "onCapture", sseEvent("key 123-45-6789")), sseEvent("key [REDACTED:ssn]"));

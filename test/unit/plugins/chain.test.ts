@@ -8,6 +8,8 @@ import { isValidRecord } from "../../../src/plugins/record-check.ts";
 import type { FailMode } from "../../../src/plugins/types.ts";
 import type { HookName, RequestView } from "../../../src/core/hooks.ts";
 import { type InlineOptions, inlinePlugin, pluginSource, stubLogger } from "./inline-fixture.ts";
+import { grpcDecoder } from "../../../src/capture/grpc-decoder.ts";
+import { echoDescriptorSet, msg } from "../../conformance/harness/grpc-descriptors.ts";
 
 const CONTEXT: HookContext = { routeName: "api", connectionId: "conn-1" };
 
@@ -399,6 +401,74 @@ test("runWsMessage: undefined keeps, null drops, a string or {data} replaces", a
     assert.equal(run("object"), "O:client_to_server+");
     assert.equal(run("other"), undefined);
     assert.equal(chain.plugins[0]!.metrics.errors, 1);
+  } finally {
+    dispose(chain);
+  }
+});
+
+test("runGrpcMessage: payload_json with descriptors, base64 payload, null drops, the next plugin sees the change", async () => {
+  const chain = chainOf(
+    await plugin(
+      "rpc",
+      ["onGrpcMessage"],
+      `export function onGrpcMessage(message, call) {
+      const text = message.payload_json && message.payload_json.text;
+      if (text === "drop") return null;
+      if (text === "json") return { payload_json: { text: call.method + ":" + message.direction } };
+      if (text === "raw") return { payload: "CgNyYXc=" }; // test.Msg { text: "raw" }
+      if (text === "bad") return { payload_json: { nope: 1 } };
+      if (message.payload_size === 3 && !message.payload_json) return { payload: "CgF6" };
+    }`,
+    ),
+    await plugin(
+      "seen",
+      ["onGrpcMessage"],
+      `export function onGrpcMessage(message) {
+      if (message.payload_json && message.payload_json.text === "raw") return { payload_json: { text: "raw+" } };
+    }`,
+    ),
+  );
+  try {
+    const codec = grpcDecoder([{ name: "echo.binpb", bytes: echoDescriptorSet() }]).codec(
+      "/test.Echo/Unary",
+      "client_to_server",
+    );
+    const call = { id: "c1", route: "api", url: "/test.Echo/Unary", service: "test.Echo", method: "Unary" };
+    const run = (text: string, withCodec = true) =>
+      chain.runGrpcMessage(
+        { direction: "client_to_server", compressed: false, payload: msg(text) },
+        call,
+        withCodec ? codec : undefined,
+        CONTEXT,
+      );
+    assert.equal(run("keep"), undefined);
+    assert.equal(run("drop"), null);
+    assert.deepEqual(run("json"), msg("Unary:client_to_server"));
+    assert.deepEqual(run("raw"), msg("raw+"));
+    // Without descriptors there is no payload_json; a base64 payload still replaces the message.
+    assert.deepEqual(run("a", false), msg("z"));
+    assert.equal(chain.plugins[0]!.metrics.errors, 0);
+    // payload_json that does not fit the type is an invalid result: the message stays (fail open).
+    assert.equal(run("bad"), undefined);
+    assert.equal(chain.plugins[0]!.metrics.errors, 1);
+  } finally {
+    dispose(chain);
+  }
+});
+
+test("runGrpcMessage: a message over a plugin's body limit skips it, counted", async () => {
+  const chain = chainOf(
+    await plugin("small", ["onGrpcMessage"], "export function onGrpcMessage() { return null; }", {
+      limits: { body: 4 },
+    }),
+  );
+  try {
+    const call = { id: "c1", route: "api", url: "/s/M", service: "s", method: "M" };
+    const message = { direction: "server_to_client" as const, compressed: false, payload: msg("long enough") };
+    assert.equal(chain.grpcMessageLimit, 4);
+    assert.equal(chain.runGrpcMessage(message, call, undefined, CONTEXT), undefined);
+    assert.equal(chain.plugins[0]!.metrics.bodiesSkipped, 1);
+    assert.equal(chain.runGrpcMessage({ ...message, payload: msg("") }, call, undefined, CONTEXT), null);
   } finally {
     dispose(chain);
   }

@@ -10,6 +10,7 @@ import { loadPlugins } from "../../../src/plugins/loader.ts";
 import { PluginGenerations, PluginSetError } from "../../../src/plugins/generations.ts";
 import type { PluginDeclaration } from "../../../src/plugins/types.ts";
 import type { HttpRecord } from "../../../src/shared/record.ts";
+import { ConfigError } from "../../../src/shared/errors.ts";
 import { httpRecord } from "./bundled-fixture.ts";
 import { declaration, pluginSource, stubLogger } from "./inline-fixture.ts";
 
@@ -34,7 +35,11 @@ function set(...ids: string[]): PluginDeclaration[] {
   return ids.map((id) => declaration(id));
 }
 
-async function started(first: PluginDeclaration[], drainTimeoutMs = 60_000) {
+async function started(
+  first: PluginDeclaration[],
+  drainTimeoutMs = 60_000,
+  prepareSwap?: () => Promise<() => void>,
+) {
   const routes: { name: string; plugins: HookChain | undefined }[] = [{ name: "api", plugins: undefined }];
   let settled = 0;
   const { logger, lines } = stubLogger();
@@ -49,6 +54,7 @@ async function started(first: PluginDeclaration[], drainTimeoutMs = 60_000) {
     },
     drainTimeoutMs,
     logger,
+    ...(prepareSwap ? { prepareSwap } : {}),
   });
   routes[0]!.plugins = generations.current.chains.get("api");
   return { generations, route: routes[0]!, settled: () => settled, lines };
@@ -131,6 +137,45 @@ test("past the drain timeout, users still on an old set move to the newest one a
     await generations.replace(set("a"));
     await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal(generations.live, 1);
+  } finally {
+    generations.close();
+  }
+});
+
+test("what a set runs with (prepareSwap) is read again on reload and validation, swapped with the set, and its failure rejects it", async () => {
+  let descriptors = "v1";
+  let inUse = "v1";
+  let reads = 0;
+  const prepare = () => {
+    reads++;
+    const read = descriptors;
+    if (read === "bad") {
+      return Promise.reject(new ConfigError("Failed to load gRPC descriptors: bad", { field: "grpc.descriptors" }));
+    }
+    return Promise.resolve(() => void (inUse = read));
+  };
+  const { generations } = await started(set("a"), 60_000, prepare);
+  try {
+    assert.equal(reads, 0, "the first set starts with what start-up loaded");
+    descriptors = "v2";
+    await generations.validate(set("b"));
+    assert.equal(inUse, "v1", "a validation swaps nothing");
+    await generations.replace(set("b"));
+    assert.equal(inUse, "v2");
+    descriptors = "bad";
+    await assert.rejects(generations.replace(set("a")), (error: PluginSetError) => {
+      assert.deepEqual(error.problems, [{
+        file: undefined,
+        line: undefined,
+        column: undefined,
+        field: "grpc.descriptors",
+        message: "Failed to load gRPC descriptors: bad",
+      }]);
+      return true;
+    });
+    assert.equal(inUse, "v2");
+    assert.equal(generations.current.number, 2);
+    assert.equal(reads, 3);
   } finally {
     generations.close();
   }

@@ -244,7 +244,7 @@ test("a plugin file with neither a manifest nor a hook is refused, located at it
   assert.equal(
     error.message,
     'tapline.yaml:7:5: Plugin "x" (/srv/a.js) exports no hook: export one of onRequest, onRequestBody, onResponse, ' +
-      "onResponseBody, onSseEvent, onWsMessage, onCapture, onCaptureBatch",
+      "onResponseBody, onSseEvent, onWsMessage, onGrpcMessage, onCapture, onCaptureBatch",
   );
   assert.deepEqual(error.location, { file: "tapline.yaml", line: 7, column: 5 });
 });
