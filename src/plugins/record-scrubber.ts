@@ -96,6 +96,12 @@ export class RecordScrubber {
       }
       if (Object.keys(changes).length > 0) (out ??= { ...record })[side] = { ...source, ...changes };
     }
+    // A gRPC call's summary repeats grpc-message (a header or trailer), percent-decoded.
+    const grpc = record.grpc as Plain | undefined;
+    if (patterns && where.has("headers") && typeof grpc?.message === "string" && grpc.message !== "") {
+      const message = this.text(grpc.message);
+      if (message !== grpc.message) (out ??= { ...record }).grpc = { ...grpc, message };
+    }
     return out;
   }
 
@@ -108,7 +114,14 @@ export class RecordScrubber {
       let next: unknown[] | undefined;
       if (this.#names.has(name.toLowerCase())) next = values.map(() => this.#spec.headerValue);
       else if (scan) {
-        const scrubbed = values.map((value) => typeof value === "string" && value !== "" ? this.text(value) : value);
+        const grpcMessage = name.toLowerCase() === "grpc-message";
+        const scrubbed = values.map((value) =>
+          typeof value !== "string" || value === ""
+            ? value
+            : grpcMessage
+            ? this.#percentEncoded(value)
+            : this.text(value)
+        );
         if (scrubbed.some((value, i) => value !== values[i])) next = scrubbed;
       }
       if (next) (out ??= { ...(headers as Plain) })[name] = next;
@@ -147,6 +160,21 @@ export class RecordScrubber {
       if (next !== item) (out ??= { ...(value as Plain) })[key] = next;
     }
     return out ?? value;
+  }
+
+  /**
+   * A `grpc-message` value is percent-encoded UTF-8 (an address reads
+   * `ada%40example.com`): scrubbed as the text it encodes, encoded again.
+   */
+  #percentEncoded(value: string): string {
+    let text: string;
+    try {
+      text = decodeURIComponent(value);
+    } catch {
+      return this.text(value);
+    }
+    const out = this.text(text);
+    return out === text ? value : out.replace(/[^\x20-\x24\x26-\x7e]/gu, (c) => encodeURIComponent(c));
   }
 
   /** Scrubs `source[key]` into `changes` when it is non-empty text that changes. */

@@ -105,15 +105,21 @@ function teeStream(
   const reader = source.getReader();
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      const { done, value } = await reader.read();
-      if (done) {
-        const tail = onEnd();
-        if (tail !== undefined) controller.enqueue(tail);
-        controller.close();
-        return;
+      // Until something is enqueued: a pull that enqueues nothing is not called again, and the reader stalls.
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) {
+          const tail = onEnd();
+          if (tail !== undefined) controller.enqueue(tail);
+          controller.close();
+          return;
+        }
+        const out = onChunk(value);
+        if (out !== undefined) {
+          controller.enqueue(out);
+          return;
+        }
       }
-      const out = onChunk(value);
-      if (out !== undefined) controller.enqueue(out);
     },
     cancel(reason) {
       onCancel();

@@ -260,10 +260,12 @@ describe("bundled redaction", () => {
   test("trailers are headers: listed names blanked, other values scanned", () => {
     setupOk(sandbox, { headers: ["x-secret"], patterns: ["email"], in: ["headers"] });
     const record = httpRecord();
-    record.response.trailers = { "grpc-message": ["no account for ada@example.com"], "x-secret": ["s3"] };
+    record.response.trailers = { "grpc-message": ["no%20account for ada%40example.com%E2%9C%93"], "x-secret": ["s3"] };
+    record.grpc = { service: "s.S", method: "M", status: 5, message: "no account for ada@example.com" };
     const out = callOk(sandbox, "onCapture", record) as Json;
+    assert.deepEqual(out.grpc, { service: "s.S", method: "M", status: 5, message: "no account for [REDACTED:email]" });
     assert.deepEqual(out.response.trailers, {
-      "grpc-message": ["no account for [REDACTED:email]"],
+      "grpc-message": ["no account for [REDACTED:email]%E2%9C%93"],
       "x-secret": ["[REDACTED]"],
     });
   });
