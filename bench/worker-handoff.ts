@@ -73,6 +73,7 @@ function exchange(): FinishedExchange {
     status: 200,
     statusText: "OK",
     responseHeaders,
+    requestTrailers: undefined,
     responseTrailers: undefined,
     error: undefined,
     disconnected: false,

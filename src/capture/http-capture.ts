@@ -25,6 +25,7 @@ export class HttpCapture implements Capture, FinishedExchange {
   status = 0;
   statusText = "";
   responseHeaders: RawHeaders | undefined;
+  requestTrailers: RawHeaders | undefined;
   responseTrailers: RawHeaders | undefined;
   error: string | undefined;
   disconnected = false;

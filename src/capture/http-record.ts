@@ -39,6 +39,8 @@ export interface FinishedExchange {
   readonly status: number;
   readonly statusText: string;
   readonly responseHeaders: RawHeaders | undefined;
+  /** Trailer fields after the request body, when the client sent any. */
+  readonly requestTrailers: RawHeaders | undefined;
   /** Trailer fields after a chunked response body, when the upstream sent any. */
   readonly responseTrailers: RawHeaders | undefined;
   readonly error: string | undefined;
@@ -95,6 +97,7 @@ export async function buildHttpRecord(capture: FinishedExchange, context: Record
       method: start.method,
       url: start.url,
       headers: toHeaderMap(start.requestHeaders),
+      ...(capture.requestTrailers?.length ? { trailers: toHeaderMap(capture.requestTrailers) } : {}),
       ...(await bodyFields(capture.request, start.requestHeaders, context)),
     },
   };

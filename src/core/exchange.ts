@@ -316,6 +316,15 @@ export class Exchange {
   }
 
   /**
+   * The client ended its body with these trailer fields (chunked HTTP/1.1 or
+   * HTTP/2): they are recorded, and returned to send to the upstream.
+   */
+  requestTrailers(trailers: RawHeaders): RawHeaders {
+    if (this.capture && trailers.length > 0) this.capture.requestTrailers = trailers;
+    return trailers;
+  }
+
+  /**
    * The upstream ended a chunked body with these trailer fields: they are
    * recorded, and returned to send to the client after the body.
    */

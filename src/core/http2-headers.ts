@@ -67,14 +67,35 @@ export function http2RequestHeaders(
       out[":authority"] ??= value;
       continue;
     }
-    if (CONNECTION_SPECIFIC.has(name) || name.charCodeAt(0) === 58 /* ":" */) continue;
     if (name === "te" && value.trim().toLowerCase() !== "trailers") continue;
-    const previous = out[name];
-    if (previous === undefined) out[name] = value;
-    else if (Array.isArray(previous)) previous.push(value);
-    else out[name] = [previous, value];
+    addField(out, name, value);
   }
   return out;
+}
+
+/**
+ * Trailer fields for node:http2's `sendTrailers`: names lowercased, repeated
+ * fields as arrays, pseudo-headers and connection-specific fields left out.
+ *
+ * @example
+ * http2TrailerFields(["X-Sum", "abc", "Connection", "close"]); // { "x-sum": "abc" }
+ */
+export function http2TrailerFields(trailers: RawHeaders): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i + 1 < trailers.length; i += 2) {
+    const name = trailers[i]!.toLowerCase();
+    if (name !== "te") addField(out, name, trailers[i + 1]!);
+  }
+  return out;
+}
+
+/** Adds one field to a node:http2 header object, unless HTTP/2 forbids it (RFC 9113 §8.2.2). */
+function addField(out: Record<string, string | string[]>, name: string, value: string): void {
+  if (CONNECTION_SPECIFIC.has(name) || name.charCodeAt(0) === 58 /* ":" */) return;
+  const previous = out[name];
+  if (previous === undefined) out[name] = value;
+  else if (Array.isArray(previous)) previous.push(value);
+  else out[name] = [previous, value];
 }
 
 /**

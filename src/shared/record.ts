@@ -31,6 +31,8 @@ export interface HttpRequestPart extends CapturedBody {
   /** Path and query as received. */
   url: string;
   headers: HeaderMap;
+  /** Trailer fields the client sent after its body, same shape as `headers`; absent when none. */
+  trailers?: HeaderMap;
 }
 
 export interface HttpResponsePart extends CapturedBody {

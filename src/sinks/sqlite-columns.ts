@@ -124,6 +124,8 @@ export const HTTP_COLUMNS: readonly Column<HttpRowSource>[] = [
   ["grpc_method", "TEXT", (s) => orNull(s.record.grpc?.method)],
   ["grpc_status", "INTEGER", (s) => orNull(s.record.grpc?.status)],
   ["grpc_message", "TEXT", (s) => orNull(s.record.grpc?.message)],
+  // Layout 6: request trailers as JSON text.
+  ["req_trailers", "TEXT", (s) => json(s.request.trailers)],
 ];
 
 /** Go's `Request.Proto` for a version: `HTTP/1.1`, `HTTP/2.0`; NULL when unknown. */
@@ -192,6 +194,8 @@ export const GRPC_MESSAGE_COLUMNS: readonly Column<GrpcMessageRecord>[] = [
   ["tags", "TEXT", (r) => json(r.tags)],
   ["plugin_generation", "INTEGER", (r) => orNull(r.plugin_generation)],
   ["payload_json", "TEXT", (r) => (r.payload_json === undefined ? null : JSON.stringify(r.payload_json))],
+  // Layout 6: redaction changed payload_json and dropped the payload.
+  ["payload_redacted", "INTEGER", (r) => flag(r.payload_redacted)],
 ];
 
 /**

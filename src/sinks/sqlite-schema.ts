@@ -14,7 +14,7 @@ import {
 import type { SqlDatabase } from "./sql-database.ts";
 
 /** Bumped when the layout changes; stored in `PRAGMA user_version`. */
-export const SQLITE_SCHEMA_VERSION = 5;
+export const SQLITE_SCHEMA_VERSION = 6;
 
 /** An index: its name and the one column it covers. */
 type Index = readonly [name: string, column: string];

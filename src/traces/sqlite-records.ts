@@ -106,6 +106,8 @@ function httpRecord(row: Row): HttpRecord {
     tags: parseJson(row["tags"]) as Record<string, unknown> | undefined,
     plugin_generation: num(row["plugin_generation"]),
   });
+  const requestTrailers = parseJson(row["req_trailers"]) as Record<string, string[]> | undefined;
+  if (requestTrailers !== undefined) record.request.trailers = requestTrailers;
   const grpcMethod = str(row["grpc_method"]);
   if (grpcMethod !== undefined) {
     record.grpc = defined({
@@ -174,6 +176,7 @@ function grpcMessageRecord(row: Row): GrpcMessageRecord {
     payload_base64: true,
     payload_truncated: yes(row["payload_truncated"]),
     payload_json: parseJson(row["payload_json"]),
+    payload_redacted: yes(row["payload_redacted"]),
   });
 }
 

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { curl } from "./harness/curl.ts";
 import { createSelfSignedCertificate } from "../../src/tls/self-signed.ts";
-import { request } from "./harness/client.ts";
+import { postWithTrailers, request } from "./harness/client.ts";
 import { marker, proxySpec, tearDown, tempDir } from "./harness/fixture.ts";
 import { bigBody, type H2Upstream, type SeenRequest, startH2Upstream } from "./harness/h2-upstream.ts";
 import { closeSession, h2Request, openSession } from "./harness/http2-client.ts";
@@ -134,6 +134,37 @@ for (const runtime of runtimes) {
       const h1 = await getWithTrailers(tap.url("h2c", `/trailers?${m1}`));
       assert.equal(h1.body, "one two");
       assert.equal(h1.trailers["x-checksum"], "abc");
+    });
+
+    test("request trailers from HTTP/1.1 and h2 clients reach the h2 upstream after the body, and the record", async () => {
+      const m = marker("req-trailers");
+      const h1 = await postWithTrailers(tap.url("h2c", `/echo?${m}`), "one two", { "x-request-sum": "h1" });
+      assert.equal(h1, 200);
+      const seen = seenFor(h2c, m);
+      assert.equal(seen.bodySize, "one two".length);
+      assert.deepEqual(seen.trailers, { "x-request-sum": "h1" });
+      const record = await recordFor(join(dir, "h2c.jsonl"), m);
+      assert.deepEqual(record.request.trailers, { "X-Request-Sum": ["h1"] });
+
+      const m2 = marker("req-trailers-h2");
+      const session = await openSession(`http://127.0.0.1:${tap.port("h2c")}`);
+      try {
+        const reply = await h2Request(session, `/echo?${m2}`, {
+          method: "POST",
+          body: "three",
+          trailers: { "x-request-sum": "h2", "x-other": "2" },
+        });
+        assert.equal(reply.status, 200);
+      } finally {
+        await closeSession(session);
+      }
+      assert.deepEqual(seenFor(h2c, m2).trailers, { "x-request-sum": "h2", "x-other": "2" });
+      const record2 = await recordFor(join(dir, "h2c.jsonl"), m2);
+      assert.deepEqual(record2.request.trailers, { "X-Request-Sum": ["h2"], "X-Other": ["2"] });
+      // A request without trailers still reaches the upstream with none.
+      const m3 = marker("no-trailers");
+      await postWithTrailers(tap.url("h2c", `/echo?${m3}`), "four", {});
+      assert.deepEqual(seenFor(h2c, m3).trailers, {});
     });
 
     test("a slow client gets every byte of a large body before the trailers, over HTTP/1.1 and h2c", async () => {

@@ -120,6 +120,7 @@ const requestKeys: Record<Exclude<keyof HttpRequestPart, keyof CapturedBody>, tr
   method: true,
   url: true,
   headers: true,
+  trailers: true,
 };
 const responseKeys: Record<Exclude<keyof HttpResponsePart, keyof CapturedBody>, true> = {
   status: true,

@@ -11,7 +11,7 @@ import { Buffer } from "node:buffer";
 import http2 from "node:http2";
 import tls from "node:tls";
 import type { RawHeaders } from "../../shared/raw-headers.ts";
-import { fieldList, http2RequestHeaders } from "../../core/http2-headers.ts";
+import { fieldList, http2RequestHeaders, http2TrailerFields } from "../../core/http2-headers.ts";
 
 /** The dispatch callbacks an upstream response drives (undici's handler shape, so both clients share one). */
 export interface UpstreamHandler {
@@ -28,6 +28,8 @@ export interface UpstreamRequest {
   path: string;
   headers: RawHeaders;
   body: Uint8Array | AsyncIterable<Uint8Array> | null;
+  /** The client's trailers, asked for once a streamed body has been sent. */
+  trailers?: () => RawHeaders;
 }
 
 /** What `auto` learned from ALPN: an upstream that chose HTTP/1.1 is asked again after this long. */
@@ -143,10 +145,22 @@ export class Http2Upstream {
     const headers = http2RequestHeaders(request.method, request.path, this.#secure ? "https" : "http", request.headers);
     headers[":authority"] ??= this.#origin.host;
     let stream: http2.ClientHttp2Stream;
+    const withTrailers = request.trailers !== undefined && request.body !== null &&
+      !(request.body instanceof Uint8Array);
     try {
-      stream = session.request(headers, { endStream: request.body === null });
+      stream = session.request(headers, { endStream: request.body === null, waitForTrailers: withTrailers });
     } catch (error) {
       return handler.onError(error as Error);
+    }
+    if (withTrailers) {
+      // Sent even when empty: with waitForTrailers the stream ends only with sendTrailers (an empty END_STREAM frame).
+      stream.once("wantTrailers", () => {
+        try {
+          stream.sendTrailers(http2TrailerFields(request.trailers!()));
+        } catch {
+          // The stream closed meanwhile: its error or close event reports it.
+        }
+      });
     }
     let trailers: RawHeaders | null = null;
     let settled = false;

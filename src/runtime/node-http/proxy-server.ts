@@ -154,12 +154,28 @@ function sendDirect(exchange: Exchange, req: Readable, res: ClientResponse): voi
   exchange.finish();
 }
 
-/** Tees the request body through the exchange while undici reads it (and sends what the exchange returns). */
-async function* teeRequestBody(req: Readable, exchange: Exchange): AsyncGenerator<Uint8Array> {
+/** The client's request trailers, known once its body ended. */
+interface RequestTrailers {
+  fields: RawHeaders;
+}
+
+/**
+ * Tees the request body through the exchange while the upstream client reads
+ * it (and sends what the exchange returns); at its end, records the client's
+ * trailers into `trailers` for an upstream that can send them.
+ */
+async function* teeRequestBody(
+  req: Readable,
+  exchange: Exchange,
+  trailers: RequestTrailers,
+): AsyncGenerator<Uint8Array> {
   for await (const chunk of req as AsyncIterable<Buffer>) {
     const out = exchange.requestChunk(chunk);
     if (out !== undefined) yield out;
   }
+  // node:http and node:http2's compatibility API both have them once the body ended.
+  const raw = (req as Readable & { rawTrailers?: string[] }).rawTrailers;
+  if (raw !== undefined && raw.length > 0) trailers.fields = exchange.requestTrailers(raw);
   const rest = exchange.requestEnd();
   if (rest !== undefined) yield rest;
 }
@@ -267,9 +283,10 @@ export class NodeProxyServer implements ProxyServer {
       return;
     }
     let body: AsyncGenerator<Uint8Array> | null = null;
-    if (hasBody) body = teeRequestBody(req, exchange);
+    const trailers: RequestTrailers = { fields: [] };
+    if (hasBody) body = teeRequestBody(req, exchange, trailers);
     else exchange.requestEnd();
-    this.#dispatch(exchange, res, body);
+    this.#dispatch(exchange, res, body, trailers);
   }
 
   /** Forwards a request whose body the onRequestBody hooks read first. */
@@ -285,7 +302,13 @@ export class NodeProxyServer implements ProxyServer {
     this.#dispatch(exchange, res, body);
   }
 
-  #dispatch(exchange: Exchange, res: ClientResponse, body: Uint8Array | AsyncIterable<Uint8Array> | null): void {
+  /** Sends the request upstream; `trailers` reach an HTTP/2 upstream (undici cannot send request trailers). */
+  #dispatch(
+    exchange: Exchange,
+    res: ClientResponse,
+    body: Uint8Array | AsyncIterable<Uint8Array> | null,
+    trailers?: RequestTrailers,
+  ): void {
     const handler = new UpstreamToClient(exchange, res);
     const http1 = (): void => {
       this.#pool.dispatch(
@@ -302,7 +325,13 @@ export class NodeProxyServer implements ProxyServer {
     };
     if (this.#http2Upstream === undefined) return http1();
     this.#http2Upstream.dispatch(
-      { method: exchange.upstreamMethod, path: exchange.upstreamTarget, headers: exchange.upstreamHeaders, body },
+      {
+        method: exchange.upstreamMethod,
+        path: exchange.upstreamTarget,
+        headers: exchange.upstreamHeaders,
+        body,
+        ...(trailers ? { trailers: () => trailers.fields } : {}),
+      },
       handler,
       http1,
     );

@@ -130,3 +130,23 @@ export async function getJson(url: string, expectStatus = 200): Promise<{ res: C
   }
   return { res, json: JSON.parse(res.body.toString("utf8")) as unknown };
 }
+
+/** An HTTP/1.1 chunked POST that ends with `trailers`; resolves with the status once the response ended. */
+export function postWithTrailers(url: string, body: string, trailers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const names = Object.keys(trailers);
+    const req = httpRequest(url, {
+      method: "POST",
+      agent: false,
+      headers: { "content-type": "text/plain", ...(names.length > 0 ? { trailer: names.join(", ") } : {}) },
+    }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.write(body);
+    if (names.length > 0) req.addTrailers(trailers);
+    req.end();
+  });
+}

@@ -24,6 +24,8 @@ export interface SeenRequest {
   headers: IncomingHttpHeaders;
   bodySha256: string;
   bodySize: number;
+  /** Trailer fields the request ended with (empty when none). */
+  trailers: IncomingHttpHeaders;
 }
 
 export interface H2Upstream {
@@ -100,6 +102,7 @@ async function serve(req: Request, res: Response, seen: SeenRequest[]): Promise<
     headers: req.headers,
     bodySha256: hash.digest("hex"),
     bodySize: size,
+    trailers: Object.fromEntries(Object.entries(req.trailers)),
   };
   seen.push(request);
   switch (url.pathname) {

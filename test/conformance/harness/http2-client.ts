@@ -26,14 +26,21 @@ export function openSession(origin: string): Promise<http2.ClientHttp2Session> {
 export function h2Request(
   session: http2.ClientHttp2Session,
   path: string,
-  options: { method?: string; headers?: http2.OutgoingHttpHeaders; body?: Uint8Array | string; timeoutMs?: number } =
-    {},
+  options: {
+    method?: string;
+    headers?: http2.OutgoingHttpHeaders;
+    body?: Uint8Array | string;
+    /** Sent after the body (which must be given). */
+    trailers?: http2.OutgoingHttpHeaders;
+    timeoutMs?: number;
+  } = {},
 ): Promise<Http2Response> {
   return new Promise((resolve, reject) => {
     const stream = session.request(
       { ":method": options.method ?? "GET", ":path": path, ...options.headers },
-      { endStream: options.body === undefined },
+      { endStream: options.body === undefined, waitForTrailers: options.trailers !== undefined },
     );
+    if (options.trailers !== undefined) stream.once("wantTrailers", () => stream.sendTrailers(options.trailers!));
     const timer = setTimeout(() => stream.close(http2.constants.NGHTTP2_CANCEL), options.timeoutMs ?? 15_000);
     let status = 0;
     let headers: http2.IncomingHttpHeaders = {};

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { fieldList, http1RequestHeaders, http2RequestHeaders } from "../../../src/core/http2-headers.ts";
+import {
+  fieldList,
+  http1RequestHeaders,
+  http2RequestHeaders,
+  http2TrailerFields,
+} from "../../../src/core/http2-headers.ts";
 
 test("pseudo-headers go, :authority becomes host first, split cookies are joined in place", () => {
   assert.deepEqual(
@@ -68,4 +73,25 @@ test("fieldList spreads repeated fields and drops pseudo-headers", () => {
     "x-n",
     "3",
   ]);
+});
+
+test("http2TrailerFields: lowercased, repeated fields as lists, connection-specific and pseudo fields left out", () => {
+  assert.deepEqual(
+    http2TrailerFields([
+      "X-Sum",
+      "abc",
+      "Connection",
+      "close",
+      "x-sum",
+      "def",
+      ":path",
+      "/",
+      "TE",
+      "trailers",
+      "Grpc-Status",
+      "0",
+    ]),
+    { "x-sum": ["abc", "def"], "grpc-status": "0" },
+  );
+  assert.deepEqual(http2TrailerFields([]), {});
 });

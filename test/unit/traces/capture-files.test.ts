@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { nodeFileSystem } from "../../../src/runtime/shared/fs.ts";
-import type { CaptureRecord, CustomRecord } from "../../../src/shared/record.ts";
+import type { CaptureRecord, CustomRecord, GrpcMessageRecord } from "../../../src/shared/record.ts";
 import { SqliteSink } from "../../../src/sinks/sqlite-sink.ts";
 import { captureFormat, readCaptureFile, readCaptureFiles } from "../../../src/traces/capture-files.ts";
 import { readJsonl, type SkippedLine } from "../../../src/traces/jsonl-reader.ts";
@@ -31,6 +31,27 @@ function corpus(): CaptureRecord[] {
     connection_id: upgrade.id,
     data: { tokens: 42, nested: { list: [1, "two"] } },
   };
+  const call = httpRecord("/test.Echo/Unary");
+  call.request.trailers = { "X-Request-Sum": ["h2"] };
+  call.response!.trailers = { "Grpc-Status": ["0"] };
+  call.grpc = { service: "test.Echo", method: "Unary", status: 0 };
+  const message: GrpcMessageRecord = {
+    type: "grpc_message",
+    v: 1,
+    id: crypto.randomUUID(),
+    route_name: "api",
+    connection_id: call.id,
+    timestamp: "",
+    direction: "client_to_server",
+    seq: 0,
+    t_delta_ms: 0.5,
+    compressed: false,
+    payload_size: 7,
+    payload: "",
+    payload_base64: true,
+    payload_json: { text: "[REDACTED:email]" },
+    payload_redacted: true,
+  };
   const gzipped = httpRecord("/gz");
   gzipped.response!.body_decoded = "decoded text";
   gzipped.response!.body_decoded_truncated = true;
@@ -45,6 +66,8 @@ function corpus(): CaptureRecord[] {
     closeFrameRecord(upgrade.id),
     sseRecord(upgrade.id, 1),
     custom,
+    call,
+    message,
   ];
   const start = Date.parse("2026-12-03T10:00:00.000Z");
   records.forEach((record, i) => (record.timestamp = new Date(start + i).toISOString()));
