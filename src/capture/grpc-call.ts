@@ -1,4 +1,5 @@
 import { headerValue, type RawHeaders } from "../shared/raw-headers.ts";
+import { percentDecoded } from "../shared/percent-decode.ts";
 import type { GrpcCall } from "../shared/record.ts";
 
 /** Whether a request is a gRPC call: `content-type: application/grpc`, `application/grpc+proto`, `...;charset`. */
@@ -33,13 +34,4 @@ export function grpcCall(url: string, responseHeaders: RawHeaders, trailers: Raw
   const message = headerValue(fields, "grpc-message");
   if (message !== undefined) call.message = percentDecoded(message);
   return call;
-}
-
-/** gRPC percent-encodes `grpc-message` as UTF-8; a malformed escape keeps the text as sent. */
-function percentDecoded(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }

@@ -23,11 +23,12 @@ export interface GrpcCodec {
   /** The message as proto3 JSON, or undefined when the bytes do not decode. */
   decode(payload: Uint8Array): JsonValue | undefined;
   /**
-   * The message bytes of proto3 JSON.
+   * The message bytes of proto3 JSON. Fields of `original` the descriptors
+   * do not know (a newer client or server) are kept: JSON cannot carry them.
    *
    * @throws naming the field when the JSON does not fit the message type.
    */
-  encode(json: unknown): Uint8Array;
+  encode(json: unknown, original?: Uint8Array): Uint8Array;
 }
 
 /** Decodes the messages of the methods its descriptors describe. */
@@ -89,8 +90,17 @@ function messageCodec(desc: DescMessage): GrpcCodec {
         return undefined;
       }
     },
-    encode(json) {
-      return toBinary(desc, fromJson(desc, json as JsonValue));
+    encode(json, original) {
+      const message = fromJson(desc, json as JsonValue);
+      if (original !== undefined) {
+        try {
+          const unknown = fromBinary(desc, original).$unknown;
+          if (unknown !== undefined) message.$unknown = unknown;
+        } catch {
+          // The original did not decode: there is nothing of it to keep.
+        }
+      }
+      return toBinary(desc, message);
     },
   };
 }

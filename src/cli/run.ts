@@ -177,7 +177,18 @@ export async function startTapline(config: Config, context: StartContext): Promi
     ...(grpc
       ? {
         prepareSwap: async () => {
-          const next = await readDescriptors();
+          let next;
+          try {
+            next = await readDescriptors();
+          } catch (error) {
+            // The primary read and checked these files before it passed the set on: a worker that cannot read them
+            // now (a file being rewritten) keeps its descriptors rather than run a different plugin set.
+            if (worker === undefined) throw error;
+            logger.warn("gRPC descriptors not reloaded in this worker; the running ones stay", {
+              error: describeError(error),
+            });
+            return () => {};
+          }
           return () => {
             grpc.swap(next);
             logger.info("grpc descriptors reloaded", { files: descriptorFiles.length, methods: next.methods });

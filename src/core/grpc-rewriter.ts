@@ -8,14 +8,14 @@
  */
 import { concatBytes } from "../shared/bytes.ts";
 
-/** One whole message as the handler gets it. */
+/** One whole message: its compressed flag and its bytes. */
 export interface HeldGrpcMessage {
   compressed: boolean;
   payload: Uint8Array;
 }
 
-/** Decides what becomes of one whole message: unchanged, new bytes, or dropped (null). */
-export type GrpcMessageHandler = (message: HeldGrpcMessage) => Uint8Array | null | undefined;
+/** Decides what becomes of one whole message: unchanged, replaced, or dropped (null). */
+export type GrpcMessageHandler = (message: HeldGrpcMessage) => HeldGrpcMessage | null | undefined;
 
 const PREFIX = 5;
 const EMPTY = new Uint8Array(0);
@@ -94,10 +94,10 @@ export class GrpcRewriter {
     const result = this.#handler({ compressed: (prefix[0]! & 1) === 1, payload });
     if (result === null) return EMPTY;
     if (result === undefined) return concatBytes([prefix, payload]);
-    const framed = new Uint8Array(PREFIX + result.byteLength);
-    framed[0] = prefix[0]!;
-    new DataView(framed.buffer).setUint32(1, result.byteLength);
-    framed.set(result, PREFIX);
+    const framed = new Uint8Array(PREFIX + result.payload.byteLength);
+    framed[0] = result.compressed ? 1 : 0;
+    new DataView(framed.buffer).setUint32(1, result.payload.byteLength);
+    framed.set(result.payload, PREFIX);
     return framed;
   }
 

@@ -95,7 +95,8 @@ export interface WsConnectionView {
 
 /**
  * One gRPC message as `onGrpcMessage` sees it; return `{payload_json}` (with
- * descriptors) or `{payload}` (base64) to replace it, or `null` to drop it.
+ * descriptors) or `{payload}` (base64, `compressed: false` for uncompressed
+ * bytes in place of a compressed message) to replace it, or `null` to drop it.
  */
 export interface GrpcMessageView {
   direction: "client_to_server" | "server_to_client";
@@ -106,6 +107,12 @@ export interface GrpcMessageView {
   payload: string;
   /** The message as proto3 JSON, when `--grpc-descriptors` describe the method and the bytes decoded. */
   payload_json?: unknown;
+}
+
+/** A gRPC message's bytes and its compressed flag, as a hook left them. */
+export interface GrpcMessageBytes {
+  compressed: boolean;
+  payload: Uint8Array;
 }
 
 /** The call a gRPC message belongs to. */
@@ -206,5 +213,5 @@ export interface HookChain extends RecordHook {
     call: GrpcCallView,
     codec: GrpcCodec | undefined,
     context: HookContext,
-  ): Uint8Array | null | undefined;
+  ): GrpcMessageBytes | null | undefined;
 }

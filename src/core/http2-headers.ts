@@ -40,8 +40,19 @@ export function http1RequestHeaders(headers: RawHeaders): RawHeaders {
   return out;
 }
 
-/** Connection-specific fields HTTP/2 forbids (RFC 9113 §8.2.2); `te` is allowed only as `trailers`. */
-const CONNECTION_SPECIFIC = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]);
+/**
+ * Connection-specific fields HTTP/2 forbids (RFC 9113 §8.2.2), and
+ * `http2-settings`, which belongs to the HTTP/1.1 upgrade to h2c; `te` is
+ * allowed only as `trailers`.
+ */
+const CONNECTION_SPECIFIC = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "upgrade",
+  "http2-settings",
+]);
 
 /**
  * The HTTP/2 form of an HTTP/1.1 request head for an upstream (RFC 9113 §8.3.1):

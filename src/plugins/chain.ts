@@ -11,6 +11,7 @@ import type {
   BodyHookCall,
   BodyHookName,
   GrpcCallView,
+  GrpcMessageBytes,
   GrpcMessageView,
   HookChain,
   HookContext,
@@ -53,8 +54,7 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 /** A gRPC message as the hooks see it: `payload_json` only for an uncompressed message of a described method. */
 function grpcMessageView(
   direction: GrpcMessageView["direction"],
-  compressed: boolean,
-  payload: Uint8Array,
+  { compressed, payload }: GrpcMessageBytes,
   codec: GrpcCodec | undefined,
 ): GrpcMessageView {
   const view: GrpcMessageView = { direction, compressed, payload_size: payload.byteLength, payload: toBase64(payload) };
@@ -64,23 +64,25 @@ function grpcMessageView(
 }
 
 /**
- * The bytes an onGrpcMessage result asks for.
+ * The message an onGrpcMessage result asks for, in place of `current`.
+ * `{payload_json}` is encoded with the method's descriptors and is
+ * uncompressed; `{payload}` keeps the compressed flag unless `compressed` says.
  *
  * @throws naming what is wrong with the result.
  */
-function grpcPayloadOf(value: unknown, codec: GrpcCodec | undefined): Uint8Array {
+function grpcPayloadOf(value: unknown, current: GrpcMessageBytes, codec: GrpcCodec | undefined): GrpcMessageBytes {
   if (!isObject(value) || (value.payload_json === undefined && typeof value.payload !== "string")) {
     throw new Error("onGrpcMessage must return {payload_json}, {payload} (base64), null or undefined");
   }
   if (value.payload_json !== undefined) {
-    if (codec === undefined) {
+    if (codec === undefined || current.compressed) {
       throw new Error(
         "onGrpcMessage returned payload_json for a message no --grpc-descriptors describe (or a compressed one); " +
           "return {payload} in base64 instead",
       );
     }
     try {
-      return codec.encode(value.payload_json);
+      return { compressed: false, payload: codec.encode(value.payload_json, current.payload) };
     } catch (error) {
       throw new Error(
         `onGrpcMessage returned payload_json that does not fit the message type: ${(error as Error).message}`,
@@ -91,7 +93,8 @@ function grpcPayloadOf(value: unknown, codec: GrpcCodec | undefined): Uint8Array
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) {
     throw new Error("onGrpcMessage returned a payload that is not standard base64");
   }
-  return fromBase64(text);
+  const compressed = typeof value.compressed === "boolean" ? value.compressed : current.compressed;
+  return { compressed, payload: fromBase64(text) };
 }
 
 /** The plugin set a chain belongs to: its number, and who is still using it. */
@@ -384,18 +387,18 @@ export class PluginChain implements HookChain, RecordHook {
     call: GrpcCallView,
     codec: GrpcCodec | undefined,
     context: HookContext,
-  ): Uint8Array | null | undefined {
+  ): GrpcMessageBytes | null | undefined {
     if (this.#moved) return this.#moved.chain?.runGrpcMessage(message, call, codec, context);
-    let changed: Uint8Array | undefined;
+    let changed: GrpcMessageBytes | undefined;
     let viewJson: string | undefined;
     const callJson = JSON.stringify(call);
     for (const plugin of this.hooks.onGrpcMessage) {
-      const payload = changed ?? message.payload;
-      if (payload.byteLength > plugin.limits.body) {
+      const current = changed ?? message;
+      if (current.payload.byteLength > plugin.limits.body) {
         plugin.metrics.bodiesSkipped++;
         continue;
       }
-      viewJson ??= JSON.stringify(grpcMessageView(message.direction, message.compressed, payload, codec));
+      viewJson ??= JSON.stringify(grpcMessageView(message.direction, current, codec));
       const outcome = plugin.invoke("onGrpcMessage", `[${viewJson},${callJson}]`, context);
       if (!outcome.ok) {
         if (plugin.fail === "closed") return null;
@@ -405,7 +408,7 @@ export class PluginChain implements HookChain, RecordHook {
       if (value === undefined) continue;
       if (value === null) return null;
       try {
-        changed = grpcPayloadOf(value, message.compressed ? undefined : codec);
+        changed = grpcPayloadOf(value, current, codec);
         viewJson = undefined;
       } catch (error) {
         plugin.failed("onGrpcMessage", "invalid", (error as Error).message);

@@ -7,6 +7,7 @@
  * a few µs. The plugin decides what to scrub (its config, `setup`) and when
  * (its hook); the host runs the loop.
  */
+import { grpcPercentEncoded, percentDecoded } from "../shared/percent-decode.ts";
 import type { BuiltinSet } from "./patterns/builtin-patterns.ts";
 import type { PatternSet } from "./patterns/pattern-set.ts";
 
@@ -72,16 +73,18 @@ export class RecordScrubber {
   #http(record: Plain): Plain | undefined {
     const where = this.#spec.in;
     const patterns = this.#patterns;
+    // A gRPC call's bodies are its messages' bytes, which no pattern can read: with `grpc`, they are not kept.
+    const grpcCall = patterns && where.has("grpc") && record.grpc !== undefined;
     let out: Plain | undefined;
     for (const side of ["request", "response"] as const) {
       const part = record[side];
       if (typeof part !== "object" || part === null) continue;
       const source = part as Plain;
       const changes: Plain = {};
-      const headers = this.#headers(source.headers, patterns && where.has("headers"));
+      const headers = this.#headers(source.headers, patterns && where.has("headers"), grpcCall);
       if (headers) changes.headers = headers;
       // Trailers are header fields sent after the body (a gRPC call's grpc-message among them).
-      const trailers = this.#headers(source.trailers, patterns && where.has("headers"));
+      const trailers = this.#headers(source.trailers, patterns && where.has("headers"), grpcCall);
       if (trailers) changes.trailers = trailers;
       if (side === "request" && patterns && where.has("query") && typeof source.url === "string") {
         const q = source.url.indexOf("?");
@@ -94,7 +97,9 @@ export class RecordScrubber {
         if (!source.body_base64) this.#field(source, "body", changes);
         if (!source.body_decoded_base64) this.#field(source, "body_decoded", changes);
       }
-      if (Object.keys(changes).length > 0) (out ??= { ...record })[side] = { ...source, ...changes };
+      let next: Plain | undefined = Object.keys(changes).length > 0 ? { ...source, ...changes } : undefined;
+      if (grpcCall && (source.body_size as number) > 0) next = withoutBody(next ?? source);
+      if (next) (out ??= { ...record })[side] = next;
     }
     // A gRPC call's summary repeats grpc-message (a header or trailer), percent-decoded.
     const grpc = record.grpc as Plain | undefined;
@@ -105,16 +110,23 @@ export class RecordScrubber {
     return out;
   }
 
-  /** The headers with listed values blanked and, when `scan`, the others scrubbed; undefined when unchanged. */
-  #headers(headers: unknown, scan: boolean): Plain | undefined {
+  /**
+   * The headers with listed values blanked and, when `scan`, the others
+   * scrubbed; with `binary`, gRPC's binary `*-bin` fields (base64, which no
+   * pattern can read: `grpc-status-details-bin` repeats grpc-message) are
+   * blanked too. Undefined when unchanged.
+   */
+  #headers(headers: unknown, scan: boolean, binary: boolean): Plain | undefined {
     if (typeof headers !== "object" || headers === null) return undefined;
     let out: Plain | undefined;
     for (const [name, values] of Object.entries(headers as Plain)) {
       if (!Array.isArray(values)) continue;
       let next: unknown[] | undefined;
-      if (this.#names.has(name.toLowerCase())) next = values.map(() => this.#spec.headerValue);
-      else if (scan) {
-        const grpcMessage = name.toLowerCase() === "grpc-message";
+      const lower = name.toLowerCase();
+      if (this.#names.has(lower) || (binary && lower.endsWith("-bin"))) {
+        next = values.map(() => this.#spec.headerValue);
+      } else if (scan) {
+        const grpcMessage = lower === "grpc-message";
         const scrubbed = values.map((value) =>
           typeof value !== "string" || value === ""
             ? value
@@ -130,15 +142,15 @@ export class RecordScrubber {
   }
 
   /**
-   * A gRPC message decoded with descriptors: every string value of its
-   * `payload_json` scrubbed. When one changed, the base64 `payload` goes too
-   * (`payload_redacted`): its bytes hold what was redacted.
+   * A gRPC message decoded with descriptors: every string of its
+   * `payload_json` (values and map keys) scrubbed, and the base64 `payload`
+   * not kept (`payload_redacted`): its bytes may hold what a pattern found,
+   * or fields and `bytes` the JSON shows in no form a pattern can read.
+   * Without descriptors there is no text to scan and the payload stays.
    */
   #grpcMessage(record: Plain): Plain | undefined {
     if (record.payload_json === undefined) return undefined;
-    const json = this.#json(record.payload_json);
-    if (json === record.payload_json) return undefined;
-    return { ...record, payload_json: json, payload: "", payload_redacted: true };
+    return { ...record, payload_json: this.#json(record.payload_json), payload: "", payload_redacted: true };
   }
 
   /** A JSON value with its strings scrubbed; the same value when nothing changed (copy-on-write). */
@@ -157,7 +169,13 @@ export class RecordScrubber {
     let out: Plain | undefined;
     for (const [key, item] of Object.entries(value as Plain)) {
       const next = this.#json(item);
-      if (next !== item) (out ??= { ...(value as Plain) })[key] = next;
+      // Keys are data too: a map<string, …> field keys its entries by them.
+      const nextKey = key === "" ? key : this.text(key);
+      if (nextKey !== key) {
+        out ??= { ...(value as Plain) };
+        delete out[key];
+        out[nextKey] = next;
+      } else if (next !== item) (out ??= { ...(value as Plain) })[key] = next;
     }
     return out ?? value;
   }
@@ -167,14 +185,9 @@ export class RecordScrubber {
    * `ada%40example.com`): scrubbed as the text it encodes, encoded again.
    */
   #percentEncoded(value: string): string {
-    let text: string;
-    try {
-      text = decodeURIComponent(value);
-    } catch {
-      return this.text(value);
-    }
+    const text = percentDecoded(value);
     const out = this.text(text);
-    return out === text ? value : out.replace(/[^\x20-\x24\x26-\x7e]/gu, (c) => encodeURIComponent(c));
+    return out === text ? value : grpcPercentEncoded(out);
   }
 
   /** Scrubs `source[key]` into `changes` when it is non-empty text that changes. */
@@ -184,4 +197,17 @@ export class RecordScrubber {
     const out = this.text(text);
     if (out !== text) changes[key] = out;
   }
+}
+
+/** A body part with its captured bytes left out, as `body_redacted` says. */
+function withoutBody(part: Plain): Plain {
+  const {
+    body: _body,
+    body_base64: _base64,
+    body_decoded: _decoded,
+    body_decoded_base64: _decodedBase64,
+    body_decoded_truncated: _decodedTruncated,
+    ...rest
+  } = part;
+  return { ...rest, body: "", body_redacted: true };
 }

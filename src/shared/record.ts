@@ -24,6 +24,8 @@ export interface CapturedBody {
   body_decoded_base64?: boolean;
   /** True when the decoded body was cut at `max_body_size`. */
   body_decoded_truncated?: boolean;
+  /** True when redaction left the captured body out (a gRPC call's binary messages, with `in: [grpc]`). */
+  body_redacted?: true;
 }
 
 export interface HttpRequestPart extends CapturedBody {

@@ -124,8 +124,10 @@ export const HTTP_COLUMNS: readonly Column<HttpRowSource>[] = [
   ["grpc_method", "TEXT", (s) => orNull(s.record.grpc?.method)],
   ["grpc_status", "INTEGER", (s) => orNull(s.record.grpc?.status)],
   ["grpc_message", "TEXT", (s) => orNull(s.record.grpc?.message)],
-  // Layout 6: request trailers as JSON text.
+  // Layout 6: request trailers as JSON text; bodies redaction left out.
   ["req_trailers", "TEXT", (s) => json(s.request.trailers)],
+  ["req_body_redacted", "INTEGER", (s) => flag(s.request.body_redacted)],
+  ["resp_body_redacted", "INTEGER", fromResponse((res) => flag(res.body_redacted))],
 ];
 
 /** Go's `Request.Proto` for a version: `HTTP/1.1`, `HTTP/2.0`; NULL when unknown. */

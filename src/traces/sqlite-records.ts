@@ -77,6 +77,7 @@ function bodyFields(row: Row, prefix: "req_" | "resp_"): CapturedBody {
     body_decoded_truncated: decodedTruncated === null || decodedTruncated === undefined
       ? undefined
       : yes(decodedTruncated),
+    body_redacted: yes(row[`${prefix}body_redacted`]),
   });
 }
 

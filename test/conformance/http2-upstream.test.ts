@@ -165,6 +165,21 @@ for (const runtime of runtimes) {
       const m3 = marker("no-trailers");
       await postWithTrailers(tap.url("h2c", `/echo?${m3}`), "four", {});
       assert.deepEqual(seenFor(h2c, m3).trailers, {});
+      // Trailers node:http2 refuses to send (content-type twice): the request still ends, without them.
+      const m4 = marker("refused-trailers");
+      const refused = await postWithTrailers(tap.url("h2c", `/echo?${m4}`), "five", [
+        ["content-type", "a/b"],
+        ["content-type", "c/d"],
+      ]);
+      assert.equal(refused, 200);
+      assert.equal(seenFor(h2c, m4).bodySize, 4);
+      assert.deepEqual(seenFor(h2c, m4).trailers, {});
+      const record4 = await recordFor(join(dir, "h2c.jsonl"), m4);
+      assert.deepEqual(
+        record4.request.trailers,
+        { "Content-Type": ["a/b", "c/d"] },
+        "the record has what the client sent",
+      );
     });
 
     test("a slow client gets every byte of a large body before the trailers, over HTTP/1.1 and h2c", async () => {

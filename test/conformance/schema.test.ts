@@ -115,6 +115,7 @@ const bodyKeys: Record<keyof CapturedBody, true> = {
   body_decoded: true,
   body_decoded_base64: true,
   body_decoded_truncated: true,
+  body_redacted: true,
 };
 const requestKeys: Record<Exclude<keyof HttpRequestPart, keyof CapturedBody>, true> = {
   method: true,

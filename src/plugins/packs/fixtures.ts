@@ -339,7 +339,7 @@ async function runHook(chain: PluginChain, fixture: Fixture): Promise<Record<str
           undefined,
           CONTEXT,
         );
-        return out === null ? null : out === undefined ? message.payload : toBase64(out);
+        return out === null ? null : out === undefined ? message.payload : toBase64(out.payload);
       };
       if (Array.isArray(input.messages)) return { messages: input.messages.map(one) };
       const payload = one(input.message);

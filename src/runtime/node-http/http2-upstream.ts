@@ -28,7 +28,7 @@ export interface UpstreamRequest {
   path: string;
   headers: RawHeaders;
   body: Uint8Array | AsyncIterable<Uint8Array> | null;
-  /** The client's trailers, asked for once a streamed body has been sent. */
+  /** The client's trailers, asked for once the body has been sent. */
   trailers?: () => RawHeaders;
 }
 
@@ -145,8 +145,7 @@ export class Http2Upstream {
     const headers = http2RequestHeaders(request.method, request.path, this.#secure ? "https" : "http", request.headers);
     headers[":authority"] ??= this.#origin.host;
     let stream: http2.ClientHttp2Stream;
-    const withTrailers = request.trailers !== undefined && request.body !== null &&
-      !(request.body instanceof Uint8Array);
+    const withTrailers = request.trailers !== undefined && request.body !== null;
     try {
       stream = session.request(headers, { endStream: request.body === null, waitForTrailers: withTrailers });
     } catch (error) {
@@ -154,13 +153,7 @@ export class Http2Upstream {
     }
     if (withTrailers) {
       // Sent even when empty: with waitForTrailers the stream ends only with sendTrailers (an empty END_STREAM frame).
-      stream.once("wantTrailers", () => {
-        try {
-          stream.sendTrailers(http2TrailerFields(request.trailers!()));
-        } catch {
-          // The stream closed meanwhile: its error or close event reports it.
-        }
-      });
+      stream.once("wantTrailers", () => endWithTrailers(stream, http2TrailerFields(request.trailers!())));
     }
     let trailers: RawHeaders | null = null;
     let settled = false;
@@ -225,5 +218,26 @@ async function sendBody(stream: http2.ClientHttp2Stream, body: Uint8Array | Asyn
     if (!stream.destroyed) stream.end();
   } catch {
     if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
+  }
+}
+
+/**
+ * Ends a request stream with the client's trailers. node:http2 refuses some
+ * fields before sending anything (a repeated single-value field such as two
+ * `content-type` trailers): then the request ends without them, since a
+ * stream waiting for its trailers would never end.
+ */
+function endWithTrailers(stream: http2.ClientHttp2Stream, fields: Record<string, string | string[]>): void {
+  if (stream.destroyed) return;
+  try {
+    stream.sendTrailers(fields);
+    return;
+  } catch {
+    // Refused: fall through to an empty end.
+  }
+  try {
+    stream.sendTrailers({});
+  } catch {
+    if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
   }
 }

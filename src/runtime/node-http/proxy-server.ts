@@ -173,11 +173,27 @@ async function* teeRequestBody(
     const out = exchange.requestChunk(chunk);
     if (out !== undefined) yield out;
   }
+  takeTrailers(req, exchange, trailers);
+  const rest = exchange.requestEnd();
+  if (rest !== undefined) yield rest;
+}
+
+/** Records the client's trailers once its body has been read, and keeps them to send upstream. */
+function takeTrailers(req: Readable, exchange: Exchange, trailers: RequestTrailers): void {
   // node:http and node:http2's compatibility API both have them once the body ended.
   const raw = (req as Readable & { rawTrailers?: string[] }).rawTrailers;
   if (raw !== undefined && raw.length > 0) trailers.fields = exchange.requestTrailers(raw);
-  const rest = exchange.requestEnd();
-  if (rest !== undefined) yield rest;
+}
+
+/** A body the hooks passed on as a stream, taking the client's trailers when it ends. */
+async function* thenTrailers(
+  body: AsyncIterable<Uint8Array>,
+  req: Readable,
+  exchange: Exchange,
+  trailers: RequestTrailers,
+): AsyncGenerator<Uint8Array> {
+  yield* body;
+  takeTrailers(req, exchange, trailers);
 }
 
 function hasRequestBody(req: http.IncomingMessage): boolean {
@@ -299,7 +315,10 @@ export class NodeProxyServer implements ProxyServer {
       return;
     }
     if (body === undefined) return sendDirect(exchange, req, res);
-    this.#dispatch(exchange, res, body);
+    const trailers: RequestTrailers = { fields: [] };
+    if (body instanceof Uint8Array) takeTrailers(req, exchange, trailers);
+    else body = thenTrailers(body, req, exchange, trailers);
+    this.#dispatch(exchange, res, body, trailers);
   }
 
   /** Sends the request upstream; `trailers` reach an HTTP/2 upstream (undici cannot send request trailers). */

@@ -132,9 +132,13 @@ export async function getJson(url: string, expectStatus = 200): Promise<{ res: C
 }
 
 /** An HTTP/1.1 chunked POST that ends with `trailers`; resolves with the status once the response ended. */
-export function postWithTrailers(url: string, body: string, trailers: Record<string, string>): Promise<number> {
+export function postWithTrailers(
+  url: string,
+  body: string,
+  trailers: Record<string, string> | Array<[string, string]>,
+): Promise<number> {
   return new Promise((resolve, reject) => {
-    const names = Object.keys(trailers);
+    const names = [...new Set((Array.isArray(trailers) ? trailers : Object.entries(trailers)).map(([name]) => name))];
     const req = httpRequest(url, {
       method: "POST",
       agent: false,

@@ -27,4 +27,9 @@ test("grpcCall: service and method from the path, status and decoded message fro
   assert.deepEqual(grpcCall("/health", [], []), { service: "", method: "" });
   assert.equal(grpcCall("/a.B/C", [], ["grpc-status", "abc"]).status, undefined);
   assert.equal(grpcCall("/a.B/C", [], ["grpc-status", "13", "grpc-message", "bad%zz"]).message, "bad%zz");
+  // One malformed escape does not keep the rest encoded.
+  assert.equal(
+    grpcCall("/a.B/C", [], ["grpc-status", "13", "grpc-message", "100% for ada%40example.com %C3"]).message,
+    "100% for ada@example.com %C3",
+  );
 });

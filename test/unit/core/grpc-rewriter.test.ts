@@ -28,7 +28,10 @@ test("every message reaches the handler whole however the stream is cut; unchang
   const stream = concatBytes([frame("alpha"), frame(""), frame("gamma", true)]);
   for (const step of [1, 2, 3, 5, 7, stream.length]) {
     const seen: HeldGrpcMessage[] = [];
-    const rewriter = new GrpcRewriter(1024, (message) => void seen.push(message));
+    const rewriter = new GrpcRewriter(1024, (message) => {
+      seen.push(message);
+      return undefined;
+    });
     assert.deepEqual(run(rewriter, stream, step), stream, `cut every ${step}`);
     assert.deepEqual(seen.map((m) => [text(m.payload), m.compressed]), [["alpha", false], ["", false], [
       "gamma",
@@ -38,14 +41,18 @@ test("every message reaches the handler whole however the stream is cut; unchang
 });
 
 test("a replaced message is framed with its new length and flag; null drops it", () => {
-  const rewriter = new GrpcRewriter(1024, ({ payload }) => {
+  const rewriter = new GrpcRewriter(1024, ({ payload, compressed }) => {
     const s = text(payload);
     if (s === "drop") return null;
-    if (s === "grow") return bytesOf("grown longer");
+    if (s === "grow") return { compressed, payload: bytesOf("grown longer") };
+    if (s === "inflate") return { compressed: false, payload: bytesOf("plain") };
     return undefined;
   });
-  const stream = concatBytes([frame("grow", true), frame("drop"), frame("keep")]);
-  assert.deepEqual(run(rewriter, stream, 3), concatBytes([frame("grown longer", true), frame("keep")]));
+  const stream = concatBytes([frame("grow", true), frame("drop"), frame("keep"), frame("inflate", true)]);
+  assert.deepEqual(
+    run(rewriter, stream, 3),
+    concatBytes([frame("grown longer", true), frame("keep"), frame("plain", false)]),
+  );
 });
 
 test("a message over the limit streams on unseen and is counted; the next one is seen again", () => {
@@ -53,7 +60,7 @@ test("a message over the limit streams on unseen and is counted; the next one is
   const seen: string[] = [];
   const rewriter = new GrpcRewriter(4, ({ payload }) => {
     seen.push(text(payload));
-    return bytesOf("X");
+    return { compressed: false, payload: bytesOf("X") };
   }, () => skipped++);
   const stream = concatBytes([frame("far too long"), frame("ok")]);
   const big = frame("far too long");
@@ -69,7 +76,7 @@ test("a stream that ends inside a message sends what came of it, unseen", () => 
   let calls = 0;
   const rewriter = new GrpcRewriter(1024, () => {
     calls++;
-    return bytesOf("changed");
+    return { compressed: false, payload: bytesOf("changed") };
   });
   const cut = frame("incomplete").subarray(0, 9);
   assert.equal(rewriter.push(cut).length, 0);

@@ -57,6 +57,13 @@ describe("bundled path-filter", () => {
     assert.equal(callOk(sandbox, "onRequest", request("GET", "/api/health/deep")), undefined);
   });
 
+  test("gRPC calls are matched by their path, /package.Service/Method", () => {
+    setupOk(sandbox, { include: ["^/helloworld\\.Greeter/"], exclude: ["^/grpc\\.health\\.v1\\.Health/"] });
+    assert.equal(callOk(sandbox, "onRequest", request("POST", "/helloworld.Greeter/SayHello")), undefined);
+    assert.deepEqual(callOk(sandbox, "onRequest", request("POST", "/grpc.health.v1.Health/Check")), { capture: false });
+    assert.deepEqual(callOk(sandbox, "onRequest", request("POST", "/other.Service/Call")), { capture: false });
+  });
+
   test("the query is not part of the path", () => {
     setupOk(sandbox, { exclude: ["secret"] });
     const req = requestView({ url: "/api/users?secret=1", path: "/api/users", query: "secret=1" });
@@ -108,6 +115,8 @@ describe("bundled path-filter", () => {
     assert.equal(callOk(sandbox, "onCapture", frame), undefined);
     const event = { ...frame, type: "sse_event", t_delta_ms: 3, event: "message", data: "x" };
     assert.equal(callOk(sandbox, "onCapture", event), undefined);
+    const message = { ...frame, type: "grpc_message", seq: 0, t_delta_ms: 1, compressed: false, payload_base64: true };
+    assert.equal(callOk(sandbox, "onCapture", message), undefined);
   });
 
   test("an invalid regular expression fails setup naming the field", () => {

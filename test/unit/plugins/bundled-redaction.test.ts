@@ -219,53 +219,84 @@ describe("bundled redaction", () => {
     assert.equal(callOk(sandbox, "onCapture", binary), undefined);
   });
 
-  test("gRPC: strings inside payload_json are redacted and the base64 payload goes with them; keys stay", () => {
+  /** A grpc_message record, with `payload_json` unless it is undefined. */
+  const grpcMessage = (json: unknown): Json => ({
+    type: "grpc_message",
+    v: 1,
+    id: "g1",
+    route_name: "api",
+    connection_id: "c1",
+    timestamp: "2026-11-21T03:40:00.000Z",
+    direction: "client_to_server",
+    seq: 0,
+    t_delta_ms: 1,
+    compressed: false,
+    payload_size: 30,
+    payload: "CgNhZGE=",
+    payload_base64: true,
+    ...(json === undefined ? {} : { payload_json: json }),
+  });
+
+  test("gRPC: strings and map keys inside payload_json are redacted, and the base64 payload is never kept", () => {
     setupOk(sandbox, { headers: [], patterns: ["email"], in: ["grpc"] });
-    const message = (json: unknown): Json => ({
-      type: "grpc_message",
-      v: 1,
-      id: "g1",
-      route_name: "api",
-      connection_id: "c1",
-      timestamp: "2026-11-21T03:40:00.000Z",
-      direction: "client_to_server",
-      seq: 0,
-      t_delta_ms: 1,
-      compressed: false,
-      payload_size: 30,
-      payload: "CgNhZGE=",
-      payload_base64: true,
-      ...(json === undefined ? {} : { payload_json: json }),
-    });
-    const json = { user: { email: "ada@example.com", tags: ["x", "bob@example.org"] }, "ada@example.com": 3, n: 1 };
+    const json = { user: { email: "ada@example.com", tags: ["x", "bob@example.org"] }, seen: { "ada@example.com": 3 } };
     assert.deepEqual(
-      callOk(sandbox, "onCapture", message(json)),
+      callOk(sandbox, "onCapture", grpcMessage(json)),
       {
-        ...message({
+        ...grpcMessage({
           user: { email: "[REDACTED:email]", tags: ["x", "[REDACTED:email]"] },
-          "ada@example.com": 3,
-          n: 1,
+          seen: { "[REDACTED:email]": 3 },
         }),
         payload: "",
         payload_redacted: true,
       },
     );
-    // Nothing to redact, or no payload_json (no descriptors): the record stays as it was.
-    assert.equal(callOk(sandbox, "onCapture", message({ text: "hello" })), undefined);
-    assert.equal(callOk(sandbox, "onCapture", message(undefined)), undefined);
+    // Nothing matched: the bytes still go (fields the descriptors do not know, `bytes` fields, could hold anything).
+    assert.deepEqual(
+      callOk(sandbox, "onCapture", grpcMessage({ text: "hello" })),
+      { ...grpcMessage({ text: "hello" }), payload: "", payload_redacted: true },
+    );
+    // No payload_json (no descriptors): there is no text to scan, the record stays as it was.
+    assert.equal(callOk(sandbox, "onCapture", grpcMessage(undefined)), undefined);
     setupOk(sandbox, { headers: [], patterns: ["email"], in: ["ws"] });
-    assert.equal(callOk(sandbox, "onCapture", message(json)), undefined);
+    assert.equal(callOk(sandbox, "onCapture", grpcMessage(json)), undefined);
   });
 
-  test("trailers are headers: listed names blanked, other values scanned", () => {
+  test("gRPC: a call's binary bodies are left out, and its *-bin metadata blanked", () => {
+    setupOk(sandbox, { headers: [], patterns: ["email"], in: ["grpc"] });
+    const record = httpRecord();
+    record.grpc = { service: "s.S", method: "M", status: 5 };
+    record.request.body = "AAAAAAMKAWE=";
+    record.request.body_base64 = true;
+    record.request.headers["X-Trace-Bin"] = ["AQID"];
+    record.response.trailers = { "Grpc-Status": ["5"], "Grpc-Status-Details-Bin": ["CAUSEm5vIGFkYUBleGFtcGxlLmNvbQ"] };
+    const out = callOk(sandbox, "onCapture", record) as Json;
+    assert.equal(out.request.body, "");
+    assert.equal(out.request.body_redacted, true);
+    assert.equal(out.request.body_base64, undefined);
+    assert.equal(out.response.body, "");
+    assert.equal(out.response.body_redacted, true);
+    assert.equal(out.request.body_size, record.request.body_size, "the size stays");
+    assert.deepEqual(out.request.headers["X-Trace-Bin"], ["[REDACTED]"]);
+    assert.deepEqual(out.response.trailers, { "Grpc-Status": ["5"], "Grpc-Status-Details-Bin": ["[REDACTED]"] });
+    // Not a gRPC call: bodies and -bin names are left to the other targets.
+    const plain = httpRecord();
+    plain.request.headers["X-Trace-Bin"] = ["AQID"];
+    assert.equal(callOk(sandbox, "onCapture", plain), undefined);
+  });
+
+  test("trailers are headers: listed names blanked, other values scanned; grpc-message as the text it encodes", () => {
     setupOk(sandbox, { headers: ["x-secret"], patterns: ["email"], in: ["headers"] });
     const record = httpRecord();
-    record.response.trailers = { "grpc-message": ["no%20account for ada%40example.com%E2%9C%93"], "x-secret": ["s3"] };
+    record.response.trailers = {
+      "grpc-message": ["no%20account for ada%40example.com%E2%9C%93 (100%)"],
+      "x-secret": ["s3"],
+    };
     record.grpc = { service: "s.S", method: "M", status: 5, message: "no account for ada@example.com" };
     const out = callOk(sandbox, "onCapture", record) as Json;
     assert.deepEqual(out.grpc, { service: "s.S", method: "M", status: 5, message: "no account for [REDACTED:email]" });
     assert.deepEqual(out.response.trailers, {
-      "grpc-message": ["no account for [REDACTED:email]%E2%9C%93"],
+      "grpc-message": ["no account for [REDACTED:email]%E2%9C%93 (100%25)"],
       "x-secret": ["[REDACTED]"],
     });
   });

@@ -418,6 +418,7 @@ test("runGrpcMessage: payload_json with descriptors, base64 payload, null drops,
       if (text === "raw") return { payload: "CgNyYXc=" }; // test.Msg { text: "raw" }
       if (text === "bad") return { payload_json: { nope: 1 } };
       if (message.payload_size === 3 && !message.payload_json) return { payload: "CgF6" };
+      if (message.compressed) return { payload: "CgF6", compressed: false };
     }`,
     ),
     await plugin(
@@ -434,19 +435,22 @@ test("runGrpcMessage: payload_json with descriptors, base64 payload, null drops,
       "client_to_server",
     );
     const call = { id: "c1", route: "api", url: "/test.Echo/Unary", service: "test.Echo", method: "Unary" };
-    const run = (text: string, withCodec = true) =>
+    const run = (text: string, withCodec = true, compressed = false) =>
       chain.runGrpcMessage(
-        { direction: "client_to_server", compressed: false, payload: msg(text) },
+        { direction: "client_to_server", compressed, payload: msg(text) },
         call,
         withCodec ? codec : undefined,
         CONTEXT,
       );
+    const plain = (bytes: Uint8Array) => ({ compressed: false, payload: bytes });
     assert.equal(run("keep"), undefined);
     assert.equal(run("drop"), null);
-    assert.deepEqual(run("json"), msg("Unary:client_to_server"));
-    assert.deepEqual(run("raw"), msg("raw+"));
+    assert.deepEqual(run("json"), plain(msg("Unary:client_to_server")));
+    assert.deepEqual(run("raw"), plain(msg("raw+")));
     // Without descriptors there is no payload_json; a base64 payload still replaces the message.
-    assert.deepEqual(run("a", false), msg("z"));
+    assert.deepEqual(run("a", false), plain(msg("z")));
+    // A compressed message has no payload_json; `compressed: false` sends the replacement uncompressed.
+    assert.deepEqual(run("compressed bytes", true, true), plain(msg("z")));
     assert.equal(chain.plugins[0]!.metrics.errors, 0);
     // payload_json that does not fit the type is an invalid result: the message stays (fail open).
     assert.equal(run("bad"), undefined);
