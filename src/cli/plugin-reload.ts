@@ -1,6 +1,7 @@
 /**
  * Reloading plugins from their files: on SIGHUP, and with `--watch` when the
- * config file, the saved set or a plugin file changes. What is reloaded is
+ * config file, the saved set, a plugin file or a `--grpc-descriptors` file
+ * changes. What is reloaded is
  * what a restart would run (the admin API's saved set when there is one, else
  * the config file's list), built and swapped like an API reload: a bad edit
  * is logged with its location and the running set stays.
@@ -9,6 +10,7 @@ import { parsePluginDocument } from "../config/plugin-document.ts";
 import type { PluginGenerations, PluginSetError } from "../plugins/generations.ts";
 import type { PluginDeclaration } from "../plugins/types.ts";
 import type { Runtime } from "../runtime/types.ts";
+import { toBase64 } from "../shared/base64.ts";
 import { describeError } from "../shared/describe-error.ts";
 import type { Logger } from "../shared/logger.ts";
 
@@ -20,6 +22,8 @@ export interface PluginFiles {
   /** `<data dir>/plugins.runtime.yaml`. */
   savedFile: string;
   proxyNames: readonly string[];
+  /** `--grpc-descriptors` files: read again with every reload, so `--watch` watches them too. */
+  descriptorFiles?: readonly string[];
   runtime: Runtime;
   logger: Logger;
 }
@@ -66,7 +70,12 @@ async function fingerprint(files: PluginFiles): Promise<Map<string, string>> {
     ...files.generations.current.declarations.map((declaration) => declaration.file),
   ].filter((path): path is string => path !== undefined);
   const texts = await Promise.all(paths.map((path) => readOrEmpty(files.runtime, path)));
-  return new Map(paths.map((path, i) => [path, texts[i] ?? ""]));
+  const out = new Map(paths.map((path, i) => [path, texts[i] ?? ""]));
+  // Descriptor sets are binary: compared as base64 of their bytes.
+  for (const path of files.descriptorFiles ?? []) {
+    out.set(path, await files.runtime.fs.readFile(path).then(toBase64, () => ""));
+  }
+  return out;
 }
 
 function sameFiles(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string> | undefined): boolean {
@@ -83,9 +92,14 @@ function editedBetween(before: ReadonlyMap<string, string>, after: ReadonlyMap<s
  * interval (an editor's save is often several writes). Returns a stop function.
  */
 export function watchPluginFiles(files: PluginFiles): () => void {
+  // Taken at once, not at the first look: an edit in the first interval after start is a change too.
   let applied: Map<string, string> | undefined;
   let seen: Map<string, string> | undefined;
-  let busy = false;
+  let busy = true;
+  void fingerprint(files).then((first) => {
+    applied = first;
+    busy = false;
+  }, () => (busy = false));
   const timer = setInterval(async () => {
     if (busy) return;
     busy = true;

@@ -204,6 +204,7 @@ export async function startTapline(config: Config, context: StartContext): Promi
     configFile: context.configFile,
     savedFile: savedPlugins,
     proxyNames,
+    descriptorFiles,
     runtime,
     logger,
   };

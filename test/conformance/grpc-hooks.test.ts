@@ -266,6 +266,31 @@ for (const runtime of runtimes) {
       ]);
     });
 
+    test("--watch reloads when a descriptor file changes", async () => {
+      const watched = join(dir, "watched.binpb");
+      writeFileSync(watched, new Uint8Array(0));
+      const watching = await startTapline(runtime, [
+        "--config",
+        writeConfig(dir, "watch.yaml", {
+          grpc: { descriptors: [watched] },
+          plugins: [{ id: "rewrite", use: "./rewrite.js" }],
+        }),
+        "--watch",
+        "--proxy",
+        `name=watch,listen_http=127.0.0.1:0,upstream=${upstream.url}`,
+      ], { cwd: dir });
+      try {
+        const before = marker("watch-before");
+        assert.deepEqual(await call(watching.port("watch"), "Bidi", ["hello"], before), ["echo:hello"]);
+        writeFileSync(watched, echoDescriptorSet());
+        await watching.waitForLog((l) => l.msg === "grpc descriptors reloaded", WAIT_MS, "the watched reload");
+        const after = marker("watch-after");
+        assert.deepEqual(await call(watching.port("watch"), "Bidi", ["hello"], after), ["ECHO:HELLO/BIDI/Bidi"]);
+      } finally {
+        await watching.stop();
+      }
+    });
+
     test("SIGHUP reads the descriptors again with the plugins; a broken file is refused and the running ones stay", async () => {
       // An empty file is an empty FileDescriptorSet: no method is known, so the hook sees no payload_json.
       writeFileSync(descriptors, new Uint8Array(0));
