@@ -32,6 +32,10 @@ export function onResponse(res) { return { status: res.status === 200 ? 201 : re
 export function onResponseBody(body) { return body.replace("secret", "[gone]"); }
 export function onSseEvent(event) { return event.data === "drop" ? null : { ...event, data: event.data.toUpperCase() }; }
 export function onWsMessage(msg) { return msg.direction === "client_to_server" ? msg.data + "!" : undefined; }
+export function onGrpcMessage(msg, call) {
+  if (call.method === "Drop") return null;
+  return msg.direction === "server_to_client" ? { payload: "CgF6" } : undefined;
+}
 export function onCapture(record) {
   emit({ saw: record.id });
   if (record.request.url === "/drop") return null;
@@ -78,6 +82,18 @@ fixtures:
     hook: onWsMessage
     input: { message: { direction: server_to_client, data: hey } }
     expect: { data: hey }
+  - name: grpc message replaced
+    hook: onGrpcMessage
+    input: { message: { direction: server_to_client, payload: CgF5 }, call: { method: Get } }
+    expect: { payload: CgF6 }
+  - name: grpc message unchanged
+    hook: onGrpcMessage
+    input: { message: { direction: client_to_server, payload: CgF5 } }
+    expect: { payload: CgF5 }
+  - name: grpc message dropped
+    hook: onGrpcMessage
+    input: { message: { payload: CgF5 }, call: { method: Drop } }
+    expect: { dropped: true }
   - name: record tagged, emit seen
     hook: onCapture
     input: { record: { request: { url: /x } } }
@@ -90,7 +106,7 @@ fixtures:
     expect: { dropped: true, emitted: [{ saw: "00000000-0000-4000-8000-000000000001" }] }
 `;
   const out = await results(packOf({ source: HOOKS_SOURCE, fixtures: { "all.yaml": fixtures } }));
-  assert.equal(out.length, 11);
+  assert.equal(out.length, 14);
   for (const result of out) {
     assert.ok(result.passed, `${result.fixture.name}: ${result.error ?? result.diff ?? ""}`);
   }
