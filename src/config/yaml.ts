@@ -12,7 +12,7 @@ import { tokenProblem } from "../admin/tokens.ts";
 import { addProxy, type ConfigLayer, emptyLayer, type Origin, setGlobal } from "./layer.ts";
 import { parseAdminSection } from "./admin.ts";
 import { GLOBAL_OPTIONS, isUnsupportedFlag, parseOptionValue, yamlPathOf } from "./options.ts";
-import { parsePlugins } from "./plugins.ts";
+import { parsePlugins, resolveAgainst } from "./plugins.ts";
 import { parsePublicKey } from "../plugins/packs/signature.ts";
 import { buildProxy, type ProxyKey, type RawProxy } from "./proxy.ts";
 import { shown } from "../shared/shown-value.ts";
@@ -124,7 +124,8 @@ export function parseYamlConfig(text: string, file: string): ConfigLayer {
     });
   }
   const grpc = config.grpc as { descriptors?: string[] } | null | undefined;
-  if (grpc?.descriptors !== undefined) layer.grpcDescriptors = [...grpc.descriptors];
+  // Like plugin files, descriptor sets ship next to the config that names them.
+  if (grpc?.descriptors !== undefined) layer.grpcDescriptors = grpc.descriptors.map((path) => resolveAgainst(file, path));
   if (config.admin !== undefined && config.admin !== null) {
     parseAdminSection(config.admin as Record<string, unknown>, layer, { file, originOf, fail });
   }

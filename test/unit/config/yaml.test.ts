@@ -212,3 +212,11 @@ test("grpc.descriptors is a list of files", () => {
   assert.deepEqual(config.grpcDescriptors, ["a.binpb", "b.binpb"]);
   assert.throws(() => parseYamlConfig("grpc:\n  descriptors: a.binpb\nproxies: []\n", "t.yaml"), /grpc\.descriptors/);
 });
+
+test("grpc.descriptors are relative to the YAML file, like plugin paths; absolute ones stay", () => {
+  const layer = parseYamlConfig(
+    "grpc:\n  descriptors: [./api.binpb, protos/b.binpb, /srv/c.binpb]\n",
+    "/etc/tap/t.yaml",
+  );
+  assert.deepEqual(layer.grpcDescriptors, ["/etc/tap/api.binpb", "/etc/tap/protos/b.binpb", "/srv/c.binpb"]);
+});

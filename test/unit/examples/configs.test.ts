@@ -12,6 +12,8 @@ import type { PluginInstance } from "../../../src/plugins/instance.ts";
 import type { HookContext } from "../../../src/core/hooks.ts";
 import { loadPlugins } from "../../../src/plugins/loader.ts";
 import { memoryLogger, repoRoot } from "./fixture.ts";
+import { grpcDecoder } from "../../../src/capture/grpc-decoder.ts";
+import { echoDescriptorSet, msg } from "../../conformance/harness/grpc-descriptors.ts";
 
 const readTextFile = (path: string) => readFile(path, "utf8");
 
@@ -162,5 +164,40 @@ test("the README's tag-slow declaration loads, relative to a config in examples/
     assert.deepEqual(hooksById(instances), { slow: ["onResponse", "onCapture"] });
   } finally {
     for (const instance of instances) instance.dispose();
+  }
+});
+
+test("examples/grpc.yaml: grpc-mask masks the configured field of the configured method, both ways", async () => {
+  const config = await configOf("grpc.yaml");
+  assert.deepEqual(config.grpcDescriptors, [join(repoRoot(), "examples", "api.binpb")]);
+  assert.deepEqual(config.plugins.map((plugin) => [plugin.id, plugin.use]), [
+    ["mask-names", "./plugins/grpc-mask.js"],
+    ["scrub", "redaction"],
+  ]);
+  const [mask] = await loadPlugins([config.plugins[0]!], { readTextFile, logger: memoryLogger() });
+  const chain = new PluginChain("grpc", [mask!]);
+  try {
+    // A `helloworld.HelloRequest {string name = 1}` stands in for the example's API: the echo descriptors' test.Msg
+    // has `text`, so the mask is configured on that field here.
+    const codec = grpcDecoder([{ name: "echo.binpb", bytes: echoDescriptorSet() }]).codec(
+      "/test.Echo/Unary",
+      "client_to_server",
+    );
+    const masking = new PluginChain("grpc", [
+      (await loadPlugins([{ ...config.plugins[0]!, id: "mask-text", config: { fields: ["text"], mask: "•" } }], {
+        readTextFile,
+        logger: memoryLogger(),
+      }))[0]!,
+    ]);
+    const call = { id: "c1", route: "grpc", url: "/test.Echo/Unary", service: "test.Echo", method: "Unary" };
+    const context: HookContext = { routeName: "grpc" };
+    const run = (c: PluginChain, text: string) =>
+      c.runGrpcMessage({ direction: "client_to_server", compressed: false, payload: msg(text) }, call, codec, context);
+    assert.deepEqual(run(masking, "ada"), { compressed: false, payload: msg("•") });
+    // The example's own config masks `name` of helloworld.Greeter/SayHello only: other methods pass.
+    assert.equal(run(chain, "ada"), undefined);
+    for (const plugin of masking.plugins) plugin.dispose();
+  } finally {
+    mask!.dispose();
   }
 });
