@@ -125,7 +125,9 @@ export function parseYamlConfig(text: string, file: string): ConfigLayer {
   }
   const grpc = config.grpc as { descriptors?: string[] } | null | undefined;
   // Like plugin files, descriptor sets ship next to the config that names them.
-  if (grpc?.descriptors !== undefined) layer.grpcDescriptors = grpc.descriptors.map((path) => resolveAgainst(file, path));
+  if (grpc?.descriptors !== undefined) {
+    layer.grpcDescriptors = grpc.descriptors.map((path) => resolveAgainst(file, path));
+  }
   if (config.admin !== undefined && config.admin !== null) {
     parseAdminSection(config.admin as Record<string, unknown>, layer, { file, originOf, fail });
   }

@@ -1,9 +1,9 @@
 /**
  * HTTP/1.1 trailers: an upstream that ends a chunked body with a trailer
  * field (`x-checksum`) reaches the client with that trailer, and the record
- * carries it as `response.trailers`; a client's request trailers are recorded
- * as `request.trailers` (undici sends none to an HTTP/1.1 upstream; an HTTP/2
- * upstream gets them: http2-upstream.test.ts). Bun's fetch gives no access to a
+ * carries it as `response.trailers`; a client's request trailers reach the
+ * upstream and are recorded as `request.trailers` (HTTP/2 upstreams:
+ * http2-upstream.test.ts). Bun's fetch gives no access to a
  * response's trailers, so on Bun (and the Bun binary) the test pins down that
  * limit: the body arrives whole, without the trailer, and the record has none.
  */
@@ -19,18 +19,33 @@ import { recordFor } from "./harness/records.ts";
 import { engineOf, runtimes } from "./harness/runtimes.ts";
 import { startTapline, type Tapline } from "./harness/tapline.ts";
 
-/** Answers a chunked body in three parts, then the trailer `x-checksum: abc`. */
-function trailerUpstream(): Promise<{ server: Server; url: string }> {
+interface SeenRequest {
+  body: string;
+  trailers: Record<string, string | undefined>;
+}
+
+/**
+ * Reads the request whole, then answers a chunked body in three parts and the
+ * trailer `x-checksum: abc`; keeps each request's body and trailers by URL.
+ */
+function trailerUpstream(): Promise<{ server: Server; url: string; seen: Map<string, SeenRequest> }> {
+  const seen = new Map<string, SeenRequest>();
   return new Promise((resolve) => {
-    const server = createServer((_req, res) => {
-      res.writeHead(200, { "content-type": "text/plain", "trailer": "x-checksum" });
-      res.write("one ");
-      res.write("two ");
-      res.addTrailers({ "x-checksum": "abc" });
-      res.end("three");
+    const server = createServer((req, res) => {
+      let body = "";
+      req.setEncoding("utf8");
+      req.on("data", (chunk: string) => (body += chunk));
+      req.on("end", () => {
+        seen.set(req.url ?? "", { body, trailers: { ...req.trailers } });
+        res.writeHead(200, { "content-type": "text/plain", "trailer": "x-checksum" });
+        res.write("one ");
+        res.write("two ");
+        res.addTrailers({ "x-checksum": "abc" });
+        res.end("three");
+      });
     });
     server.listen(0, "127.0.0.1", () => {
-      resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+      resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen });
     });
   });
 }
@@ -63,7 +78,7 @@ function fetchWithTrailers(url: string): Promise<{ body: string; trailers: Recor
 
 for (const runtime of runtimes) {
   describe(`${runtime}: HTTP/1.1 response trailers`, { timeout: 60_000 }, () => {
-    let upstream: { server: Server; url: string };
+    let upstream: { server: Server; url: string; seen: Map<string, SeenRequest> };
     let tap: Tapline;
     let dir: string;
     before(async () => {
@@ -97,9 +112,10 @@ for (const runtime of runtimes) {
         );
         assert.deepEqual(rows, [{ resp_trailers: '{"X-Checksum":["abc"]}' }]);
       });
-      test("request trailers are recorded, in JSONL and SQLite (an HTTP/1.1 upstream is sent none: README)", async () => {
+      test("request trailers reach the upstream after the body, and the record, in JSONL and SQLite", async () => {
         const tag = marker("req-trailer");
         assert.equal(await postWithTrailers(tap.url("api", `/t?${tag}`), "payload", { "x-request-sum": "def" }), 200);
+        assert.deepEqual(upstream.seen.get(`/t?${tag}`), { body: "payload", trailers: { "x-request-sum": "def" } });
         const record = await recordFor(join(dir, "api.jsonl"), tag);
         assert.deepEqual(record.request.trailers, { "X-Request-Sum": ["def"] });
         assert.equal(record.request.body, "payload");

@@ -12,25 +12,7 @@ import http2 from "node:http2";
 import tls from "node:tls";
 import type { RawHeaders } from "../../shared/raw-headers.ts";
 import { fieldList, http2RequestHeaders, http2TrailerFields } from "../../core/http2-headers.ts";
-
-/** The dispatch callbacks an upstream response drives (undici's handler shape, so both clients share one). */
-export interface UpstreamHandler {
-  onConnect(abort: (reason?: Error) => void): void;
-  onHeaders(status: number, rawHeaders: string[], resume: () => void, statusText: string): boolean;
-  onData(chunk: Buffer): boolean;
-  onComplete(trailers: RawHeaders | null): void;
-  onError(error: Error): void;
-}
-
-/** One request to send. */
-export interface UpstreamRequest {
-  method: string;
-  path: string;
-  headers: RawHeaders;
-  body: Uint8Array | AsyncIterable<Uint8Array> | null;
-  /** The client's trailers, asked for once the body has been sent. */
-  trailers?: () => RawHeaders;
-}
+import type { UpstreamHandler, UpstreamRequest } from "./upstream-request.ts";
 
 /** What `auto` learned from ALPN: an upstream that chose HTTP/1.1 is asked again after this long. */
 const ALPN_MEMORY_MS = 60_000;

@@ -26,6 +26,7 @@ import { http1RequestHeaders } from "../../core/http2-headers.ts";
 import { type ClientResponse, Http2Reply } from "./client-response.ts";
 import type http2 from "node:http2";
 import { Http2Upstream } from "./http2-upstream.ts";
+import { announcesTrailers, Http1TrailersUpstream } from "./http1-trailers-upstream.ts";
 
 /** Streams an upstream response into a client response, with the exchange's tee. */
 class UpstreamToClient implements Dispatcher.DispatchHandler {
@@ -212,12 +213,16 @@ export class NodeProxyServer implements ProxyServer {
   readonly #http2Sessions: Http2Sessions[] = [];
   /** HTTP/2 to the upstream (`upstream_proto=h2`, or `auto` with an https upstream); else undici's HTTP/1.1 pool. */
   readonly #http2Upstream: Http2Upstream | undefined;
+  /** HTTP/1.1 for requests that announce trailers, made on first use. */
+  #trailersUpstream: Http1TrailersUpstream | undefined;
+  readonly #rejectUnauthorized: boolean;
   #draining = false;
 
   constructor(route: Route, options: UpstreamOptions) {
     this.#route = route;
     this.#http2 = options.http2 ?? false;
     this.#upgrades = new NodeWebSocketUpgrades(options);
+    this.#rejectUnauthorized = !options.insecureSkipVerify;
     const proto = options.upstreamProto ?? "auto";
     if (proto === "h2" || (proto === "auto" && route.upstream.origin.startsWith("https:"))) {
       this.#http2Upstream = new Http2Upstream(route.upstream.origin, {
@@ -342,7 +347,22 @@ export class NodeProxyServer implements ProxyServer {
         handler,
       );
     };
-    if (this.#http2Upstream === undefined) return http1();
+    // undici cannot send request trailers: a request that announces them goes through node:http instead.
+    const announced = trailers !== undefined && body !== null && announcesTrailers(exchange.request.headers);
+    const trailerAware = !announced ? http1 : (): void => {
+      this.#trailersUpstream ??= new Http1TrailersUpstream(this.#route.upstream.origin, {
+        rejectUnauthorized: this.#rejectUnauthorized,
+      });
+      this.#trailersUpstream.dispatch({
+        method: exchange.upstreamMethod,
+        path: exchange.upstreamTarget,
+        // `Trailer` stays out, as every hop-by-hop header does (http-tap-proxy's rule); the fields follow the body.
+        headers: exchange.upstreamHeaders,
+        body,
+        trailers: () => trailers!.fields,
+      }, handler);
+    };
+    if (this.#http2Upstream === undefined) return trailerAware();
     this.#http2Upstream.dispatch(
       {
         method: exchange.upstreamMethod,
@@ -352,7 +372,7 @@ export class NodeProxyServer implements ProxyServer {
         ...(trailers ? { trailers: () => trailers.fields } : {}),
       },
       handler,
-      http1,
+      trailerAware,
     );
   }
 
@@ -394,6 +414,7 @@ export class NodeProxyServer implements ProxyServer {
 
   async close(): Promise<void> {
     await Promise.all([this.#pool.close(), this.#http2Upstream?.close()]);
+    this.#trailersUpstream?.close();
   }
 }
 
