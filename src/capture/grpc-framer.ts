@@ -5,6 +5,8 @@
  * included. Of each message at most `keep` bytes are held, so a huge message
  * costs no more memory than a capped body.
  */
+import { concatBytes } from "../shared/bytes.ts";
+import { GrpcPrefix } from "./grpc-prefix.ts";
 
 /** One whole message as it passed. */
 export interface GrpcMessage {
@@ -15,8 +17,6 @@ export interface GrpcMessage {
   payload: Uint8Array;
 }
 
-const PREFIX = 5;
-
 /**
  * @example
  * const framer = new GrpcFramer(65536, (message) => console.log(message.size));
@@ -26,10 +26,7 @@ const PREFIX = 5;
 export class GrpcFramer {
   readonly #keep: number;
   readonly #onMessage: (message: GrpcMessage) => void;
-  readonly #prefix = new Uint8Array(PREFIX);
-  #prefixFill = 0;
-  #compressed = false;
-  #size = 0;
+  readonly #prefix = new GrpcPrefix();
   /** Bytes of the current message still to come. */
   #remaining = 0;
   #parts: Uint8Array[] = [];
@@ -44,16 +41,10 @@ export class GrpcFramer {
   push(chunk: Uint8Array): void {
     let at = 0;
     while (at < chunk.byteLength) {
-      if (this.#prefixFill < PREFIX) {
-        const take = Math.min(PREFIX - this.#prefixFill, chunk.byteLength - at);
-        this.#prefix.set(chunk.subarray(at, at + take), this.#prefixFill);
-        this.#prefixFill += take;
-        at += take;
-        if (this.#prefixFill < PREFIX) return;
-        const view = new DataView(this.#prefix.buffer);
-        this.#compressed = (this.#prefix[0]! & 1) === 1;
-        this.#size = view.getUint32(1);
-        this.#remaining = this.#size;
+      if (!this.#prefix.complete) {
+        at += this.#prefix.take(chunk, at);
+        if (!this.#prefix.complete) return;
+        this.#remaining = this.#prefix.size;
         if (this.#remaining === 0) this.#emit();
         continue;
       }
@@ -72,20 +63,11 @@ export class GrpcFramer {
   }
 
   #emit(): void {
-    const parts = this.#parts;
-    let payload: Uint8Array;
-    if (parts.length === 1) payload = parts[0]!;
-    else {
-      payload = new Uint8Array(this.#held);
-      let offset = 0;
-      for (const part of parts) {
-        payload.set(part, offset);
-        offset += part.byteLength;
-      }
-    }
+    const payload = concatBytes(this.#parts);
+    const { compressed, size } = this.#prefix;
     this.#parts = [];
     this.#held = 0;
-    this.#prefixFill = 0;
-    this.#onMessage({ compressed: this.#compressed, size: this.#size, payload });
+    this.#prefix.reset();
+    this.#onMessage({ compressed, size, payload });
   }
 }

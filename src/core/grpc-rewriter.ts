@@ -7,6 +7,7 @@
  * counted as skipped, so a huge message costs no more memory than before.
  */
 import { concatBytes } from "../shared/bytes.ts";
+import { GRPC_PREFIX_SIZE, GrpcPrefix } from "../capture/grpc-prefix.ts";
 
 /** One whole message: its compressed flag and its bytes. */
 export interface HeldGrpcMessage {
@@ -17,7 +18,6 @@ export interface HeldGrpcMessage {
 /** Decides what becomes of one whole message: unchanged, replaced, or dropped (null). */
 export type GrpcMessageHandler = (message: HeldGrpcMessage) => HeldGrpcMessage | null | undefined;
 
-const PREFIX = 5;
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -29,8 +29,7 @@ export class GrpcRewriter {
   readonly #limit: number;
   readonly #handler: GrpcMessageHandler;
   readonly #onSkipped: () => void;
-  readonly #prefix = new Uint8Array(PREFIX);
-  #prefixFill = 0;
+  readonly #prefix = new GrpcPrefix();
   /** Bytes of the current message still to come. */
   #remaining = 0;
   /** The current message is larger than the limit: its bytes pass as they come. */
@@ -49,17 +48,14 @@ export class GrpcRewriter {
     const out: Uint8Array[] = [];
     let at = 0;
     while (at < chunk.byteLength) {
-      if (this.#prefixFill < PREFIX) {
-        const take = Math.min(PREFIX - this.#prefixFill, chunk.byteLength - at);
-        this.#prefix.set(chunk.subarray(at, at + take), this.#prefixFill);
-        this.#prefixFill += take;
-        at += take;
-        if (this.#prefixFill < PREFIX) break;
-        this.#remaining = new DataView(this.#prefix.buffer).getUint32(1);
+      if (!this.#prefix.complete) {
+        at += this.#prefix.take(chunk, at);
+        if (!this.#prefix.complete) break;
+        this.#remaining = this.#prefix.size;
         this.#passing = this.#remaining > this.#limit;
         if (this.#passing) {
           this.#onSkipped();
-          out.push(this.#prefix.slice());
+          out.push(this.#prefix.bytes.slice());
         }
         if (this.#remaining === 0) out.push(this.#complete());
         continue;
@@ -77,9 +73,9 @@ export class GrpcRewriter {
 
   /** The stream ended: a message cut short goes on as the bytes that came. */
   end(): Uint8Array {
-    const rest = this.#passing || this.#prefixFill === 0
+    const rest = this.#passing || this.#prefix.filled === 0
       ? EMPTY
-      : concatBytes([this.#prefix.subarray(0, this.#prefixFill), ...this.#held]);
+      : concatBytes([this.#prefix.bytes.subarray(0, this.#prefix.filled), ...this.#held]);
     this.#reset();
     return rest;
   }
@@ -87,22 +83,23 @@ export class GrpcRewriter {
   /** A message ended: what to send in its place. */
   #complete(): Uint8Array {
     const passing = this.#passing;
-    const prefix = this.#prefix.slice();
+    const prefix = this.#prefix.bytes.slice();
+    const compressed = this.#prefix.compressed;
     const payload = concatBytes(this.#held);
     this.#reset();
     if (passing) return EMPTY;
-    const result = this.#handler({ compressed: (prefix[0]! & 1) === 1, payload });
+    const result = this.#handler({ compressed, payload });
     if (result === null) return EMPTY;
     if (result === undefined) return concatBytes([prefix, payload]);
-    const framed = new Uint8Array(PREFIX + result.payload.byteLength);
+    const framed = new Uint8Array(GRPC_PREFIX_SIZE + result.payload.byteLength);
     framed[0] = result.compressed ? 1 : 0;
     new DataView(framed.buffer).setUint32(1, result.payload.byteLength);
-    framed.set(result.payload, PREFIX);
+    framed.set(result.payload, GRPC_PREFIX_SIZE);
     return framed;
   }
 
   #reset(): void {
-    this.#prefixFill = 0;
+    this.#prefix.reset();
     this.#remaining = 0;
     this.#passing = false;
     this.#held = [];

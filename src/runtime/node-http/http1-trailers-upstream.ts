@@ -8,7 +8,7 @@
 import http from "node:http";
 import https from "node:https";
 import type { Buffer } from "node:buffer";
-import type { RawHeaders } from "../../shared/raw-headers.ts";
+import { patchHeaders, type RawHeaders } from "../../shared/raw-headers.ts";
 import type { UpstreamHandler, UpstreamRequest } from "./upstream-request.ts";
 
 /** Whether the client said its request ends with trailers (`Trailer: x-sum`). */
@@ -47,7 +47,7 @@ export class Http1TrailersUpstream {
       method: request.method,
       path: request.path,
       // Trailers need chunked framing.
-      headers: [...withoutLength(request.headers), "transfer-encoding", "chunked"],
+      headers: patchHeaders(request.headers, { "content-length": null, "transfer-encoding": "chunked" }),
       agent: this.#agent,
       setHost: false,
     });
@@ -86,17 +86,6 @@ export class Http1TrailersUpstream {
   close(): void {
     this.#agent.destroy();
   }
-}
-
-/** The headers without a length: the body goes chunked, whatever length the client gave. */
-function withoutLength(headers: RawHeaders): RawHeaders {
-  const out: RawHeaders = [];
-  for (let i = 0; i + 1 < headers.length; i += 2) {
-    const name = headers[i]!.toLowerCase();
-    if (name === "content-length" || name === "transfer-encoding") continue;
-    out.push(headers[i]!, headers[i + 1]!);
-  }
-  return out;
 }
 
 /** Writes the body with backpressure, then the trailers; a failing source aborts the request. */
