@@ -107,6 +107,11 @@ function integer(c: Context, name: string, fallback: number, min: number, max: n
 }
 
 /** A streamed text response from an async source of pieces; stops reading when the client goes away. */
+/** A value on one event-stream line: a line break would end the field (and could start another). */
+function sseLine(value: string): string {
+  return value.replace(/[\r\n]/g, "");
+}
+
 function streamed(pieces: AsyncIterator<string>, headers: Record<string, string>, onCancel?: () => void): Response {
   const encoder = new TextEncoder();
   const body = new ReadableStream<Uint8Array>({
@@ -256,7 +261,12 @@ export function traceRoutes(access: TraceAccess): Hono {
       let timer: ReturnType<typeof setTimeout> | undefined;
       /** The wait for records, kept across keep-alives so no wait is abandoned. */
       let pending: Promise<TailBatch> | undefined;
-      const first: string[] = [": tapline tail\n\n"];
+      // `ready` says the subscription is in place (a client may show "live" from here on) and, as its id, where it
+      // starts: a client that reconnects with it misses nothing, even before its first record.
+      const id = subscription.after === undefined ? "" : `id: ${sseLine(subscription.after)}\n`;
+      const first: string[] = [
+        `: tapline tail\n\nevent: ready\n${id}data: ${JSON.stringify({ resumed: subscription.resumed })}\n\n`,
+      ];
       if (lastEventId !== undefined && !subscription.resumed) {
         first.push(`event: gap\ndata: ${JSON.stringify({ reason: "Last-Event-ID is no longer buffered" })}\n\n`);
       }
@@ -276,7 +286,7 @@ export function traceRoutes(access: TraceAccess): Hono {
           if (batch.records.length === 0 && batch.dropped === 0) return { done: true, value: undefined };
           let text = batch.dropped > 0 ? `event: dropped\ndata: ${JSON.stringify({ count: batch.dropped })}\n\n` : "";
           for (const record of batch.records) {
-            text += `id: ${String(record.id).replace(/[\r\n]/g, "")}\ndata: ${recordJson(record)}\n\n`;
+            text += `id: ${sseLine(String(record.id))}\ndata: ${recordJson(record)}\n\n`;
           }
           return { done: false, value: text };
         },

@@ -41,6 +41,12 @@ export interface TailSubscription {
   close(): void;
   /** Whether `Last-Event-ID` was found in the ring (false: records in between may be missing). */
   readonly resumed: boolean;
+  /**
+   * The id of the record this subscription delivers after: the `Last-Event-ID` it resumed from, else the newest
+   * record written before it began (undefined when none was). A client that keeps it as its own last event id can
+   * reconnect without missing what passes before its first record arrives.
+   */
+  readonly after: string | undefined;
 }
 
 interface Subscriber {
@@ -101,10 +107,12 @@ export class TailHub {
   subscribe(filter: RecordFilter, lastEventId?: string): TailSubscription {
     const subscriber: Subscriber = { filter, buffer: [], dropped: 0, wake: undefined, closed: false };
     let resumed = false;
+    let after = this.#ring.at(-1)?.id;
     if (lastEventId !== undefined) {
       const at = this.#ring.findIndex((record) => record.id === lastEventId);
       if (at !== -1) {
         resumed = true;
+        after = lastEventId;
         subscriber.buffer.push(...this.#ring.slice(at + 1).filter((r) => filter.matchesAll || filter.matches(r)));
       }
     }
@@ -117,6 +125,7 @@ export class TailHub {
     let delivered = 0;
     return {
       resumed,
+      after,
       close,
       next: async () => {
         while (!subscriber.closed && subscriber.buffer.length === 0 && subscriber.dropped === 0) {

@@ -78,15 +78,23 @@ function jsonlRecords(dir: string, stem: string): CaptureRecord[] {
 }
 
 /** Reads an event stream until `until` says stop or `timeoutMs` passes; the events with their arrival times. */
+/** One event of an event stream, with when it was read. */
+interface TailEvent {
+  id?: string;
+  event: string;
+  data: string;
+  at: number;
+}
+
 function readEvents(
   url: string,
   headers: Record<string, string>,
-  until: (events: { id?: string; event: string; data: string; at: number }[]) => boolean,
+  until: (events: TailEvent[]) => boolean,
   timeoutMs: number,
   pauseMs = 0,
-): Promise<{ id?: string; event: string; data: string; at: number }[]> {
+): Promise<TailEvent[]> {
   return new Promise((resolve, reject) => {
-    const events: { id?: string; event: string; data: string; at: number }[] = [];
+    const events: TailEvent[] = [];
     let buffer = "";
     const req = httpRequest(url, { agent: false, headers: { accept: "text/event-stream", ...headers } }, (res) => {
       if (res.statusCode !== 200) {
@@ -108,7 +116,7 @@ function readEvents(
         while ((end = buffer.indexOf("\n\n")) !== -1) {
           const block = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
-          const event: { id?: string; event: string; data: string; at: number } = {
+          const event: TailEvent = {
             event: "message",
             data: "",
             at: performance.now(),
@@ -392,21 +400,34 @@ for (const runtime of runtimes) {
       T,
       async () => {
         const q = `?q=${encodeURIComponent("~r api & ~u tail=")}`;
-        const first = readEvents(admin(`/api/tail${q}`), auth, (e) => e.length === 3, 10_000);
-        await sleep(300);
+        const messages = (events: TailEvent[]) => events.filter((event) => event.event === "message");
+        let subscribed!: () => void;
+        const ready = new Promise<void>((resolve) => (subscribed = resolve));
+        const first = readEvents(admin(`/api/tail${q}`), auth, (e) => {
+          if (e[0]?.event === "ready") subscribed();
+          return messages(e).length === 3;
+        }, 10_000);
+        // `ready` comes once the subscription is in place: nothing sent after it can be missed.
+        await Promise.race([ready, first]);
         for (let i = 0; i < 3; i++) await request(tap!.url("api", `/bytes/10?tail=${i}`));
-        const live = await first;
+        const opened = await first;
+        assert.equal(opened[0]!.event, "ready");
+        assert.deepEqual(JSON.parse(opened[0]!.data), { resumed: false });
+        const live = messages(opened);
         const urls = live.map((e) => (JSON.parse(e.data) as { request?: { url: string } }).request?.url ?? e.data);
         assert.deepEqual(urls, ["/bytes/10?tail=0", "/bytes/10?tail=1", "/bytes/10?tail=2"]);
         assert.deepEqual(live.map((e) => e.id), live.map((e) => (JSON.parse(e.data) as { id: string }).id));
         for (let i = 3; i < 5; i++) await request(tap!.url("api", `/bytes/10?tail=${i}`));
         await sleep(500);
-        const resumed = await readEvents(
+        const reopened = await readEvents(
           admin(`/api/tail${q}`),
           { ...auth, "last-event-id": live[2]!.id! },
-          (e) => e.length === 2,
+          (e) => messages(e).length === 2,
           5_000,
         );
+        // A resumed stream starts where the client said it was.
+        assert.deepEqual(reopened[0], { ...reopened[0], event: "ready", id: live[2]!.id, data: '{"resumed":true}' });
+        const resumed = messages(reopened);
         assert.deepEqual(
           resumed.map((e) => (JSON.parse(e.data) as { request: { url: string } }).request.url),
           ["/bytes/10?tail=3", "/bytes/10?tail=4"],

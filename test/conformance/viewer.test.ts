@@ -253,12 +253,24 @@ for (const runtime of runtimes) {
       });
       const path = `/live/${marker("viewer")}`;
       const sent = Date.now();
-      assert.equal((await fetch(`${proxy()}${path}`)).status, 200);
+      const response = await fetch(`${proxy()}${path}`);
+      assert.equal(response.status, 200);
+      await response.arrayBuffer();
       await page.waitForFunction(
         (wanted) => document.querySelector("table.traces tbody tr td.url")?.textContent === wanted,
         { timeout: 5_000 },
         path,
-      );
+      ).catch(async (error) => {
+        // What the page and the capture held, so a failure says which side lost the record.
+        const state = await page.$eval("#live-state", (span) => span.textContent).catch(() => "?");
+        const listed = (await rows(page)).slice(0, 3).map((row) => row.url);
+        const captured = exchanges(jsonl()).some((r) => r.type === "http" && r.request.url === path);
+        throw new Error(
+          `${path} not first in the list after 5 s (${error}); live state ${state}, first rows ${
+            JSON.stringify(listed)
+          }, in the JSONL: ${captured}; tapline said:\n${tap?.stderr.slice(-2000)}`,
+        );
+      });
       const elapsed = Date.now() - sent;
       assert.ok(elapsed <= 2000, `the row appeared after ${elapsed} ms`);
 

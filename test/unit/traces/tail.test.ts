@@ -48,6 +48,27 @@ test("Last-Event-ID resumes from the ring; an id no longer in it is reported as 
   late.close();
 });
 
+test("a subscription starts after the newest record, so resuming from its start misses nothing", async () => {
+  const hub = new TailHub();
+  assert.equal(hub.subscribe(all).after, undefined, "nothing written yet");
+  const before = [httpRecord("/a"), httpRecord("/b")];
+  hub.publish(before);
+  const fresh = hub.subscribe(all);
+  assert.equal(fresh.after, before[1]!.id);
+  fresh.close();
+  // Published while the client was away, before it had seen any record.
+  const meanwhile = httpRecord("/c");
+  hub.publish([meanwhile]);
+  const again = hub.subscribe(all, fresh.after);
+  assert.equal(again.resumed, true);
+  assert.equal(again.after, fresh.after);
+  assert.deepEqual((await again.next()).records.map((r) => r.id), [meanwhile.id]);
+  const late = hub.subscribe(all, "gone");
+  assert.equal(late.after, meanwhile.id, "not resumed: starts after the newest");
+  again.close();
+  late.close();
+});
+
 test("texts over the tail limit are left out (flagged), the record itself is not changed", async () => {
   const hub = new TailHub();
   const sub = hub.subscribe(all);

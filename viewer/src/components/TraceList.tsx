@@ -61,14 +61,20 @@ export function TraceList(props: { filter: string; onFilter: (filter: string) =>
   // behind (`dropped`), the first page is read again.
   useEffect(() => {
     if (!live) return setLiveState("paused");
+    setLiveState("connecting");
     const controller = new AbortController();
     const follow = async () => {
       while (!controller.signal.aborted) {
         try {
-          setLiveState("live");
           const last = lastEvent.current;
           const headers: Record<string, string> = last?.filter === props.filter ? { "Last-Event-ID": last.id } : {};
           await readEvents(`/api/tail${query({ q: props.filter })}`, controller.signal, (event) => {
+            // Live only once the server's subscription is in place; its id is where it starts, so a reconnect
+            // before the first record still replays what passed meanwhile.
+            if (event.event === "ready") {
+              if (event.id) lastEvent.current = { filter: props.filter, id: event.id };
+              return setLiveState("live");
+            }
             if (event.event === "gap" || event.event === "dropped") return setReloads((count) => count + 1);
             if (event.event !== undefined && event.event !== "message") return;
             if (event.id !== undefined) lastEvent.current = { filter: props.filter, id: event.id };
