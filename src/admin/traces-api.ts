@@ -106,12 +106,12 @@ function integer(c: Context, name: string, fallback: number, min: number, max: n
   return value;
 }
 
-/** A streamed text response from an async source of pieces; stops reading when the client goes away. */
 /** A value on one event-stream line: a line break would end the field (and could start another). */
 function sseLine(value: string): string {
   return value.replace(/[\r\n]/g, "");
 }
 
+/** A streamed text response from an async source of pieces; stops reading when the client goes away. */
 function streamed(pieces: AsyncIterator<string>, headers: Record<string, string>, onCancel?: () => void): Response {
   const encoder = new TextEncoder();
   const body = new ReadableStream<Uint8Array>({
