@@ -57,3 +57,29 @@ export function traceSummary(record: CaptureRecord): TraceSummary {
   }
   return summary;
 }
+
+/** The list's order, newest first: by time, ties by the larger id (so the order is total). Use with `sort`. */
+export function newestFirst(a: TraceSummary, b: TraceSummary): number {
+  if (a.time !== b.time) return a.time > b.time ? -1 : 1;
+  return a.id === b.id ? 0 : a.id > b.id ? -1 : 1;
+}
+
+/**
+ * Two lists of summaries as one, newest first, each id once (`first`'s copy kept), at most `max`.
+ * Why: a page read from the files and the live tail overlap and either may arrive first; a page must not take
+ * away a row the tail already brought (the tail is published before the files are written).
+ *
+ * @example
+ * ```ts
+ * rows = mergeSummaries(liveRows, page.traces, 5000);
+ * ```
+ */
+export function mergeSummaries(
+  first: readonly TraceSummary[],
+  second: readonly TraceSummary[],
+  max: number,
+): TraceSummary[] {
+  const byId = new Map<string, TraceSummary>();
+  for (const row of [...first, ...second]) if (!byId.has(row.id)) byId.set(row.id, row);
+  return [...byId.values()].sort(newestFirst).slice(0, max);
+}

@@ -14,7 +14,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Ajv2020 } from "ajv/dist/2020.js";
-import type { Browser, BrowserContext, Page } from "puppeteer-core";
+import type { Browser, BrowserContext, HTTPRequest, Page } from "puppeteer-core";
 import { WebSocket } from "ws";
 import type { CaptureRecord } from "../../src/shared/record.ts";
 import { launchBrowser } from "./harness/browser.ts";
@@ -289,6 +289,47 @@ for (const runtime of runtimes) {
         pausedPath,
       );
       assert.equal(await page.$eval("#live-state", (span) => span.textContent), "live");
+    });
+
+    test("a first page answered after a live row keeps that row: the list merges, it does not replace", T, async () => {
+      // A second tab whose first /api/traces answer is held: read from tapline before the request below, handed to
+      // the page only after the tail brought that request's row (a slow page read, made certain).
+      const tab = await context.newPage();
+      try {
+        await tab.evaluateOnNewDocument((token) => sessionStorage.setItem("tapline.token", token), READ_TOKEN);
+        await tab.setRequestInterception(true);
+        let held: HTTPRequest | undefined;
+        tab.on("request", (request) => {
+          if (held === undefined && new URL(request.url()).pathname === "/api/traces") held = request;
+          else void request.continue();
+        });
+        await tab.goto(`${ui()}#/`);
+        const first = await until("the first page request", () => held);
+        await tab.waitForFunction(() => document.getElementById("live-state")?.textContent === "live", {
+          timeout: 10_000,
+        });
+        const answer = await fetch(first.url(), { headers: { authorization: first.headers()["authorization"] ?? "" } });
+        const body = Buffer.from(await answer.arrayBuffer());
+        assert.equal(answer.status, 200);
+
+        const path = `/live/${marker("merged")}`;
+        await (await fetch(`${proxy()}${path}`)).arrayBuffer();
+        await tab.waitForFunction(
+          (wanted) => document.querySelector("table.traces tbody tr td.url")?.textContent === wanted,
+          { timeout: 5_000 },
+          path,
+        );
+        await first.respond({ status: 200, contentType: "application/json", body });
+        await tab.waitForFunction(
+          () => [...document.querySelectorAll("table.traces td.url")].some((td) => td.textContent === "/json"),
+          { timeout: 5_000 },
+        );
+        const listed = (await rows(tab)).map((row) => row.url);
+        assert.equal(listed[0], path, `the live row is still first: ${JSON.stringify(listed.slice(0, 3))}`);
+        assert.equal(listed.filter((url) => url === path).length, 1);
+      } finally {
+        await tab.close();
+      }
     });
 
     test("the filter box narrows the list (~s 5xx) and shows a parse error with its column", T, async () => {

@@ -9,7 +9,7 @@ import { download } from "../body.ts";
 import { readEvents } from "../event-stream.ts";
 import { formatBytes, formatDuration, formatTime, statusClass } from "../format.ts";
 import { go } from "../route.ts";
-import { rowOf, type TraceSummary } from "../summary.ts";
+import { mergeSummaries, rowOf, type TraceSummary } from "../summary.ts";
 import type { CaptureRecord } from "../../../src/shared/record.ts";
 import { FilterBox } from "./FilterBox.tsx";
 import { isTyping } from "../keys.ts";
@@ -35,9 +35,12 @@ export function TraceList(props: { filter: string; onFilter: (filter: string) =>
   const sentinel = useRef<HTMLDivElement>(null);
   const loadingMore = useRef(false);
   const lastEvent = useRef<{ filter: string; id: string } | null>(null);
+  /** The latest rows the tail brought, for a page answered after them (PAGE at most: a page holds no more). */
+  const tailed = useRef<{ filter: string; rows: TraceSummary[] }>({ filter: props.filter, rows: [] });
   const [reloads, setReloads] = useState(0);
 
-  // The first page, again whenever the filter changes.
+  // The first page, again whenever the filter changes. It is merged with the rows the tail brought, never put in
+  // their place: the page may have been read before a row the tail delivered reached the files.
   useEffect(() => {
     let stale = false;
     setLoading(true);
@@ -45,7 +48,8 @@ export function TraceList(props: { filter: string; onFilter: (filter: string) =>
     getJson<Page>(`/api/traces${query({ q: props.filter, limit: PAGE })}`)
       .then((page) => {
         if (stale) return;
-        setRows(page.traces);
+        const fromTail = tailed.current.filter === props.filter ? tailed.current.rows : [];
+        setRows(mergeSummaries(fromTail, page.traces, MAX_ROWS));
         setCursor(page.next_cursor);
         setSelected(0);
       })
@@ -79,7 +83,10 @@ export function TraceList(props: { filter: string; onFilter: (filter: string) =>
             if (event.event !== undefined && event.event !== "message") return;
             if (event.id !== undefined) lastEvent.current = { filter: props.filter, id: event.id };
             const row = rowOf(JSON.parse(event.data) as CaptureRecord);
-            if (row) setRows((current) => [row, ...current.filter((old) => old.id !== row.id)].slice(0, MAX_ROWS));
+            if (!row) return;
+            const kept = tailed.current.filter === props.filter ? tailed.current.rows : [];
+            tailed.current = { filter: props.filter, rows: [row, ...kept].slice(0, PAGE) };
+            setRows((current) => [row, ...current.filter((old) => old.id !== row.id)].slice(0, MAX_ROWS));
           }, headers);
         } catch (caught) {
           if (controller.signal.aborted) return;
