@@ -10,7 +10,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { compileFilter, FilterError, type RecordFilter } from "../traces/filter/filter.ts";
 import { type ExportFormat, exportText } from "../traces/export.ts";
 import { replayEvents } from "../traces/replay.ts";
-import type { TailBatch, TailHub } from "../traces/tail.ts";
+import { TAIL_RING_RECORDS, type TailBatch, type TailHub } from "../traces/tail.ts";
 import { traceDetail } from "../traces/trace-detail.ts";
 import { listTraces } from "../traces/trace-list.ts";
 import { CursorError, type SourceBounds } from "../traces/trace-source.ts";
@@ -257,7 +257,8 @@ export function traceRoutes(access: TraceAccess): Hono {
     try {
       const filter = filterOf(c);
       const lastEventId = c.req.header("last-event-id");
-      const subscription = access.tail.subscribe(filter, lastEventId?.slice(0, MAX_NAME));
+      const backlog = integer(c, "backlog", 0, 0, TAIL_RING_RECORDS);
+      const subscription = access.tail.subscribe(filter, lastEventId?.slice(0, MAX_NAME), backlog);
       let timer: ReturnType<typeof setTimeout> | undefined;
       /** The wait for records, kept across keep-alives so no wait is abandoned. */
       let pending: Promise<TailBatch> | undefined;

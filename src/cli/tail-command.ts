@@ -13,12 +13,14 @@ import { describeError } from "../shared/describe-error.ts";
 import { UnavailableError, UsageError } from "../shared/errors.ts";
 import type { CaptureRecord } from "../shared/record.ts";
 import { compileFilter } from "../traces/filter/filter.ts";
+import { TAIL_RING_RECORDS } from "../traces/tail.ts";
 import { formatBytes, safe } from "../traces/inspect.ts";
 import { clientToken } from "./client-token.ts";
 import { parseCommandArgs } from "./command-args.ts";
 import { DEFAULT_ADMIN_URL } from "./plugins-command.ts";
 
-export const TAIL_USAGE = "tapline tail [--filter EXPR] [--min-latency 500ms] [--json] [--admin URL] [--token-file F]";
+export const TAIL_USAGE =
+  "tapline tail [--filter EXPR] [--min-latency 500ms] [--last N] [--json] [--admin URL] [--token-file F]";
 
 /** Column widths of the table (the last column takes what it needs). */
 const COLUMNS: [string, number][] = [
@@ -117,7 +119,14 @@ export function tailRow(record: CaptureRecord, color: boolean): string {
 export async function runTailCommand(argv: readonly string[], runtime: Runtime): Promise<number> {
   const { flags, positional } = parseCommandArgs(
     argv,
-    { filter: "string", "min-latency": "string", json: "boolean", admin: "string", "token-file": "string" },
+    {
+      filter: "string",
+      "min-latency": "string",
+      last: "string",
+      json: "boolean",
+      admin: "string",
+      "token-file": "string",
+    },
     TAIL_USAGE,
   );
   if (positional.length > 0) throw new UsageError(`Unexpected argument "${positional[0]}". Usage: ${TAIL_USAGE}`);
@@ -133,6 +142,7 @@ export async function runTailCommand(argv: readonly string[], runtime: Runtime):
   }
   // Checked here too, so a mistake is reported with its column before connecting.
   compileFilter(filter);
+  const last = typeof flags["last"] === "string" ? lastCount(flags["last"]) : 0;
   const admin = (typeof flags["admin"] === "string" ? flags["admin"] : DEFAULT_ADMIN_URL).replace(/\/+$/, "");
   const token = await clientToken(typeof flags["token-file"] === "string" ? flags["token-file"] : undefined, runtime);
   const json = flags["json"] === true;
@@ -144,11 +154,23 @@ export async function runTailCommand(argv: readonly string[], runtime: Runtime):
     admin,
     token,
     filter,
+    backlog: last,
     onRecord: (data) => runtime.writeStdout((json ? data : tailRow(JSON.parse(data) as CaptureRecord, color)) + "\n"),
     onNotice: (text) => runtime.writeStderr(`tapline: ${text}\n`),
   });
   runtime.writeStderr("tapline: the tail ended (tapline stopped)\n");
   return 0;
+}
+
+/** `--last N`: how many recent records to print first, as many as the server keeps at most. */
+function lastCount(text: string): number {
+  const count = Number(text);
+  if (!/^\d+$/.test(text) || count > TAIL_RING_RECORDS) {
+    throw new UsageError(
+      `--last must be a whole number from 0 to ${TAIL_RING_RECORDS} (got "${safe(text)}"). Usage: ${TAIL_USAGE}`,
+    );
+  }
+  return count;
 }
 
 /** The table's header line. */
@@ -160,6 +182,8 @@ export interface FollowTail {
   admin: string;
   token: string | undefined;
   filter: string;
+  /** Recent records to get first, from those the server keeps (0: only new ones). */
+  backlog?: number;
   /** Each record, as the JSON text the API sent. */
   onRecord(data: string): void;
   /** A record drop or a gap, in words. */
@@ -175,7 +199,8 @@ export async function followTail(options: FollowTail): Promise<void> {
   const { admin, token } = options;
   let response: Response;
   try {
-    response = await fetch(`${admin}/api/tail?q=${encodeURIComponent(options.filter)}`, {
+    const backlog = options.backlog ? `&backlog=${options.backlog}` : "";
+    response = await fetch(`${admin}/api/tail?q=${encodeURIComponent(options.filter)}${backlog}`, {
       headers: { accept: "text/event-stream", ...(token ? { authorization: `Bearer ${token}` } : {}) },
       ...(options.signal ? { signal: options.signal } : {}),
     });

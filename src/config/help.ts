@@ -49,7 +49,7 @@ Usage:
                                                Read or change the running plugin set (admin API)
   tapline pack init|test|build|install|list|remove|keygen ...
                                                Share plugins as packs (see tapline pack --help)
-  tapline tail [--filter EXPR] [--min-latency 500ms] [--json] [--admin URL] [--token-file F]
+  tapline tail [--filter EXPR] [--min-latency 500ms] [--last N] [--json] [--admin URL] [--token-file F]
                                                Live captured records from a running tapline
   tapline inspect [--filter EXPR] [--json] FILE...
                                                Summarise capture files (JSONL or SQLite)

@@ -42,9 +42,10 @@ export interface TailSubscription {
   /** Whether `Last-Event-ID` was found in the ring (false: records in between may be missing). */
   readonly resumed: boolean;
   /**
-   * The id of the record this subscription delivers after: the `Last-Event-ID` it resumed from, else the newest
-   * record written before it began (undefined when none was). A client that keeps it as its own last event id can
-   * reconnect without missing what passes before its first record arrives.
+   * The id of the record this subscription delivers after: the `Last-Event-ID` it resumed from, else the record
+   * before its backlog, else the newest record written before it began (undefined when there is none). A client
+   * that keeps it as its own last event id can reconnect without missing what passes before its first record
+   * arrives.
    */
   readonly after: string | undefined;
 }
@@ -76,13 +77,7 @@ export class TailHub {
       this.#ring.push(record);
       if (this.#ring.length > TAIL_RING_RECORDS) this.#ring.shift();
       for (const subscriber of this.#subscribers) {
-        let matches = false;
-        try {
-          matches = subscriber.filter.matchesAll || subscriber.filter.matches(record);
-        } catch {
-          // A record of a shape the filter does not expect is not a match.
-        }
-        if (!matches) continue;
+        if (!matches(subscriber.filter, record)) continue;
         // The JSONL sink encodes it next; the subscriber then reuses that line instead of encoding again.
         keepRecordJson(record);
         if (subscriber.buffer.length >= TAIL_BUFFER_RECORDS) {
@@ -96,7 +91,9 @@ export class TailHub {
 
   /**
    * Subscribes; with `lastEventId`, the ring's records after that one are
-   * delivered first.
+   * delivered first. Otherwise (or when that record is no longer in the ring),
+   * the newest `backlog` matching records are: a client that reads a page of
+   * the files as well gets the records published but not yet written there.
    *
    * @example
    * ```ts
@@ -104,17 +101,30 @@ export class TailHub {
    * for (let batch = await sub.next(); batch.records.length || batch.dropped; batch = await sub.next()) send(batch);
    * ```
    */
-  subscribe(filter: RecordFilter, lastEventId?: string): TailSubscription {
+  subscribe(filter: RecordFilter, lastEventId?: string, backlog = 0): TailSubscription {
     const subscriber: Subscriber = { filter, buffer: [], dropped: 0, wake: undefined, closed: false };
+    const ring = this.#ring;
     let resumed = false;
-    let after = this.#ring.at(-1)?.id;
+    let after = ring.at(-1)?.id;
     if (lastEventId !== undefined) {
-      const at = this.#ring.findIndex((record) => record.id === lastEventId);
+      const at = ring.findIndex((record) => record.id === lastEventId);
       if (at !== -1) {
         resumed = true;
         after = lastEventId;
-        subscriber.buffer.push(...this.#ring.slice(at + 1).filter((r) => filter.matchesAll || filter.matches(r)));
+        subscriber.buffer.push(...ring.slice(at + 1).filter((record) => matches(filter, record)));
       }
+    }
+    if (!resumed && backlog > 0) {
+      const newest: CaptureRecord[] = [];
+      let first = ring.length;
+      for (let i = ring.length - 1; i >= 0 && newest.length < backlog; i--) {
+        if (!matches(filter, ring[i]!)) continue;
+        newest.push(ring[i]!);
+        first = i;
+      }
+      subscriber.buffer.push(...newest.reverse());
+      // What it delivers now starts with the backlog: a reconnect from `after` gets the backlog again, never less.
+      if (newest.length > 0) after = ring[first - 1]?.id;
     }
     this.#subscribers.add(subscriber);
     const close = () => {
@@ -150,6 +160,15 @@ export class TailHub {
       this.#subscribers.delete(subscriber);
       subscriber.wake?.();
     }
+  }
+}
+
+/** Whether a subscriber's filter takes the record; a record of a shape the filter does not expect is not a match. */
+function matches(filter: RecordFilter, record: CaptureRecord): boolean {
+  try {
+    return filter.matchesAll || filter.matches(record);
+  } catch {
+    return false;
   }
 }
 

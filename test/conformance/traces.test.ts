@@ -432,6 +432,21 @@ for (const runtime of runtimes) {
           resumed.map((e) => (JSON.parse(e.data) as { request: { url: string } }).request.url),
           ["/bytes/10?tail=3", "/bytes/10?tail=4"],
         );
+        // Not resuming, `backlog` sends the newest matching records first; ready's id is the record before them.
+        const backlog = await readEvents(
+          admin(`/api/tail${q}&backlog=2`),
+          auth,
+          (e) => messages(e).length === 2,
+          5_000,
+        );
+        assert.deepEqual(backlog[0], { ...backlog[0], event: "ready", id: live[2]!.id, data: '{"resumed":false}' });
+        assert.deepEqual(
+          messages(backlog).map((e) => (JSON.parse(e.data) as { request: { url: string } }).request.url),
+          ["/bytes/10?tail=3", "/bytes/10?tail=4"],
+        );
+        const tooMany = await get("/api/tail?backlog=1001");
+        assert.equal(tooMany.status, 400);
+        assert.match(tooMany.body.toString("utf8"), /backlog must be an integer from 0 to 1000/);
         // A subscriber that reads nothing for 6 s while 2,000 records of ~16 KB pass (more than the sockets hold).
         const stalled = readEvents(
           admin(`/api/tail?q=${encodeURIComponent("~u stall=")}`),
@@ -453,16 +468,20 @@ for (const runtime of runtimes) {
     );
 
     test("tapline tail --json prints live records; inspect, export and replay work on the files", T, async () => {
-      const tail = new Tapline(runtime, [
-        "tail",
-        "--json",
-        "--filter",
-        "~u cli=",
-        "--admin",
-        admin(""),
-        "--token-file",
-        tokenFile,
-      ]);
+      /** `tapline tail --json` on the records of this test's requests, with `extra` flags. */
+      const tailCli = (...extra: string[]) =>
+        new Tapline(runtime, [
+          "tail",
+          "--json",
+          ...extra,
+          "--filter",
+          "~u cli=",
+          "--admin",
+          admin(""),
+          "--token-file",
+          tokenFile,
+        ]);
+      const tail = tailCli();
       try {
         await sleep(1500);
         await request(tap!.url("api", "/bytes/10?cli=1"));
@@ -474,6 +493,21 @@ for (const runtime of runtimes) {
       } finally {
         await tail.kill();
       }
+      // --last prints what already passed, with no new traffic.
+      const recent = tailCli("--last", "5");
+      try {
+        const deadline = Date.now() + 10_000;
+        while (!recent.stdout.includes("cli=1") && Date.now() < deadline) await sleep(100);
+        const lines = recent.stdout.split("\n").filter((l) => l.startsWith("{"));
+        assert.deepEqual(lines.map((l) => (JSON.parse(l) as { request: { url: string } }).request.url), [
+          "/bytes/10?cli=1",
+        ], `tail --last printed: ${recent.stdout}\n${recent.stderr}`);
+      } finally {
+        await recent.kill();
+      }
+      const badLast = await runTapline(runtime, ["tail", "--last", "many", "--admin", admin("")]);
+      assert.equal(badLast.code, 64);
+      assert.match(badLast.stderr, /--last must be a whole number from 0 to 1000 \(got "many"\)/);
       const live = join(dir, "live.jsonl");
       const inspect = await runTapline(runtime, ["inspect", "--json", live]);
       assert.equal(inspect.code, 0, inspect.stderr);

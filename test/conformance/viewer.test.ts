@@ -291,27 +291,45 @@ for (const runtime of runtimes) {
       assert.equal(await page.$eval("#live-state", (span) => span.textContent), "live");
     });
 
-    test("a first page answered after a live row keeps that row: the list merges, it does not replace", T, async () => {
-      // A second tab whose first /api/traces answer is held: read from tapline before the request below, handed to
-      // the page only after the tail brought that request's row (a slow page read, made certain).
+    /**
+     * A second tab, logged in, whose first /api/traces request is held for the test to answer: a page read that
+     * arrives late, or one read earlier, made certain.
+     */
+    async function tabWithHeldPage(): Promise<{ tab: Page; first: () => Promise<HTTPRequest> }> {
       const tab = await context.newPage();
-      try {
-        await tab.evaluateOnNewDocument((token) => sessionStorage.setItem("tapline.token", token), READ_TOKEN);
-        await tab.setRequestInterception(true);
-        let held: HTTPRequest | undefined;
-        tab.on("request", (request) => {
-          if (held === undefined && new URL(request.url()).pathname === "/api/traces") held = request;
-          else void request.continue();
-        });
-        await tab.goto(`${ui()}#/`);
-        const first = await until("the first page request", () => held);
-        await tab.waitForFunction(() => document.getElementById("live-state")?.textContent === "live", {
-          timeout: 10_000,
-        });
-        const answer = await fetch(first.url(), { headers: { authorization: first.headers()["authorization"] ?? "" } });
-        const body = Buffer.from(await answer.arrayBuffer());
-        assert.equal(answer.status, 200);
+      await tab.evaluateOnNewDocument((token) => sessionStorage.setItem("tapline.token", token), READ_TOKEN);
+      await tab.setRequestInterception(true);
+      let held: HTTPRequest | undefined;
+      tab.on("request", (request) => {
+        if (held === undefined && new URL(request.url()).pathname === "/api/traces") held = request;
+        else void request.continue();
+      });
+      await tab.goto(`${ui()}#/`);
+      await tab.waitForFunction(() => document.getElementById("live-state")?.textContent === "live", {
+        timeout: 10_000,
+      });
+      return { tab, first: () => until("the first page request", () => held) };
+    }
 
+    /** The first page as tapline answers it now. */
+    async function firstPageNow(): Promise<Buffer> {
+      const answer = await fetch(`${ui().replace("/ui/", "")}/api/traces?limit=100`, {
+        headers: { authorization: `Bearer ${READ_TOKEN}` },
+      });
+      assert.equal(answer.status, 200);
+      return Buffer.from(await answer.arrayBuffer());
+    }
+
+    /** Waits until the tab has applied its first page: the sentinel under the list no longer says it is loading. */
+    const pageApplied = (tab: Page) =>
+      tab.waitForFunction(() => document.querySelector("div.sentinel")?.textContent !== "Loading…", { timeout: 5_000 });
+
+    const firstUrl = (tab: Page) => tab.$eval("table.traces tbody tr td.url", (td) => td.textContent ?? "");
+
+    test("a first page answered after a live row keeps that row: the list merges, it does not replace", T, async () => {
+      const { tab, first } = await tabWithHeldPage();
+      try {
+        const body = await firstPageNow();
         const path = `/live/${marker("merged")}`;
         await (await fetch(`${proxy()}${path}`)).arrayBuffer();
         await tab.waitForFunction(
@@ -319,18 +337,49 @@ for (const runtime of runtimes) {
           { timeout: 5_000 },
           path,
         );
-        await first.respond({ status: 200, contentType: "application/json", body });
-        await tab.waitForFunction(
-          () => [...document.querySelectorAll("table.traces td.url")].some((td) => td.textContent === "/json"),
-          { timeout: 5_000 },
-        );
+        // The page read before that request, handed over only now.
+        await (await first()).respond({ status: 200, contentType: "application/json", body });
+        await pageApplied(tab);
         const listed = (await rows(tab)).map((row) => row.url);
         assert.equal(listed[0], path, `the live row is still first: ${JSON.stringify(listed.slice(0, 3))}`);
         assert.equal(listed.filter((url) => url === path).length, 1);
+        assert.ok(listed.includes("/json"), "and the page's rows are there");
       } finally {
         await tab.close();
       }
     });
+
+    test(
+      "a record published before the tab subscribed, missing from its first page, comes with the tail's backlog",
+      T,
+      async () => {
+        // The page as read before the request: it cannot have the record, as a read can miss one not yet written.
+        const stale = await firstPageNow();
+        const path = `/live/${marker("backlog")}`;
+        await (await fetch(`${proxy()}${path}`)).arrayBuffer();
+        await until(
+          "the record in the JSONL",
+          () => exchanges(jsonl()).some((r) => r.type === "http" && r.request.url === path),
+        );
+        const { tab, first } = await tabWithHeldPage();
+        try {
+          await (await first()).respond({ status: 200, contentType: "application/json", body: stale });
+          await pageApplied(tab);
+          await tab.waitForFunction(
+            (wanted) => document.querySelector("table.traces tbody tr td.url")?.textContent === wanted,
+            { timeout: 5_000 },
+            path,
+          ).catch(async (error) => {
+            throw new Error(`${path} is not first (${error}); first row: ${await firstUrl(tab).catch(() => "none")}`);
+          });
+          const listed = (await rows(tab)).map((row) => row.url);
+          assert.equal(listed.filter((url) => url === path).length, 1);
+          assert.ok(listed.includes("/json"));
+        } finally {
+          await tab.close();
+        }
+      },
+    );
 
     test("the filter box narrows the list (~s 5xx) and shows a parse error with its column", T, async () => {
       await page.goto(`${ui()}#/`);

@@ -69,6 +69,39 @@ test("a subscription starts after the newest record, so resuming from its start 
   late.close();
 });
 
+test("a backlog is the newest matching records, oldest first, when not resuming; after is the record before it", async () => {
+  const hub = new TailHub();
+  const records = ["/err/1", "/ok/1", "/err/2", "/ok/2", "/err/3"].map((url) => httpRecord(url));
+  hub.publish(records);
+  const urls = (batch: { records: unknown[] }) => batch.records.map((r) => (r as HttpRecord).request.url);
+
+  const errors = hub.subscribe(compileFilter("~u ^/err"), undefined, 2);
+  assert.equal(errors.resumed, false);
+  assert.equal(errors.after, records[1]!.id, "the record just before /err/2");
+  assert.deepEqual(urls(await errors.next()), ["/err/2", "/err/3"]);
+  const later = httpRecord("/err/4");
+  hub.publish([later]);
+  assert.deepEqual(urls(await errors.next()), ["/err/4"], "then live records, once each");
+  errors.close();
+
+  const everything = hub.subscribe(all, undefined, TAIL_RING_RECORDS);
+  assert.equal(everything.after, undefined, "the backlog starts at the ring's first record");
+  assert.equal((await everything.next()).records.length, 6);
+  everything.close();
+
+  // Resuming replays from Last-Event-ID instead; an id no longer kept falls back to the backlog.
+  const resumed = hub.subscribe(all, records[3]!.id, 100);
+  assert.deepEqual(urls(await resumed.next()), ["/err/3", "/err/4"]);
+  resumed.close();
+  const gone = hub.subscribe(all, "gone", 1);
+  assert.equal(gone.resumed, false);
+  assert.deepEqual(urls(await gone.next()), ["/err/4"]);
+  gone.close();
+  const none = hub.subscribe(compileFilter("~u ^/nothing"), undefined, 5);
+  assert.equal(none.after, later.id, "no match: starts after the newest, as without a backlog");
+  none.close();
+});
+
 test("texts over the tail limit are left out (flagged), the record itself is not changed", async () => {
   const hub = new TailHub();
   const sub = hub.subscribe(all);

@@ -72,7 +72,9 @@ export function TraceList(props: { filter: string; onFilter: (filter: string) =>
         try {
           const last = lastEvent.current;
           const headers: Record<string, string> = last?.filter === props.filter ? { "Last-Event-ID": last.id } : {};
-          await readEvents(`/api/tail${query({ q: props.filter })}`, controller.signal, (event) => {
+          // When it cannot resume, the tail first sends the newest PAGE records (`backlog`): those published but not
+          // yet in the files the first page was read from.
+          await readEvents(`/api/tail${query({ q: props.filter, backlog: PAGE })}`, controller.signal, (event) => {
             // Live only once the server's subscription is in place; its id is where it starts, so a reconnect
             // before the first record still replays what passed meanwhile.
             if (event.event === "ready") {
