@@ -32,6 +32,7 @@ const MAX_ERROR_LINES = 40;
 export default async function* failures(source: AsyncIterable<TestEvent>): AsyncGenerator<string> {
   const parents: string[] = [];
   const failed: string[] = [];
+  const names: string[] = [];
   for await (const event of source) {
     if (event.type === "test:start") {
       parents.length = event.data.nesting;
@@ -43,10 +44,12 @@ export default async function* failures(source: AsyncIterable<TestEvent>): Async
       const path = [...parents.slice(0, event.data.nesting), event.data.name].join(" › ");
       const where = event.data.file ? `${event.data.file}:${event.data.line ?? "?"}` : "(no file)";
       failed.push(`✖ ${path}\n  at ${where}\n${indent(describe(error))}`);
+      names.push(`# failed: ${path} (${where})`);
     }
   }
   if (failed.length === 0) return;
-  yield `\n# failed tests: ${failed.length}\n${failed.join("\n\n")}\n`;
+  // The errors first, then one line per failure: the last lines of the log name them all, however long the errors.
+  yield `\n# failed tests: ${failed.length}\n${failed.join("\n\n")}\n\n${names.join("\n")}\n`;
 }
 
 function failureType(error: unknown): string | undefined {
