@@ -89,24 +89,26 @@ function editedBetween(before: ReadonlyMap<string, string>, after: ReadonlyMap<s
 
 /**
  * Reloads whenever the files change, once a change has held still for one
- * interval (an editor's save is often several writes). Returns a stop function.
+ * interval (an editor's save is often several writes). Resolves, with a stop
+ * function, once it has read the files it compares with.
+ *
+ * @example
+ * ```ts
+ * const stopWatching = await watchPluginFiles(pluginFiles); // before `ready`: an edit after it is a change
+ * ```
  */
-export function watchPluginFiles(files: PluginFiles): () => void {
-  // Taken at once, not at the first look: an edit in the first interval after start is a change too.
-  let applied: Map<string, string> | undefined;
+export async function watchPluginFiles(files: PluginFiles): Promise<() => void> {
+  // Read before the caller goes on (it says `ready` next): a first look still under way when a file is edited
+  // would read the edited file and take it as applied, so that edit would never be loaded.
+  let applied = await fingerprint(files);
   let seen: Map<string, string> | undefined;
-  let busy = true;
-  void fingerprint(files).then((first) => {
-    applied = first;
-    busy = false;
-  }, () => (busy = false));
+  let busy = false;
   const timer = setInterval(async () => {
     if (busy) return;
     busy = true;
     try {
       const now = await fingerprint(files);
-      if (applied === undefined) applied = now;
-      else if (!sameFiles(now, applied) && sameFiles(now, seen)) {
+      if (!sameFiles(now, applied) && sameFiles(now, seen)) {
         await reloadFromFiles(files, "a watched file changed");
         // What was loaded counts as applied (a rejected edit is not retried until the files change again), read
         // again because the new set may name other files; an edit saved while the reload ran is not, so the next

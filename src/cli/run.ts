@@ -471,7 +471,7 @@ export async function startTapline(config: Config, context: StartContext): Promi
 
   // SIGHUP reloads the plugins from their files, as a restart would load them (in a worker: the primary does).
   if (!worker) runtime.onReloadSignal(() => void reloadFromFiles(pluginFiles, "SIGHUP"));
-  const stopWatching = config.watch ? watchPluginFiles(pluginFiles) : undefined;
+  const stopWatching = config.watch ? await watchPluginFiles(pluginFiles) : undefined;
   const stopReporting = parent ? startReporting(parent, () => workerReport(metrics, generations)) : undefined;
   parent?.onMessage((raw) => {
     const message = raw as PrimaryMessage;

@@ -34,10 +34,10 @@ describe("bundled path-filter", () => {
 
   test("a catastrophic pattern answers at once: patterns run in linear time", () => {
     setupOk(sandbox, { include: ["(a+)+$"] });
-    const start = performance.now();
-    const outcome = sandbox.call("onRequest", JSON.stringify([request("GET", "/" + "a".repeat(30) + "!")]), 10);
+    // A backtracking engine would need ~2^5000 steps here and hit the 1 s deadline (ok: false); a linear one answers.
+    // The deadline is the check, not a wall clock: a loaded machine does not make it fail.
+    const outcome = sandbox.call("onRequest", JSON.stringify([request("GET", "/" + "a".repeat(5000) + "!")]), 1000);
     assert.deepEqual(outcome, { ok: true, value: { capture: false } });
-    assert.ok(performance.now() - start < 10, `took ${performance.now() - start} ms`);
     assert.equal(callOk(sandbox, "onRequest", request("GET", "/aaaa")), undefined);
   });
 

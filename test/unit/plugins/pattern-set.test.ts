@@ -252,13 +252,14 @@ test("replaceAll refuses a result longer than maxOutputLength", () => {
 
 test("hostile patterns run in linear time", () => {
   const set = compilePatternSet([{ source: "(a+)+$" }]);
-  const text = "a".repeat(30) + "!";
+  const text = "a".repeat(5000) + "!";
   let started = performance.now();
   assert.deepEqual(set.scan(text), []);
   assert.equal(set.test(text), false);
   assert.equal(set.replaceAll(text, "x"), text);
-  assert.ok(performance.now() - started < 50, `(a+)+$ on 30 a's and ! took ${performance.now() - started} ms`);
-  // V8 would take about 2^30 steps for this; RE2 visits each (instruction, position) pair at most once.
+  // V8 would take about 2^5000 steps for this (it would not finish); RE2 visits each (instruction, position) pair at
+  // most once. The bound is loose so a loaded machine does not fail it.
+  assert.ok(performance.now() - started < 2000, `(a+)+$ on 5000 a's and ! took ${performance.now() - started} ms`);
 
   const megabyte = "a".repeat(1 << 20) + "!";
   started = performance.now();
