@@ -144,6 +144,12 @@ const PROXIES = ["loop", "rec", "mem", "esc", "redfail", "closed", "evilpf", "ev
 /** `(a+)+$` on 30 a's and a "!": exponential on a backtracking engine, instant on host.patterns' linear one. */
 const CATASTROPHIC = "(a+)+$";
 const CATASTROPHIC_TEXT = `${"a".repeat(30)}!`;
+/**
+ * The catastrophic-pattern plugins' deadlines. The default 10 ms hook deadline was missed once on a loaded CI machine
+ * by a linear-time call (the plugin then skipped that request, fail open). A backtracking engine would need ~2^30
+ * steps, minutes in QuickJS, so 1 s still tells the engines apart: the test asserts no timeout and a 2 s total.
+ */
+const EVIL_LIMITS = { hook_ms: 1000, capture_ms: 1000 };
 
 /** VmRSS of a process in bytes, from /proc. */
 function rssOf(pid: number): number {
@@ -214,18 +220,27 @@ for (const runtime of runtimes) {
             config: { custom: [{ name: "boom", pattern: "q", replacement: "x".repeat(1000) }] },
             limits: { capture_ms: 50 },
           },
-          { id: "evilpf", use: "path-filter", routes: ["evilpf"], config: { exclude: [CATASTROPHIC] } },
+          // EVIL_LIMITS: a deadline a loaded machine cannot miss by accident, still far below what backtracking takes.
+          {
+            id: "evilpf",
+            use: "path-filter",
+            routes: ["evilpf"],
+            config: { exclude: [CATASTROPHIC] },
+            limits: EVIL_LIMITS,
+          },
           {
             id: "eviltr",
             use: "text-replace",
             routes: ["eviltr"],
             config: { rules: [{ match: `/${CATASTROPHIC}/`, replace: "b", in: ["request.body"] }] },
+            limits: EVIL_LIMITS,
           },
           {
             id: "evilrd",
             use: "redaction",
             routes: ["evilrd"],
             config: { headers: [], patterns: ["email"], custom: [{ name: "evil", pattern: CATASTROPHIC }] },
+            limits: EVIL_LIMITS,
           },
           { id: "thrower", use: "./thrower.js", routes: ["closed"], fail: "closed" },
         ],
@@ -413,7 +428,12 @@ for (const runtime of runtimes) {
       assert.equal(tr.status, 200);
       assert.equal(up.one(`${m}-tr`).body.toString("utf8"), CATASTROPHIC_TEXT);
       await post("eviltr", `/reflect?m=${m}-tr2`, "aaa");
-      assert.equal(up.one(`${m}-tr2`).body.toString("utf8"), "b");
+      const replaced = up.one(`${m}-tr2`).body.toString("utf8");
+      if (replaced !== "b") {
+        // Say why the plugin did not replace it: a timeout, an error, or a sandbox being rebuilt.
+        const lines = (await metricsText(tap)).split("\n").filter((l) => l.includes('plugin="eviltr"'));
+        assert.fail(`text-replace left ${JSON.stringify(replaced)}; its metrics:\n${lines.join("\n")}`);
+      }
       // redaction: the evil record is written, its e-mail redacted, its a's left alone.
       const rd = await post("evilrd", `/reflect?m=${m}-rd`, `${CATASTROPHIC_TEXT} mail gina@example.com`);
       assert.equal(rd.status, 200);
